@@ -1,0 +1,180 @@
+// The cluster inventory: what the user declared, after parsing and ${ENV} interpolation, with
+// defaults applied. Produced by parse_inventory() (core/inventory_parse.hpp), checked by
+// validate_inventory() (core/validate.hpp), consumed by the renderer, planner and providers.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pgha {
+
+// A position in the inventory text. line and col are 1-based; 0 means "unknown".
+struct Mark {
+  int line = 0;
+  int col = 0;
+};
+
+enum class ProviderType { docker, proxmox, static_hosts };
+enum class ReplicationMode { async_mode, sync_mode };
+
+// The six roles a node can carry. Order here is the bring-up order.
+enum class Role { etcd, patroni, haproxy, keepalived, pgbouncer, pgbackrest };
+const char* to_string(Role role);
+std::optional<Role> role_from_string(const std::string& name);
+const std::vector<Role>& all_roles();
+
+struct DockerSettings {
+  std::string host;                 // "" = $DOCKER_HOST, else unix:///var/run/docker.sock
+  std::string base_image = "debian:bookworm";
+  std::string image = "pgha-node:bookworm";  // the node image pgha builds
+  bool bake_packages = true;        // install role packages into the image at build time
+};
+
+struct ProxmoxSettings {
+  std::string endpoint;             // https://pve1.example:8006
+  std::vector<std::string> nodes;   // Proxmox hosts to spread VMs across (anti-affinity)
+  int template_vmid = 0;
+  std::string storage;              // target storage for full clones
+  bool full_clone = true;
+  std::string bridge = "vmbr0";
+  int vlan_tag = 0;                 // 0 = untagged
+  std::string ciuser = "debian";
+  std::string nameserver;
+  std::string ca_file;              // trust this CA, or
+  std::string fingerprint;          // pin this SHA-256 certificate fingerprint, or
+  bool insecure = false;            // explicitly skip verification (warns)
+  std::string token_id;             // USER@REALM!TOKENID, usually ${PROXMOX_API_TOKEN_ID}
+  std::string token_secret;         // usually ${PROXMOX_API_TOKEN_SECRET}
+};
+
+struct StaticSettings {
+  std::string user = "root";
+  std::string ssh_key;              // private key path; "" = the cluster key in state
+  int ssh_port = 22;
+};
+
+struct Provider {
+  ProviderType type = ProviderType::docker;
+  DockerSettings docker;
+  ProxmoxSettings proxmox;
+  StaticSettings static_hosts;
+};
+
+struct Resources {
+  int cpu = 2;
+  int memory_mb = 2048;
+  int disk_gb = 20;
+};
+
+struct Node {
+  std::string name;
+  std::string address;              // IPv4, inside network.subnet
+  Resources resources;
+  std::vector<Role> roles;          // defaults.roles unless overridden
+  std::map<std::string, std::string> tags;  // patroni tags (nofailover, noloadbalance, ...)
+};
+
+struct Network {
+  std::string subnet = "10.42.0.0/24";  // CIDR
+  std::string gateway;              // "" = first host address of the subnet
+  std::string vip;                  // "" = no VIP (keepalived role then has nothing to do)
+  std::string interface = "eth0";   // interface carrying the VIP inside the nodes
+};
+
+struct Ports {
+  int postgres = 5432;
+  int patroni_api = 8008;
+  int etcd_client = 2379;
+  int etcd_peer = 2380;
+  int haproxy_write = 5000;
+  int haproxy_read = 5001;
+  int haproxy_stats = 7000;
+  int pgbouncer = 6432;
+};
+
+// Patroni + HAProxy timing. A profile name fills every field; explicit keys override it.
+struct Timing {
+  std::string profile = "default";  // fast | default | safe
+  int ttl = 0;
+  int loop_wait = 0;
+  int retry_timeout = 0;
+  int primary_start_timeout = 0;
+  int64_t maximum_lag_on_failover = 1048576;
+  // HAProxy server check timing, milliseconds / counts.
+  int check_inter_ms = 0;
+  int check_fastinter_ms = 0;
+  int check_downinter_ms = 0;
+  int check_fall = 0;
+  int check_rise = 0;
+};
+
+struct Replication {
+  ReplicationMode mode = ReplicationMode::async_mode;
+  bool strict = false;              // synchronous_mode_strict: never degrade to async
+};
+
+struct Keepalived {
+  int virtual_router_id = 51;
+  int advert_int = 1;
+};
+
+struct Backup {
+  std::string repo_path = "/var/lib/pgbackrest";
+  int retention_full = 2;
+  std::string cipher_type = "none"; // none | aes-256-cbc (then cipher_pass secret)
+};
+
+// Secrets: "" means "not given"; such a secret is generated on first `up` and kept in state.
+// A `${VAR}` that names an unset variable is a validation error naming VAR.
+struct Secrets {
+  std::string superuser_password;   // PATRONI_SUPERUSER_PASSWORD
+  std::string replication_password; // PATRONI_REPLICATION_PASSWORD
+  std::string admin_password;       // PATRONI_ADMIN_PASSWORD (Patroni REST API + pgbouncer admin)
+  std::string backup_cipher_pass;
+};
+
+struct User {
+  std::string name;
+  std::string password;             // "" = generated and kept in state
+  std::vector<std::string> options; // LOGIN, CREATEDB, ...
+};
+
+struct Database {
+  std::string name;
+  std::string owner;
+};
+
+struct Inventory {
+  std::string source_name;          // the display name it was parsed from (file path)
+  std::string cluster_name;
+  int postgres_version = 15;
+  Provider provider;
+  Resources defaults;
+  std::vector<Role> default_roles = all_roles();
+  std::vector<Node> nodes;
+  Network network;
+  Ports ports;
+  Timing timing;
+  Replication replication;
+  Keepalived keepalived;
+  Backup backup;
+  Secrets secrets;
+  std::vector<User> users;
+  std::vector<Database> databases;
+
+  // Where each value came from, keyed by its YAML path: "cluster.name", "nodes[1].address",
+  // "nodes[1]" (the node's mapping), "network.vip", "patroni.ttl". Empty Mark when absent.
+  std::map<std::string, Mark> marks;
+  Mark where(const std::string& path) const;
+
+  // Nodes carrying a role, in inventory order.
+  std::vector<const Node*> nodes_with(Role role) const;
+  const Node* find_node(const std::string& name) const;
+};
+
+bool has_role(const Node& node, Role role);
+
+}  // namespace pgha

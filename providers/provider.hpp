@@ -1,0 +1,59 @@
+// Providers turn inventory nodes into machines reachable over SSH: Docker containers, Proxmox VMs,
+// or existing hosts. One interface, a factory, a name table (providers/registry.cpp).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/inventory.hpp"
+
+namespace pgha {
+
+// What a provider knows about one inventory node's machine.
+struct Machine {
+  std::string node;          // inventory node name
+  std::string address;       // where SSH reaches it
+  int ssh_port = 22;
+  std::string ssh_user = "root";
+  std::string resource_id;   // container id, "pve2/104", or "" for static hosts
+  bool running = false;
+};
+
+struct ProvisionRequest {
+  std::string public_key;    // OpenSSH one-liner, installed as the node's authorized key
+  std::string state_dir;     // .pgha/<cluster>/ (providers may keep ids there)
+};
+
+enum class DataRetention { remove, keep };
+
+// Faults that `pgha check failover` injects at the machine level.
+enum class MachineFault { kill, pause, partition };
+
+class Provider {
+ public:
+  virtual ~Provider() = default;
+  virtual std::string name() const = 0;
+
+  // Converges the provider's resources to the inventory: creates what is missing (network, image,
+  // machines), starts what is stopped, leaves what matches alone. Returns one Machine per
+  // inventory node, in inventory order. Never touches resources without this cluster's labels/tags.
+  virtual Result<std::vector<Machine>> ensure(const Inventory& inv, const ProvisionRequest& req) = 0;
+
+  // What exists now for this cluster (no side effects). Machines of nodes no longer in the
+  // inventory are included, so `up` can remove them.
+  virtual Result<std::vector<Machine>> list(const Inventory& inv) = 0;
+
+  // Removes every resource of this cluster and nothing else.
+  virtual Status destroy(const Inventory& inv, DataRetention data) = 0;
+
+  // Injects a fault on a node's machine / lifts it. kill is lifted by starting the machine again.
+  virtual Status inject(const Inventory& inv, const std::string& node, MachineFault fault) = 0;
+  virtual Status lift(const Inventory& inv, const std::string& node, MachineFault fault) = 0;
+};
+
+// Builds the provider the inventory names. Errors: bad_input for a provider this build lacks.
+Result<std::unique_ptr<Provider>> make_provider(const Inventory& inv);
+
+}  // namespace pgha
