@@ -1,0 +1,10 @@
+// Placeholder until the docker provider lands; replaced by its real factory.
+#include "providers/provider.hpp"
+
+namespace pgha {
+
+Result<std::unique_ptr<Provider>> make_docker_provider(const Inventory&) {
+  return Error(ErrorKind::bad_input, "the docker provider is not available in this build");
+}
+
+}  // namespace pgha
