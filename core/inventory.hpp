@@ -56,7 +56,7 @@ struct StaticSettings {
   int ssh_port = 22;
 };
 
-struct Provider {
+struct ProviderSettings {
   ProviderType type = ProviderType::docker;
   DockerSettings docker;
   ProxmoxSettings proxmox;
@@ -151,7 +151,7 @@ struct Inventory {
   std::string source_name;          // the display name it was parsed from (file path)
   std::string cluster_name;
   int postgres_version = 15;
-  Provider provider;
+  ProviderSettings provider;
   Resources defaults;
   std::vector<Role> default_roles = all_roles();
   std::vector<Node> nodes;
@@ -169,6 +169,9 @@ struct Inventory {
   // "nodes[1]" (the node's mapping), "network.vip", "patroni.ttl". Empty Mark when absent.
   std::map<std::string, Mark> marks;
   Mark where(const std::string& path) const;
+  // Paths whose value could not be read: wrong type, or a ${VAR} that is unset. The parser
+  // reported each and left the value at its default; the validator stays quiet at their marks.
+  std::vector<std::string> unreadable;
 
   // Nodes carrying a role, in inventory order.
   std::vector<const Node*> nodes_with(Role role) const;
