@@ -1,0 +1,137 @@
+#include "core/diagnostics.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace pgha {
+
+namespace {
+
+std::vector<std::string_view> split_lines(std::string_view text) {
+  std::vector<std::string_view> lines;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t nl = text.find('\n', start);
+    if (nl == std::string_view::npos) nl = text.size();
+    std::string_view line = text.substr(start, nl - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    lines.push_back(line);
+    start = nl + 1;
+  }
+  return lines;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Key fragments whose values are secrets: secrets.*, any password, proxmox token_secret, cipher_pass.
+bool mentions_secret(std::string_view line) {
+  std::string l = lower(line);
+  return l.find("password") != std::string::npos || l.find("secret") != std::string::npos ||
+         l.find("cipher_pass") != std::string::npos;
+}
+
+int indent_of(std::string_view line) {
+  size_t n = line.find_first_not_of(' ');
+  return n == std::string_view::npos ? -1 : static_cast<int>(n);
+}
+
+bool blank_or_comment(std::string_view line) {
+  size_t n = line.find_first_not_of(" \t");
+  return n == std::string_view::npos || line[n] == '#';
+}
+
+// A line may carry a secret when it, or a line it is nested under (by indentation), names a secret
+// key. It is still shown when it only references the environment ("${VAR}", no ":-" default).
+bool may_hold_secret(const std::vector<std::string_view>& lines, size_t index) {
+  std::string_view line = lines[index];
+  if (line.find("${") != std::string_view::npos && line.find(":-") == std::string_view::npos) return false;
+  if (mentions_secret(line)) return true;
+  int depth = blank_or_comment(line) ? 1 << 30 : indent_of(line);
+  for (size_t i = index; i-- > 0 && depth > 0;) {
+    if (blank_or_comment(lines[i])) continue;
+    int ind = indent_of(lines[i]);
+    if (ind >= depth) continue;
+    if (mentions_secret(lines[i])) return true;
+    depth = ind;
+  }
+  return false;
+}
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + cost});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+std::string format_diagnostic(const Diagnostic& d, std::string_view source) {
+  std::string out = d.file;
+  if (d.at.line > 0) out += ":" + std::to_string(d.at.line) + ":" + std::to_string(std::max(d.at.col, 1));
+  out += d.severity == Severity::error ? ": error: " : ": warning: ";
+  out += d.message;
+  out += '\n';
+  if (d.at.line <= 0 || source.empty()) return out;
+  auto lines = split_lines(source);
+  auto index = static_cast<size_t>(d.at.line - 1);
+  if (index >= lines.size()) return out;
+  if (may_hold_secret(lines, index)) {
+    out += "<line hidden: may contain a secret>\n";
+  } else {
+    out += lines[index];
+    out += '\n';
+  }
+  out += std::string(static_cast<size_t>(std::max(d.at.col, 1) - 1), ' ');
+  out += "^\n";
+  return out;
+}
+
+std::string format_diagnostics(const std::vector<Diagnostic>& ds, std::string_view source) {
+  std::vector<const Diagnostic*> sorted;
+  for (const auto& d : ds) sorted.push_back(&d);
+  std::stable_sort(sorted.begin(), sorted.end(), [](const Diagnostic* a, const Diagnostic* b) {
+    return a->at.line != b->at.line ? a->at.line < b->at.line : a->at.col < b->at.col;
+  });
+  std::string out;
+  for (const Diagnostic* d : sorted) out += format_diagnostic(*d, source);
+  return out;
+}
+
+bool has_errors(const std::vector<Diagnostic>& ds) {
+  return std::any_of(ds.begin(), ds.end(), [](const Diagnostic& d) { return d.severity == Severity::error; });
+}
+
+// Close means an edit distance of at most 2, or of at most a third of the word for longer words,
+// and less than the word's length (so a short word is not "close" to everything).
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
+  if (word.size() > 64) return "";  // no key is that long; also bounds the quadratic distance
+  std::string w = lower(word);
+  size_t limit = std::max<size_t>(2, w.size() / 3);
+  std::string best;
+  size_t best_distance = limit + 1;
+  for (const auto& c : candidates) {
+    if (c == word) continue;
+    size_t dist = edit_distance(w, lower(c));
+    if (dist < best_distance && dist < std::max<size_t>(w.size(), 1)) {
+      best = c;
+      best_distance = dist;
+    }
+  }
+  return best;
+}
+
+}  // namespace pgha

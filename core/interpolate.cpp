@@ -1,0 +1,52 @@
+#include "core/interpolate.hpp"
+
+namespace pgha {
+
+namespace {
+
+bool valid_name(std::string_view name) {
+  if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
+  for (char c : name) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<std::string> interpolate(std::string_view text, const EnvLookup& env) {
+  std::string out;
+  out.reserve(text.size());
+  size_t i = 0;
+  while (i < text.size()) {
+    char c = text[i];
+    if (c != '$' || i + 1 >= text.size() || (text[i + 1] != '$' && text[i + 1] != '{')) {
+      out += c;
+      ++i;
+      continue;
+    }
+    if (text[i + 1] == '$') {
+      out += '$';
+      i += 2;
+      continue;
+    }
+    size_t close = text.find('}', i + 2);
+    if (close == std::string_view::npos) return make_error(ErrorKind::bad_input, "unterminated '${'");
+    std::string_view body = text.substr(i + 2, close - i - 2);
+    size_t sep = body.find(":-");
+    std::string_view name = body.substr(0, sep);
+    if (!valid_name(name)) return make_error(ErrorKind::bad_input, "invalid variable name in '${...}'");
+    std::optional<std::string> value = env ? env(std::string(name)) : std::nullopt;
+    if (sep != std::string_view::npos) {
+      if (!value || value->empty()) value = std::string(body.substr(sep + 2));
+    } else if (!value) {
+      return make_error(ErrorKind::bad_input, "environment variable " + std::string(name) + " is not set");
+    }
+    out += *value;
+    i = close + 1;
+  }
+  return out;
+}
+
+}  // namespace pgha

@@ -1,0 +1,220 @@
+#include "core/inventory_parse.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include "core/inventory_sections.hpp"
+#include "core/inventory_yaml.hpp"
+#include "core/net_addr.hpp"
+#include "core/profiles.hpp"
+
+namespace pgha {
+
+namespace {
+
+// Explicit patroni:/haproxy: keys, applied over the chosen profile.
+struct TimingKeys {
+  std::string profile = "default";
+  std::optional<int> ttl, loop_wait, retry_timeout, primary_start_timeout;
+  int64_t maximum_lag_on_failover = 1048576;
+  std::optional<int> inter, fastinter, downinter, fall, rise;
+};
+
+using Sections = std::map<std::string, YamlReader::Entry>;
+
+const YAML::Node* section(const Sections& s, const char* key) {
+  auto it = s.find(key);
+  return it == s.end() ? nullptr : &it->second.value;
+}
+
+void read_provider(YamlReader& r, const YAML::Node& n, ProviderSettings& p) {
+  std::string type = "docker";
+  DockerSettings& d = p.docker;
+  ProxmoxSettings& x = p.proxmox;
+  StaticSettings& s = p.static_hosts;
+  r.fields(n, "provider",
+           {{"type", r.choice(type, {"docker", "proxmox", "static"}, "provider type")},
+            {"docker",
+             [&](const YAML::Node& v, const std::string& path) {
+               r.fields(v, path,
+                        {{"host", r.text(d.host)},
+                         {"base_image", r.text(d.base_image)},
+                         {"image", r.text(d.image)},
+                         {"bake_packages", r.boolean(d.bake_packages)}});
+             }},
+            {"proxmox",
+             [&](const YAML::Node& v, const std::string& path) {
+               r.fields(v, path,
+                        {{"endpoint", r.text(x.endpoint)},
+                         {"nodes", r.texts(x.nodes)},
+                         {"template", r.integer(x.template_vmid)},
+                         {"storage", r.text(x.storage)},
+                         {"full_clone", r.boolean(x.full_clone)},
+                         {"bridge", r.text(x.bridge)},
+                         {"vlan", r.integer(x.vlan_tag)},
+                         {"ciuser", r.text(x.ciuser)},
+                         {"nameserver", r.text(x.nameserver)},
+                         {"ca_file", r.text(x.ca_file)},
+                         {"fingerprint", r.text(x.fingerprint)},
+                         {"insecure", r.boolean(x.insecure)},
+                         {"token_id", r.text(x.token_id)},
+                         {"token_secret", r.text(x.token_secret)}});
+             }},
+            {"static", [&](const YAML::Node& v, const std::string& path) {
+               r.fields(v, path,
+                        {{"user", r.text(s.user)},
+                         {"ssh_key", r.text(s.ssh_key)},
+                         {"ssh_port", r.integer(s.ssh_port)}});
+             }}});
+  p.type = type == "proxmox"  ? ProviderType::proxmox
+           : type == "static" ? ProviderType::static_hosts
+                              : ProviderType::docker;
+}
+
+void read_timing(YamlReader& r, const Sections& top, Inventory& inv) {
+  TimingKeys k;
+  if (auto* n = section(top, "patroni")) {
+    r.fields(*n, "patroni",
+             {{"profile", r.choice(k.profile, timing_profile_names(), "timing profile")},
+              {"ttl", r.integer(k.ttl)},
+              {"loop_wait", r.integer(k.loop_wait)},
+              {"retry_timeout", r.integer(k.retry_timeout)},
+              {"primary_start_timeout", r.integer(k.primary_start_timeout)},
+              {"maximum_lag_on_failover", r.integer(k.maximum_lag_on_failover)}});
+  }
+  if (auto* n = section(top, "haproxy")) {
+    r.fields(*n, "haproxy",
+             {{"check_inter_ms", r.integer(k.inter)},
+              {"check_fastinter_ms", r.integer(k.fastinter)},
+              {"check_downinter_ms", r.integer(k.downinter)},
+              {"check_fall", r.integer(k.fall)},
+              {"check_rise", r.integer(k.rise)}});
+  }
+  Timing& t = inv.timing;
+  t = timing_profile(k.profile).value_or(*timing_profile("default"));
+  t.ttl = k.ttl.value_or(t.ttl);
+  t.loop_wait = k.loop_wait.value_or(t.loop_wait);
+  t.retry_timeout = k.retry_timeout.value_or(t.retry_timeout);
+  t.primary_start_timeout = k.primary_start_timeout.value_or(t.primary_start_timeout);
+  t.maximum_lag_on_failover = k.maximum_lag_on_failover;
+  t.check_inter_ms = k.inter.value_or(t.check_inter_ms);
+  t.check_fastinter_ms = k.fastinter.value_or(t.check_fastinter_ms);
+  t.check_downinter_ms = k.downinter.value_or(t.check_downinter_ms);
+  t.check_fall = k.fall.value_or(t.check_fall);
+  t.check_rise = k.rise.value_or(t.check_rise);
+}
+
+void read_sections(YamlReader& r, const Sections& top, Inventory& inv) {
+  if (auto* n = section(top, "cluster")) {
+    r.fields(*n, "cluster",
+             {{"name", r.text(inv.cluster_name)}, {"postgres_version", r.integer(inv.postgres_version)}});
+  }
+  if (auto* n = section(top, "provider")) read_provider(r, *n, inv.provider);
+  if (auto* n = section(top, "defaults")) {
+    Resources& d = inv.defaults;
+    r.fields(*n, "defaults",
+             {{"cpu", r.integer(d.cpu)},
+              {"memory_mb", r.integer(d.memory_mb)},
+              {"disk_gb", r.integer(d.disk_gb)},
+              {"roles", r.roles(inv.default_roles)}});
+  }
+  const YAML::Node* nodes = section(top, "nodes");
+  const YAML::Node* instances = section(top, "instances");
+  if (nodes) read_nodes(r, *nodes, inv);
+  if (nodes && instances) {
+    r.error(r.where("instances"), "both 'nodes' and 'instances' are given; use only one of them");
+  } else if (instances) {
+    read_instances(r, *instances, inv);
+  }
+  if (auto* n = section(top, "network")) {
+    Network& net = inv.network;
+    r.fields(*n, "network",
+             {{"subnet", r.text(net.subnet)},
+              {"gateway", r.text(net.gateway)},
+              {"vip", r.text(net.vip)},
+              {"interface", r.text(net.interface)}});
+  }
+  if (auto subnet = parse_cidr(inv.network.subnet); subnet && inv.network.gateway.empty()) {
+    inv.network.gateway = format_ipv4(subnet->first_host());
+  }
+  if (auto* n = section(top, "ports")) {
+    Ports& p = inv.ports;
+    r.fields(*n, "ports",
+             {{"postgres", r.integer(p.postgres)},
+              {"patroni_api", r.integer(p.patroni_api)},
+              {"etcd_client", r.integer(p.etcd_client)},
+              {"etcd_peer", r.integer(p.etcd_peer)},
+              {"haproxy_write", r.integer(p.haproxy_write)},
+              {"haproxy_read", r.integer(p.haproxy_read)},
+              {"haproxy_stats", r.integer(p.haproxy_stats)},
+              {"pgbouncer", r.integer(p.pgbouncer)}});
+  }
+  read_timing(r, top, inv);
+  if (auto* n = section(top, "replication")) {
+    std::string mode = "async";
+    r.fields(*n, "replication",
+             {{"mode", r.choice(mode, {"async", "sync"}, "replication mode")},
+              {"strict", r.boolean(inv.replication.strict)}});
+    inv.replication.mode = mode == "sync" ? ReplicationMode::sync_mode : ReplicationMode::async_mode;
+  }
+  if (auto* n = section(top, "keepalived")) {
+    r.fields(*n, "keepalived",
+             {{"virtual_router_id", r.integer(inv.keepalived.virtual_router_id)},
+              {"advert_int", r.integer(inv.keepalived.advert_int)}});
+  }
+  if (auto* n = section(top, "pgbackrest")) {
+    Backup& b = inv.backup;
+    r.fields(*n, "pgbackrest",
+             {{"repo_path", r.text(b.repo_path)},
+              {"retention_full", r.integer(b.retention_full)},
+              {"cipher_type", r.choice(b.cipher_type, {"none", "aes-256-cbc"}, "cipher type")}});
+  }
+  if (auto* n = section(top, "secrets")) {
+    Secrets& s = inv.secrets;
+    r.fields(*n, "secrets",
+             {{"superuser_password", r.text(s.superuser_password)},
+              {"replication_password", r.text(s.replication_password)},
+              {"admin_password", r.text(s.admin_password)},
+              {"backup_cipher_pass", r.text(s.backup_cipher_pass)}});
+  }
+  if (auto* n = section(top, "users")) read_users(r, *n, inv);
+  if (auto* n = section(top, "databases")) read_databases(r, *n, inv);
+}
+
+const std::vector<std::string> kSections = {"cluster",    "provider",   "defaults", "nodes",   "instances",
+                                            "network",    "ports",      "patroni",  "haproxy", "replication",
+                                            "keepalived", "pgbackrest", "secrets",  "users",   "databases"};
+
+}  // namespace
+
+ParseOutcome parse_inventory(std::string_view text, const std::string& display_name, const EnvLookup& env) {
+  ParseOutcome out;
+  Inventory inv;
+  inv.source_name = display_name;
+  YamlReader r(display_name, env, out.diagnostics, inv);
+  try {
+    YAML::Node root = YAML::Load(std::string(text));
+    if (root.IsNull()) {
+      r.error({}, "the inventory is empty");
+      return out;
+    }
+    if (!root.IsMap()) {
+      r.error(YamlReader::mark_of(root),
+              "expected a mapping of sections (cluster:, nodes:, ...) at the top level");
+      return out;
+    }
+    Sections top;
+    for (auto& e : r.entries(root, "", &kSections)) top.emplace(e.key, e);
+    read_sections(r, top, inv);
+  } catch (const YAML::Exception& e) {
+    Mark at = e.mark.is_null() ? Mark{} : Mark{e.mark.line + 1, e.mark.column + 1};
+    r.error(at, "YAML syntax error: " + e.msg);
+    return out;
+  } catch (const std::exception&) {
+    r.error({}, "internal error while reading the inventory");
+    return out;
+  }
+  out.inventory = std::move(inv);
+  return out;
+}
+
+}  // namespace pgha

@@ -1,0 +1,92 @@
+// Provider settings, users and databases.
+#include <set>
+
+#include "core/inventory_rules.hpp"
+
+namespace pgha {
+
+namespace {
+
+void check_proxmox(RuleContext& c) {
+  const ProxmoxSettings& x = c.inv().provider.proxmox;
+  auto at = [&](const char* key) {
+    return c.at({std::string("provider.proxmox.") + key, "provider.proxmox", "provider.type", "provider"});
+  };
+  if (x.endpoint.empty()) {
+    c.error(at("endpoint"), "provider.proxmox.endpoint is required (https://HOST:8006)");
+  } else if (x.endpoint.rfind("https://", 0) != 0) {
+    c.error(at("endpoint"), "provider.proxmox.endpoint must start with https://");
+  }
+  if (x.nodes.empty()) c.error(at("nodes"), "provider.proxmox.nodes must list at least one Proxmox host");
+  if (x.template_vmid <= 0)
+    c.error(at("template"), "provider.proxmox.template (the template's VM id) is required");
+  if (x.token_id.empty()) c.error(at("token_id"), "provider.proxmox.token_id is required");
+  if (x.token_secret.empty()) c.error(at("token_secret"), "provider.proxmox.token_secret is required");
+  int trust = int{!x.ca_file.empty()} + int{!x.fingerprint.empty()} + int{x.insecure};
+  if (trust != 1) {
+    c.error(at(x.insecure               ? "insecure"
+               : !x.fingerprint.empty() ? "fingerprint"
+                                        : "ca_file"),
+            "set exactly one of provider.proxmox.ca_file, provider.proxmox.fingerprint or "
+            "provider.proxmox.insecure: true");
+  } else if (x.insecure) {
+    c.warning(at("insecure"),
+              "provider.proxmox.insecure: TLS certificates of the Proxmox API are not verified");
+  }
+  if (x.vlan_tag < 0 || x.vlan_tag > 4094)
+    c.error(at("vlan"), "provider.proxmox.vlan must be between 0 and 4094");
+}
+
+}  // namespace
+
+void check_provider(RuleContext& c) {
+  const ProviderSettings& p = c.inv().provider;
+  switch (p.type) {
+    case ProviderType::docker:
+      if (p.docker.image.empty())
+        c.error(c.at({"provider.docker.image", "provider"}), "provider.docker.image is empty");
+      break;
+    case ProviderType::proxmox: check_proxmox(c); break;
+    case ProviderType::static_hosts:
+      if (p.static_hosts.user.empty())
+        c.error(c.at({"provider.static.user", "provider"}), "provider.static.user is empty");
+      if (p.static_hosts.ssh_port < 1 || p.static_hosts.ssh_port > 65535) {
+        c.error(c.at({"provider.static.ssh_port", "provider"}),
+                "provider.static.ssh_port must be between 1 and 65535");
+      }
+      break;
+  }
+}
+
+void check_users(RuleContext& c) {
+  const Inventory& inv = c.inv();
+  std::set<std::string> users = {"postgres"};
+  for (size_t i = 0; i < inv.users.size(); ++i) {
+    std::string p = "users[" + std::to_string(i) + "]";
+    const std::string& name = inv.users[i].name;
+    if (name.empty()) {
+      c.error(c.at({p + ".name", p}), p + " has no name");
+    } else if (!users.insert(name).second) {
+      c.error(c.at({p + ".name", p}), "duplicate user '" + name + "'");
+    }
+  }
+  std::set<std::string> databases;
+  for (size_t i = 0; i < inv.databases.size(); ++i) {
+    std::string p = "databases[" + std::to_string(i) + "]";
+    const Database& d = inv.databases[i];
+    if (d.name.empty()) {
+      c.error(c.at({p + ".name", p}), p + " has no name");
+    } else if (!databases.insert(d.name).second) {
+      c.error(c.at({p + ".name", p}), "duplicate database '" + d.name + "'");
+    }
+    if (!d.owner.empty() && !users.count(d.owner)) {
+      std::vector<std::string> known(users.begin(), users.end());
+      std::string hint = did_you_mean(d.owner, known);
+      c.error(c.at({p + ".owner", p}), "owner '" + d.owner + "' of database " + d.name +
+                                           " is not a declared user" +
+                                           (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+    }
+  }
+}
+
+}  // namespace pgha

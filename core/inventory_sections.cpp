@@ -1,0 +1,105 @@
+#include "core/inventory_sections.hpp"
+
+namespace pgha {
+
+namespace {
+
+std::string item(const std::string& list, size_t i) {
+  return list + "[" + std::to_string(i) + "]";
+}
+
+// Calls read(item, path) for each entry of a sequence; reports anything else but null.
+template <class F>
+void each_item(YamlReader& r, const YAML::Node& list, const std::string& path, F read) {
+  if (list.IsNull()) return;
+  if (!list.IsSequence()) {
+    r.error(r.where(path), "expected a list for " + path);
+    return;
+  }
+  size_t i = 0;
+  for (auto it = list.begin(); it != list.end(); ++it, ++i) {
+    std::string p = item(path, i);
+    Mark at = YamlReader::mark_of(*it);
+    r.record(p, at.line ? at : r.where(path));
+    read(*it, p);
+  }
+}
+
+Node node_from_defaults(const Inventory& inv) {
+  Node n;
+  n.resources = inv.defaults;
+  n.roles = inv.default_roles;
+  return n;
+}
+
+// Copies marks recorded under "instances.<name>.<key>" to "nodes[i].<field>".
+void alias_instance_marks(YamlReader& r, const std::string& from, const std::string& to) {
+  static const std::pair<const char*, const char*> renames[] = {
+      {"ip_address", "address"}, {"cpu_cores", "cpu"}, {"ram_mb", "memory_mb"},
+      {"disk_gb", "disk_gb"},    {"roles", "roles"},   {"tags", "tags"}};
+  r.record(to, r.where(from));
+  for (const auto& [key, field] : renames) {
+    Mark at = r.where(from + "." + key);
+    if (at.line) r.record(to + "." + field, at);
+  }
+}
+
+}  // namespace
+
+void read_nodes(YamlReader& r, const YAML::Node& list, Inventory& inv) {
+  each_item(r, list, "nodes", [&](const YAML::Node& value, const std::string& path) {
+    Node n = node_from_defaults(inv);
+    r.fields(value, path,
+             {{"name", r.text(n.name)},
+              {"address", r.text(n.address)},
+              {"cpu", r.integer(n.resources.cpu)},
+              {"memory_mb", r.integer(n.resources.memory_mb)},
+              {"disk_gb", r.integer(n.resources.disk_gb)},
+              {"roles", r.roles(n.roles)},
+              {"tags", r.text_map(n.tags)}});
+    inv.nodes.push_back(std::move(n));
+  });
+}
+
+void read_instances(YamlReader& r, const YAML::Node& map, Inventory& inv) {
+  if (map.IsNull()) return;
+  if (!map.IsMap()) {
+    r.error(r.where("instances"), "expected a mapping of instance name to settings for instances");
+    return;
+  }
+  for (const auto& e : r.entries(map, "instances", nullptr)) {
+    std::string from = YamlReader::child("instances", e.key);
+    Node n = node_from_defaults(inv);
+    n.name = e.key;
+    r.fields(e.value, from,
+             {{"ip_address", r.text(n.address)},
+              {"cpu_cores", r.integer(n.resources.cpu)},
+              {"ram_mb", r.integer(n.resources.memory_mb)},
+              {"disk_gb", r.integer(n.resources.disk_gb)},
+              {"roles", r.roles(n.roles)},
+              {"tags", r.text_map(n.tags)}});
+    std::string to = item("nodes", inv.nodes.size());
+    alias_instance_marks(r, from, to);
+    r.record(to + ".name", e.key_mark);
+    inv.nodes.push_back(std::move(n));
+  }
+}
+
+void read_users(YamlReader& r, const YAML::Node& list, Inventory& inv) {
+  each_item(r, list, "users", [&](const YAML::Node& value, const std::string& path) {
+    User u;
+    r.fields(value, path,
+             {{"name", r.text(u.name)}, {"password", r.text(u.password)}, {"options", r.texts(u.options)}});
+    inv.users.push_back(std::move(u));
+  });
+}
+
+void read_databases(YamlReader& r, const YAML::Node& list, Inventory& inv) {
+  each_item(r, list, "databases", [&](const YAML::Node& value, const std::string& path) {
+    Database d;
+    r.fields(value, path, {{"name", r.text(d.name)}, {"owner", r.text(d.owner)}});
+    inv.databases.push_back(std::move(d));
+  });
+}
+
+}  // namespace pgha
