@@ -1,12 +1,65 @@
 #include "cli/app.hpp"
 
+#include <CLI/CLI.hpp>
+#include <functional>
 #include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli/commands.hpp"
 
 namespace pgha {
 
-int run_cli(int, char**) {
-  std::cerr << "pgha: not built yet\n";
-  return 1;
+int run_cli(int argc, char** argv) {
+  CLI::App app{"pgha: highly-available PostgreSQL from a declarative inventory"};
+  app.require_subcommand(1);
+  GlobalOptions g;
+
+  std::string out_dir;
+  bool keep_data = false;
+  std::function<int()> handler;
+
+  // The subcommand table: name, help, handler.
+  struct Entry {
+    const char* name;
+    const char* help;
+    std::function<void(CLI::App*)> extra;
+    std::function<int()> run;
+  };
+  std::vector<Entry> table = {
+      {"validate", "check an inventory; every problem at once, as FILE:LINE:COL", nullptr,
+       [&] { return cmd_validate(g); }},
+      {"render", "write every node's rendered config files into a directory",
+       [&](CLI::App* s) { s->add_option("--out", out_dir, "output directory")->required(); },
+       [&] { return cmd_render(g, out_dir); }},
+      {"up", "provision the nodes and converge the cluster to the inventory", nullptr, [&] { return cmd_up(g); }},
+      {"down", "remove every resource of the cluster",
+       [&](CLI::App* s) { s->add_flag("--keep-data", keep_data, "keep the data volumes"); },
+       [&] { return cmd_down(g, keep_data); }},
+      {"status", "show members, etcd health, HAProxy backends and the VIP holder", nullptr,
+       [&] { return cmd_status(g); }},
+  };
+  for (auto& e : table) {
+    CLI::App* sub = app.add_subcommand(e.name, e.help);
+    add_common_options(sub, g);
+    if (e.extra) e.extra(sub);
+    sub->callback([&handler, run = e.run] { handler = run; });
+  }
+  register_extra_commands(app, g, handler);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+  if (!handler) return 2;
+  try {
+    return handler();
+  } catch (const std::exception& e) {
+    std::cerr << "pgha: internal error: " << e.what() << "\n";
+    return 1;
+  }
 }
 
 }  // namespace pgha

@@ -1,0 +1,184 @@
+#include "cli/commands.hpp"
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "core/diagnostics.hpp"
+#include "core/inventory_parse.hpp"
+#include "core/render.hpp"
+#include "core/validate.hpp"
+#include "roles/state.hpp"
+#include "roles/status.hpp"
+
+namespace pgha {
+namespace fs = std::filesystem;
+
+void add_common_options(CLI::App* sub, GlobalOptions& g) {
+  sub->add_option("-i,--inventory", g.inventory, "inventory file (YAML)")->capture_default_str();
+  sub->add_option("--state-dir", g.state_root, "state directory root")->capture_default_str();
+  sub->add_option("--templates", g.templates_dir, "directory overriding the built-in templates");
+  sub->add_option("-o,--output", g.output, "text or json")->check(CLI::IsMember({"text", "json"}));
+  sub->add_flag("-q,--quiet", g.quiet, "no progress lines");
+}
+
+int report_error(const Error& e) {
+  std::cerr << "pgha: error: " << e.describe() << "\n";
+  return e.kind == ErrorKind::bad_input ? 2 : 1;
+}
+
+std::optional<Inventory> load_inventory(const GlobalOptions& g) {
+  std::ifstream in(g.inventory, std::ios::binary);
+  if (!in) {
+    std::cerr << g.inventory << ": error: cannot read the inventory file\n";
+    return std::nullopt;
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  const std::string text = ss.str();
+  auto env = [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    if (!v) return std::nullopt;
+    return std::string(v);
+  };
+  ParseOutcome parsed = parse_inventory(text, g.inventory, env);
+  std::vector<Diagnostic> all = parsed.diagnostics;
+  if (parsed.inventory) {
+    auto more = validate_inventory(*parsed.inventory);
+    all.insert(all.end(), more.begin(), more.end());
+  }
+  if (!all.empty()) std::cerr << format_diagnostics(all, text);
+  if (!parsed.inventory || has_errors(all)) return std::nullopt;
+  return parsed.inventory;
+}
+
+namespace {
+
+std::unique_ptr<TemplateSource> templates_for(const GlobalOptions& g) {
+  return g.templates_dir.empty() ? embedded_template_source() : directory_template_source(g.templates_dir);
+}
+
+std::unique_ptr<Progress> progress_for(const GlobalOptions& g) {
+  return make_progress(std::cerr, g.quiet ? ProgressStyle::quiet : detect_progress_style(STDERR_FILENO));
+}
+
+}  // namespace
+
+int cmd_validate(const GlobalOptions& g) {
+  auto inv = load_inventory(g);
+  if (!inv) return 2;
+  std::cout << g.inventory << ": ok (" << inv->nodes.size() << " nodes, cluster " << inv->cluster_name << ")\n";
+  return 0;
+}
+
+int cmd_render(const GlobalOptions& g, const std::string& out_dir) {
+  auto inv = load_inventory(g);
+  if (!inv) return 2;
+  // Rendering for inspection: secrets not given are shown as placeholders, never generated here.
+  ResolvedSecrets secrets;
+  auto pick = [](const std::string& v, const char* placeholder) { return v.empty() ? std::string(placeholder) : v; };
+  secrets.superuser_password = pick(inv->secrets.superuser_password, "GENERATED-ON-UP-superuser");
+  secrets.replication_password = pick(inv->secrets.replication_password, "GENERATED-ON-UP-replication");
+  secrets.admin_password = pick(inv->secrets.admin_password, "GENERATED-ON-UP-admin");
+  secrets.backup_cipher_pass = pick(inv->secrets.backup_cipher_pass, "GENERATED-ON-UP-cipher");
+  for (const auto& u : inv->users) secrets.user_passwords[u.name] = pick(u.password, "GENERATED-ON-UP-user");
+  auto templates = templates_for(g);
+  for (const auto& node : inv->nodes) {
+    auto files = render_node(*inv, node, secrets, *templates);
+    if (!files) return report_error(std::move(files.error()).with("render node " + node.name));
+    for (const auto& f : *files) {
+      fs::path p = fs::path(out_dir) / node.name / fs::path(f.path).relative_path();
+      std::error_code ec;
+      fs::create_directories(p.parent_path(), ec);
+      if (auto s = write_file_atomic(p.string(), f.content, f.attrs.mode); !s) return report_error(s.error());
+    }
+    std::cout << "rendered " << files->size() << " files for " << node.name << " into "
+              << (fs::path(out_dir) / node.name).string() << "\n";
+  }
+  return 0;
+}
+
+int cmd_up(const GlobalOptions& g) {
+  auto inv = load_inventory(g);
+  if (!inv) return 2;
+  auto state = StateDir::open(g.state_root, inv->cluster_name);
+  if (!state) return report_error(state.error());
+  auto provider = make_provider(*inv);
+  if (!provider) return report_error(provider.error());
+  auto templates = templates_for(g);
+  auto progress = progress_for(g);
+  UpDeps deps{**provider, make_ssh_factory(*state), *templates, *progress, *state, GateTimeouts{}};
+  auto report = cluster_up(*inv, deps);
+  if (!report) return report_error(report.error());
+  if (g.output == "json") {
+    nlohmann::json j;
+    j["cluster"] = inv->cluster_name;
+    j["endpoints"] = {{"write", report->endpoints.write}, {"read", report->endpoints.read},
+                      {"pooled", report->endpoints.pooled}, {"user", report->endpoints.user},
+                      {"database", report->endpoints.database}};
+    j["changes"] = report->actions;
+    j["timings"] = nlohmann::json::object();
+    for (const auto& [phase, s] : report->timings) j["timings"][phase] = s;
+    std::cout << j.dump(2) << "\n";
+    return 0;
+  }
+  std::cerr << format_timings(report->timings);
+  if (report->actions.empty()) {
+    std::cout << "no changes: the cluster already matches the inventory\n";
+  } else {
+    std::cout << report->actions.size() << " changes:\n";
+    for (const auto& a : report->actions) std::cout << "  " << a << "\n";
+  }
+  std::cout << format_endpoints(*inv, report->endpoints, state->path());
+  return 0;
+}
+
+int cmd_down(const GlobalOptions& g, bool keep_data) {
+  auto inv = load_inventory(g);
+  if (!inv) return 2;
+  auto provider = make_provider(*inv);
+  if (!provider) return report_error(provider.error());
+  auto progress = progress_for(g);
+  progress->phase_begin("down");
+  Status s = (*provider)->destroy(*inv, keep_data ? DataRetention::keep : DataRetention::remove);
+  progress->phase_end("down", s.ok());
+  if (!s) return report_error(s.error());
+  auto state = StateDir::open(g.state_root, inv->cluster_name);
+  if (!state) return report_error(state.error());
+  // The machines are gone; new ones bring new host keys. Secrets stay with kept data.
+  Status cleaned = keep_data ? state->forget_hosts() : state->remove();
+  if (!cleaned) return report_error(cleaned.error());
+  std::cout << "cluster " << inv->cluster_name << " removed" << (keep_data ? " (data volumes kept)" : "") << "\n";
+  return 0;
+}
+
+int cmd_status(const GlobalOptions& g) {
+  auto inv = load_inventory(g);
+  if (!inv) return 2;
+  auto state = StateDir::open(g.state_root, inv->cluster_name);
+  if (!state) return report_error(state.error());
+  auto provider = make_provider(*inv);
+  if (!provider) return report_error(provider.error());
+  auto machines = (*provider)->list(*inv);
+  if (!machines) return report_error(machines.error());
+  auto progress = make_progress(std::cerr, ProgressStyle::quiet);
+  auto nodes = connect_nodes(*inv, *machines, make_ssh_factory(*state), *progress);
+  if (!nodes) return report_error(nodes.error());
+  ResolvedSecrets none;
+  EngineContext ctx{*inv, none, *progress, *nodes, GateTimeouts{}};
+  ClusterStatus st = collect_status(ctx);
+  if (g.output == "json") {
+    std::cout << status_json(st).dump(2) << "\n";
+  } else {
+    std::cout << format_status(st);
+  }
+  bool healthy = st.patroni.leader_count() == 1;
+  return healthy ? 0 : 1;
+}
+
+}  // namespace pgha

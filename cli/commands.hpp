@@ -1,0 +1,44 @@
+// The subcommands' handlers. Each returns the process exit code: 0 ok, 1 failure, 2 invalid input.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "core/error.hpp"
+#include "core/inventory.hpp"
+#include "roles/cluster_ops.hpp"
+#include "roles/state.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace pgha {
+
+struct GlobalOptions {
+  std::string inventory = "inventories/docker-local.yml";
+  std::string state_root = ".pgha";
+  std::string templates_dir;  // "" = the templates compiled in
+  std::string output = "text";  // text | json
+  bool quiet = false;
+};
+
+// -i, --state-dir, --templates, -o, -q on a subcommand.
+void add_common_options(CLI::App* sub, GlobalOptions& g);
+
+// Parses and validates the inventory; prints every diagnostic to stderr. nullopt on any error.
+std::optional<Inventory> load_inventory(const GlobalOptions& g);
+
+// Prints "pgha: <context>: <message>" to stderr; returns 2 for bad_input, 1 otherwise.
+int report_error(const Error& e);
+
+// The SSH shell factory for a cluster: its key and known_hosts from the state directory.
+ShellFactory make_ssh_factory(const StateDir& state);
+
+int cmd_validate(const GlobalOptions& g);
+int cmd_render(const GlobalOptions& g, const std::string& out_dir);
+int cmd_up(const GlobalOptions& g);
+int cmd_down(const GlobalOptions& g, bool keep_data);
+int cmd_status(const GlobalOptions& g);
+
+}  // namespace pgha

@@ -1,0 +1,140 @@
+// After Patroni: SQL users and databases, PgBouncer, HAProxy, keepalived, pgBackRest — each to its gate.
+#include "roles/engine.hpp"
+#include "roles/parallel.hpp"
+#include "roles/remote.hpp"
+
+namespace pgha {
+namespace {
+
+std::vector<NodeHandle*> with_role(EngineContext& ctx, Role role) {
+  std::vector<NodeHandle*> out;
+  for (auto& n : ctx.nodes) {
+    if (has_role(*n.node, role)) out.push_back(&n);
+  }
+  return out;
+}
+
+Status each(std::vector<NodeHandle*>& nodes, const std::function<Status(NodeHandle&)>& task) {
+  return for_each_parallel<NodeHandle*>(nodes, [&](NodeHandle*& n) { return task(*n); });
+}
+
+std::string sql_literal(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    out += c;
+    if (c == '\'') out += '\'';
+  }
+  return out + "'";
+}
+
+std::string sql_ident(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    out += c;
+    if (c == '"') out += '"';
+  }
+  return out + "\"";
+}
+
+Status gate_query(EngineContext& ctx, NodeHandle& from, const std::string& what, const std::string& host, int port,
+                  const std::string& sql, const std::string& expect) {
+  return poll_until(what, std::chrono::seconds(ctx.timeouts.service_s), std::chrono::seconds(1), [&](std::string& why) {
+    auto r = query_tcp(from, "gate", host, port, ctx.secrets.superuser_password, sql);
+    if (!r) {
+      why = r.error().message;
+      return false;
+    }
+    if (trim(r->out) != expect) {
+      why = "answered '" + trim(r->out) + "', expected '" + expect + "'";
+      return false;
+    }
+    return true;
+  });
+}
+
+}  // namespace
+
+Status converge_sql_objects(EngineContext& ctx) {
+  if (ctx.inv.users.empty() && ctx.inv.databases.empty()) return {};
+  NodeHandle* leader = find_leader(ctx);
+  if (!leader) return Error(ErrorKind::remote_failure, "no Patroni leader to create users and databases on");
+  // Create what is missing; existing roles and databases are left as they are.
+  std::string sql;
+  for (const auto& u : ctx.inv.users) {
+    std::string opts;
+    for (const auto& o : u.options) opts += " " + o;
+    if (opts.empty()) opts = " LOGIN";
+    sql += "DO $pgha$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = " + sql_literal(u.name) +
+           ") THEN CREATE ROLE " + sql_ident(u.name) + opts + " PASSWORD " +
+           sql_literal(ctx.secrets.user_passwords.at(u.name)) + "; RAISE NOTICE 'created'; END IF; END $pgha$;\n";
+  }
+  for (const auto& d : ctx.inv.databases) {
+    sql += "SELECT 'CREATE DATABASE ' || quote_ident(" + sql_literal(d.name) + ")" +
+           (d.owner.empty() ? std::string() : " || ' OWNER ' || quote_ident(" + sql_literal(d.owner) + ")") +
+           " WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = " + sql_literal(d.name) + ")\\gexec\n";
+  }
+  auto r = run_sql(*leader, "sql:users-databases", sql);
+  if (!r) return r.error();
+  if (r->err.find("created") != std::string::npos || r->out.find("CREATE DATABASE") != std::string::npos)
+    leader->actions.push_back("created users/databases");
+  return {};
+}
+
+Status converge_pgbouncer(EngineContext& ctx) {
+  auto nodes = with_role(ctx, Role::pgbouncer);
+  return each(nodes, [&](NodeHandle& n) -> Status {
+    if (auto s = ensure_unit(n, "pgbouncer:start", "pgbouncer.service", n.changed.count(Role::pgbouncer) > 0, true); !s)
+      return s;
+    return gate_query(ctx, n, "PgBouncer on " + n.node->name, "127.0.0.1", ctx.inv.ports.pgbouncer, "SELECT 1;", "1");
+  });
+}
+
+Status converge_haproxy(EngineContext& ctx) {
+  auto nodes = with_role(ctx, Role::haproxy);
+  const bool has_replicas = ctx.inv.nodes_with(Role::patroni).size() > 1;
+  return each(nodes, [&](NodeHandle& n) -> Status {
+    if (auto s = ensure_unit(n, "haproxy:start", "haproxy.service", n.changed.count(Role::haproxy) > 0, true); !s)
+      return s;
+    if (auto s = gate_query(ctx, n, "HAProxy write port on " + n.node->name, "127.0.0.1", ctx.inv.ports.haproxy_write,
+                            "SELECT pg_is_in_recovery();", "f");
+        !s)
+      return s;
+    if (!has_replicas) return {};
+    return gate_query(ctx, n, "HAProxy read port on " + n.node->name, "127.0.0.1", ctx.inv.ports.haproxy_read,
+                      "SELECT pg_is_in_recovery();", "t");
+  });
+}
+
+Status converge_keepalived(EngineContext& ctx) {
+  auto nodes = with_role(ctx, Role::keepalived);
+  if (nodes.empty() || ctx.inv.network.vip.empty()) return {};
+  if (auto s = each(nodes,
+                    [&](NodeHandle& n) {
+                      return ensure_unit(n, "keepalived:start", "keepalived.service",
+                                         n.changed.count(Role::keepalived) > 0, true);
+                    });
+      !s)
+    return s;
+  return gate_query(ctx, *nodes.front(), "the VIP " + ctx.inv.network.vip, ctx.inv.network.vip,
+                    ctx.inv.ports.haproxy_write, "SELECT pg_is_in_recovery();", "f");
+}
+
+Status converge_pgbackrest(EngineContext& ctx) {
+  if (ctx.inv.nodes_with(Role::pgbackrest).empty()) return {};
+  NodeHandle* leader = find_leader(ctx);
+  if (!leader) return Error(ErrorKind::remote_failure, "no Patroni leader to create the pgBackRest stanza on");
+  if (!has_role(*leader->node, Role::pgbackrest)) return {};
+  const std::string stanza = shell_quote(ctx.inv.cluster_name);
+  const std::string pgbr = "runuser -u postgres -- pgbackrest --stanza=" + stanza + " --log-level-console=warn ";
+  // stanza-create is idempotent; `info` tells whether it already ran, so a no-op `up` skips it.
+  auto info = leader->shell->run(pgbr + "info --output=json");
+  bool exists = info && info->exit_code == 0 && info->out.find("\"status\":{\"code\":0") != std::string::npos;
+  if (!exists) {
+    if (auto r = must(*leader->shell, "pgbackrest:stanza-create", pgbr + "stanza-create"); !r) return r.error();
+    leader->actions.push_back("created pgBackRest stanza " + ctx.inv.cluster_name);
+  }
+  if (auto r = must(*leader->shell, "pgbackrest:check", pgbr + "check"); !r) return r.error();
+  return {};
+}
+
+}  // namespace pgha

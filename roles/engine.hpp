@@ -1,0 +1,81 @@
+// The role engine: brings a set of reachable machines to the inventory's desired state, role by role,
+// doing only the difference. Every step first looks at what exists (packages, file hashes, unit
+// states, cluster members) and acts only on a mismatch, so any run — first, repeated, or after an
+// interrupted one — converges.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/inventory.hpp"
+#include "core/remote_shell.hpp"
+#include "core/render.hpp"
+#include "providers/provider.hpp"
+#include "roles/progress.hpp"
+
+namespace pgha {
+
+struct NodeHandle {
+  const Node* node = nullptr;
+  Machine machine;
+  std::unique_ptr<RemoteShell> shell;
+  std::vector<RenderedFile> files;  // desired files for this node's roles
+  std::set<Role> changed;           // roles whose files this run rewrote
+  std::vector<std::string> actions; // what this run did here ("wrote /etc/haproxy/haproxy.cfg", "restarted etcd")
+};
+
+// How long each gate may take. Defaults suit a loaded 2-core machine.
+struct GateTimeouts {
+  int boot_s = 180;
+  int etcd_s = 120;
+  int patroni_s = 240;
+  int service_s = 90;
+};
+
+struct EngineContext {
+  const Inventory& inv;
+  const ResolvedSecrets& secrets;
+  Progress& progress;
+  std::vector<NodeHandle>& nodes;
+  GateTimeouts timeouts;
+};
+
+// Phase 1, per node in parallel: systemd up, packages present, Debian's stock postgres 15/main cluster
+// and stock etcd member removed (only before pgha's own config is in place).
+Status prepare_nodes(EngineContext& ctx);
+// Phase 2, per node in parallel: every rendered file present with the right content, owner and mode.
+// Unchanged files are not rewritten. Fills NodeHandle::changed.
+Status sync_files(EngineContext& ctx);
+// Phases 3..: etcd quorum, Patroni leader then replicas, users/databases, PgBouncer, HAProxy,
+// keepalived, pgBackRest. Each ends at its health gate.
+Status converge_etcd(EngineContext& ctx);
+Status converge_patroni(EngineContext& ctx);
+Status converge_sql_objects(EngineContext& ctx);
+Status converge_pgbouncer(EngineContext& ctx);
+Status converge_haproxy(EngineContext& ctx);
+Status converge_keepalived(EngineContext& ctx);
+Status converge_pgbackrest(EngineContext& ctx);
+
+// Brings a unit to "enabled and active". When it was already active: restart or reload it only if
+// `changed`. Appends what it did to node.actions.
+Status ensure_unit(NodeHandle& node, const std::string& step, const std::string& unit, bool changed,
+                   bool reload_on_change);
+
+// The node whose Patroni is the leader, asked through any Patroni node's REST API; nullptr if none.
+NodeHandle* find_leader(EngineContext& ctx, std::string* why = nullptr);
+
+// Runs `sql` through psql as the local postgres superuser (peer auth) on `node`. The SQL travels on
+// stdin, so passwords inside it never reach a process list.
+Result<CommandResult> run_sql(NodeHandle& node, const std::string& step, const std::string& sql,
+                              const std::string& database = "postgres");
+
+// Runs a psql query over TCP (host:port) with the superuser password fed on stdin; returns stdout.
+Result<CommandResult> query_tcp(NodeHandle& from, const std::string& step, const std::string& host, int port,
+                                const std::string& password, const std::string& sql,
+                                const std::string& user = "postgres", const std::string& database = "postgres");
+
+}  // namespace pgha

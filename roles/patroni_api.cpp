@@ -1,0 +1,60 @@
+#include "roles/patroni_api.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace pgha {
+
+bool is_primary_role(const std::string& role) {
+  return role == "leader" || role == "master" || role == "primary";
+}
+
+const PatroniMember* PatroniCluster::leader() const {
+  for (const auto& m : members) {
+    if (is_primary_role(m.role)) return &m;
+  }
+  return nullptr;
+}
+
+int PatroniCluster::leader_count() const {
+  int n = 0;
+  for (const auto& m : members) n += is_primary_role(m.role) ? 1 : 0;
+  return n;
+}
+
+Result<PatroniCluster> parse_patroni_cluster(const std::string& body) {
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("members") || !j["members"].is_array())
+    return Error(ErrorKind::bad_input, "Patroni /cluster answer is not the expected JSON");
+  PatroniCluster c;
+  for (const auto& m : j["members"]) {
+    PatroniMember pm;
+    pm.name = m.value("name", "");
+    pm.host = m.value("host", "");
+    pm.role = m.value("role", "");
+    pm.state = m.value("state", "");
+    if (m.contains("timeline") && m["timeline"].is_number_integer()) pm.timeline = m["timeline"].get<int>();
+    if (m.contains("lag") && m["lag"].is_number_integer()) pm.lag_bytes = m["lag"].get<int64_t>();
+    c.members.push_back(std::move(pm));
+  }
+  return c;
+}
+
+std::string patroni_unhealthy_reason(const PatroniCluster& c, size_t expected) {
+  int leaders = c.leader_count();
+  if (leaders == 0) return "no Patroni leader yet";
+  if (leaders > 1) return std::to_string(leaders) + " members claim the leader role";
+  if (c.members.size() < expected)
+    return std::to_string(c.members.size()) + " of " + std::to_string(expected) + " Patroni members registered";
+  const PatroniMember* leader = c.leader();
+  if (leader->state != "running") return "leader " + leader->name + " is " + leader->state;
+  for (const auto& m : c.members) {
+    if (&m == leader) continue;
+    if (m.state != "running" && m.state != "streaming") return "replica " + m.name + " is " + m.state;
+    if (!m.lag_bytes) return "replica " + m.name + " has unknown lag";
+    if (*m.lag_bytes != 0) return "replica " + m.name + " lags " + std::to_string(*m.lag_bytes) + " bytes";
+    if (m.timeline != leader->timeline) return "replica " + m.name + " is on timeline " + std::to_string(m.timeline);
+  }
+  return "";
+}
+
+}  // namespace pgha

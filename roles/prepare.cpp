@@ -1,0 +1,122 @@
+// Phase 1: make each machine ready for its roles. See engine.hpp for the contract.
+#include <set>
+#include <sstream>
+
+#include "roles/catalog.hpp"
+#include "roles/engine.hpp"
+#include "roles/parallel.hpp"
+#include "roles/remote.hpp"
+
+namespace pgha {
+namespace {
+
+Status wait_for_systemd(NodeHandle& n, int timeout_s) {
+  // `is-system-running --wait` prints running or degraded once boot has finished; degraded (some
+  // unrelated unit failed) is acceptable for our purposes and reported.
+  std::string state;
+  Status s = poll_until("systemd on " + n.node->name, std::chrono::seconds(timeout_s), std::chrono::seconds(1),
+                        [&](std::string& why) {
+                          auto r = n.shell->run("timeout 20 systemctl is-system-running --wait 2>/dev/null; true");
+                          if (!r) {
+                            why = r.error().describe();
+                            return false;
+                          }
+                          state = trim(r->out);
+                          why = "system state is '" + state + "'";
+                          return state == "running" || state == "degraded";
+                        });
+  if (!s) return std::move(s.error()).with("step prepare:systemd").with("host " + n.node->name);
+  return {};
+}
+
+std::vector<std::string> packages_for(const Node& node) {
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (const auto& spec : role_catalog()) {
+    if (!has_role(node, spec.role)) continue;
+    for (const auto& p : spec.packages) {
+      if (seen.insert(p).second) out.push_back(p);
+    }
+  }
+  return out;
+}
+
+Status ensure_packages(NodeHandle& n, Progress& progress) {
+  auto pkgs = packages_for(*n.node);
+  if (pkgs.empty()) return {};
+  std::string list;
+  for (const auto& p : pkgs) list += " " + shell_quote(p);
+  // A run killed during dpkg leaves it half-configured; finish that first.
+  if (auto r = must(*n.shell, "prepare:dpkg", "test -z \"$(dpkg --audit 2>/dev/null)\" || dpkg --configure -a"); !r)
+    return r.error();
+  auto q = must(*n.shell, "prepare:packages",
+                "dpkg-query -W -f='${Package} ${db:Status-Status}\\n'" + list + " 2>/dev/null; true");
+  if (!q) return q.error();
+  std::set<std::string> installed;
+  std::istringstream in(q->out);
+  std::string name, status;
+  while (in >> name >> status) {
+    if (status == "installed") installed.insert(name);
+  }
+  std::string missing;
+  int count = 0;
+  for (const auto& p : pkgs) {
+    if (!installed.count(p)) {
+      missing += " " + shell_quote(p);
+      ++count;
+    }
+  }
+  if (count == 0) return {};
+  progress.node(n.node->name, "installing " + std::to_string(count) + " packages");
+  const std::string install =
+      "DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends" +
+      missing;
+  auto r = n.shell->run(install);
+  if (r && r->exit_code != 0) r = n.shell->run("apt-get -q update && " + install);  // stale package lists
+  if (!r) return std::move(r.error()).with("step prepare:packages").with("host " + n.node->name);
+  if (r->exit_code != 0)
+    return Error(ErrorKind::remote_failure, "exit " + std::to_string(r->exit_code) + ": " + tail_lines(r->err))
+        .with("command `" + install + "`")
+        .with("step prepare:packages")
+        .with("host " + n.node->name);
+  n.actions.push_back("installed" + missing);
+  return {};
+}
+
+// Debian starts a stock `15/main` cluster and a single-member etcd when the packages are installed.
+// Both must go before Patroni and the rendered etcd take over. Only stock state is removed: the
+// cluster's own data directories are never touched here.
+Status remove_debian_defaults(NodeHandle& n, const Inventory& inv) {
+  if (has_role(*n.node, Role::patroni)) {
+    const std::string ver = std::to_string(inv.postgres_version);
+    auto r = must(*n.shell, "prepare:drop-stock-postgres",
+                  "if [ -d /etc/postgresql/" + ver + "/main ]; then pg_dropcluster --stop " + ver +
+                      " main && echo dropped; fi");
+    if (!r) return r.error();
+    if (!trim(r->out).empty()) n.actions.push_back("dropped Debian's stock " + ver + "/main cluster");
+  }
+  if (has_role(*n.node, Role::etcd)) {
+    const std::string ours = shell_quote(inv.cluster_name);
+    auto r = must(*n.shell, "prepare:drop-stock-etcd",
+                  "stock=$(find /var/lib/etcd -mindepth 1 -maxdepth 1 ! -name " + ours +
+                      " 2>/dev/null); if [ -n \"$stock\" ]; then systemctl stop etcd; rm -rf $stock; echo dropped; fi");
+    if (!r) return r.error();
+    if (!trim(r->out).empty()) n.actions.push_back("removed Debian's stock etcd member");
+  }
+  return {};
+}
+
+}  // namespace
+
+Status prepare_nodes(EngineContext& ctx) {
+  return for_each_parallel<NodeHandle>(ctx.nodes, [&](NodeHandle& n) -> Status {
+    ctx.progress.node(n.node->name, "waiting for systemd");
+    if (auto s = wait_for_systemd(n, ctx.timeouts.boot_s); !s) return s;
+    if (auto s = ensure_packages(n, ctx.progress); !s) return s;
+    if (auto s = remove_debian_defaults(n, ctx.inv); !s) return s;
+    ctx.progress.node(n.node->name, "ready");
+    return {};
+  });
+}
+
+}  // namespace pgha

@@ -1,0 +1,47 @@
+// The per-cluster state directory (default .pgha/<cluster>/, mode 0700): the cluster's SSH key and
+// known hosts, generated secrets, and whatever ids the provider records. Local file I/O only.
+#pragma once
+
+#include <string>
+
+#include "core/error.hpp"
+#include "core/inventory.hpp"
+#include "core/render.hpp"
+
+namespace pgha {
+
+class StateDir {
+ public:
+  // Creates root/<cluster> with mode 0700 when missing. Errors: io.
+  static Result<StateDir> open(const std::string& root, const std::string& cluster);
+
+  const std::string& path() const { return path_; }
+  std::string private_key_path() const { return path_ + "/id_ed25519"; }
+  std::string public_key_path() const { return path_ + "/id_ed25519.pub"; }
+  std::string known_hosts_path() const { return path_ + "/known_hosts"; }
+  std::string secrets_path() const { return path_ + "/secrets.json"; }
+
+  // The cluster's SSH public key (OpenSSH one-liner); generates the pair on first use.
+  Result<std::string> ensure_ssh_key();
+
+  // Every secret resolved: the inventory's value when given, else the one kept in secrets.json, else a
+  // newly generated one, saved (0600) before it is returned.
+  Result<ResolvedSecrets> resolve_secrets(const Inventory& inv);
+
+  // Forgets machine identities (known hosts) — after `down`, new machines bring new host keys.
+  Status forget_hosts();
+  // Removes the whole directory.
+  Status remove();
+
+ private:
+  explicit StateDir(std::string path) : path_(std::move(path)) {}
+  std::string path_;
+};
+
+// A random password of `length` characters from [A-Za-z0-9] (OpenSSL's CSPRNG).
+std::string generate_password(size_t length = 24);
+
+// Writes content to path atomically (temp file + rename) with the given mode. Errors: io.
+Status write_file_atomic(const std::string& path, const std::string& content, int mode);
+
+}  // namespace pgha

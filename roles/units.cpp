@@ -1,0 +1,71 @@
+// Unit convergence and SQL helpers shared by the role phases.
+#include "roles/engine.hpp"
+#include "roles/patroni_api.hpp"
+#include "roles/remote.hpp"
+
+namespace pgha {
+
+Status ensure_unit(NodeHandle& n, const std::string& step, const std::string& unit, bool changed,
+                   bool reload_on_change) {
+  const std::string u = shell_quote(unit);
+  auto st = n.shell->run("systemctl is-enabled " + u + " 2>/dev/null; systemctl is-active " + u + " 2>/dev/null; true");
+  if (!st) return std::move(st.error()).with("step " + step).with("host " + n.node->name);
+  std::string out = st->out;
+  bool enabled = out.rfind("enabled", 0) == 0;
+  bool active = out.find("\nactive") != std::string::npos;
+  if (!enabled) {
+    if (auto r = must(*n.shell, step, "systemctl enable " + u); !r) return r.error();
+    n.actions.push_back("enabled " + unit);
+  }
+  if (!active) {
+    if (auto r = must(*n.shell, step, "systemctl restart " + u); !r) return r.error();
+    n.actions.push_back("started " + unit);
+  } else if (changed) {
+    if (auto r = must(*n.shell, step, std::string("systemctl ") + (reload_on_change ? "reload " : "restart ") + u); !r)
+      return r.error();
+    n.actions.push_back((reload_on_change ? "reloaded " : "restarted ") + unit);
+  }
+  return {};
+}
+
+Result<CommandResult> run_sql(NodeHandle& n, const std::string& step, const std::string& sql,
+                              const std::string& database) {
+  return must(*n.shell, step,
+              "runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -tA -d " + shell_quote(database) + " -f -", sql);
+}
+
+Result<CommandResult> query_tcp(NodeHandle& from, const std::string& step, const std::string& host, int port,
+                                const std::string& password, const std::string& sql, const std::string& user,
+                                const std::string& database) {
+  // The password arrives on stdin and lives only in this shell's environment; the SQL follows it.
+  return must(*from.shell, step,
+              "IFS= read -r PGPASSWORD; export PGPASSWORD; PGCONNECT_TIMEOUT=5 psql -X -q -tA -v ON_ERROR_STOP=1 -h " +
+                  shell_quote(host) + " -p " + std::to_string(port) + " -U " + shell_quote(user) + " -d " +
+                  shell_quote(database) + " -f -",
+              password + "\n" + sql);
+}
+
+NodeHandle* find_leader(EngineContext& ctx, std::string* why) {
+  for (auto& n : ctx.nodes) {
+    if (!has_role(*n.node, Role::patroni)) continue;
+    auto r = n.shell->run("curl -s --max-time 3 http://" + n.node->address + ":" +
+                          std::to_string(ctx.inv.ports.patroni_api) + "/cluster");
+    if (!r || r->exit_code != 0) continue;
+    auto c = parse_patroni_cluster(r->out);
+    if (!c) continue;
+    const PatroniMember* leader = c->leader();
+    if (!leader) {
+      if (why) *why = "no Patroni leader yet";
+      return nullptr;
+    }
+    for (auto& m : ctx.nodes) {
+      if (m.node->name == leader->name) return &m;
+    }
+    if (why) *why = "leader " + leader->name + " is not in the inventory";
+    return nullptr;
+  }
+  if (why) *why = "no Patroni REST API answers";
+  return nullptr;
+}
+
+}  // namespace pgha
