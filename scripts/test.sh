@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian 12 machine: installs what is needed, starts the Docker
+# engine, checks formatting, builds with warnings as errors, and runs every test (unit, the real
+# daemons judging rendered configs, and the end-to-end scenarios on real containers).
+# Usage: sudo scripts/test.sh        (PGHA_TEST_LABELS=unit scripts/test.sh runs one label only)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+bash scripts/ensure-docker.sh
+bash scripts/check-format.sh
+
+cmake -S . -B build -DPGHA_WERROR=ON >/dev/null
+cmake --build build -j2
+
+cd build
+if [ -n "${PGHA_TEST_LABELS:-}" ]; then
+  ctest --output-on-failure -j2 -L "$PGHA_TEST_LABELS"
+else
+  ctest --output-on-failure -j2
+fi
