@@ -60,7 +60,7 @@ void check_network(RuleContext& c) {
     gateway = check_address(c, c.at({"network.gateway", "network.subnet", "network"}), "network.gateway",
                             inv.network.gateway, subnet);
   }
-  std::map<uint32_t, std::string> owners;  // address -> node name
+  std::map<uint32_t, size_t> owners;  // address -> node index
   for (size_t i = 0; i < inv.nodes.size(); ++i) {
     const Node& n = inv.nodes[i];
     std::string p = node_path(i);
@@ -71,8 +71,9 @@ void check_network(RuleContext& c) {
     Mark at = c.at({p + ".address", p});
     auto ip = check_address(c, at, "address of node " + n.name, n.address, subnet);
     if (!ip) continue;
-    if (auto [it, inserted] = owners.emplace(*ip, n.name); !inserted) {
-      c.error(at, "node " + n.name + " has the same address " + n.address + " as node " + it->second);
+    if (auto [it, inserted] = owners.emplace(*ip, i); !inserted) {
+      c.error(at, "address " + n.address + " of " + p + " (" + n.name + ") is also used by " +
+                      node_path(it->second) + " (" + inv.nodes[it->second].name + ")");
     }
     if (gateway && *ip == *gateway) c.error(at, "address of node " + n.name + " is the gateway " + n.address);
   }
@@ -81,7 +82,8 @@ void check_network(RuleContext& c) {
   auto vip = check_address(c, at, "network.vip", inv.network.vip, subnet);
   if (!vip) return;
   if (auto it = owners.find(*vip); it != owners.end()) {
-    c.error(at, "network.vip " + inv.network.vip + " is also the address of node " + it->second);
+    c.error(at,
+            "network.vip " + inv.network.vip + " is also the address of node " + inv.nodes[it->second].name);
   }
   if (gateway && *vip == *gateway) c.error(at, "network.vip " + inv.network.vip + " is also the gateway");
   if (inv.network.interface.empty())

@@ -117,7 +117,8 @@ void check_roles(RuleContext& c) {
   }
   auto keepalived = nodes_with(inv, Role::keepalived);
   if (!keepalived.empty() && inv.network.vip.empty()) {
-    c.error(roles_mark(c, keepalived.front()),
+    std::string p = node_path(keepalived.front());
+    c.error(c.at({p + ".roles", "defaults.roles", "network", p}),
             "node " + inv.nodes[keepalived.front()].name +
                 " carries the keepalived role but network.vip is not set; set a VIP or drop the role");
   }

@@ -18,13 +18,13 @@ struct ResolvedSecrets {
   std::string superuser_password;
   std::string replication_password;
   std::string admin_password;
-  std::string backup_cipher_pass;                   // "" when the repo is not encrypted
+  std::string backup_cipher_pass;                     // "" when the repo is not encrypted
   std::map<std::string, std::string> user_passwords;  // by user name
 };
 
 struct RenderedFile {
   Role role;
-  std::string path;     // absolute path on the node
+  std::string path;  // absolute path on the node
   std::string content;
   FileAttrs attrs;      // owner, group, mode (0600 for anything carrying a secret)
   bool secret = false;  // content carries a secret: never print it, never diff it in logs
@@ -45,6 +45,7 @@ std::unique_ptr<TemplateSource> directory_template_source(const std::string& dir
 // Every file of every role `node` carries, in role order. Errors: a missing template or a mustache
 // error (bad_input, naming the template).
 Result<std::vector<RenderedFile>> render_node(const Inventory& inv, const Node& node,
-                                              const ResolvedSecrets& secrets, const TemplateSource& templates);
+                                              const ResolvedSecrets& secrets,
+                                              const TemplateSource& templates);
 
 }  // namespace pgha

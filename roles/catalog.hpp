@@ -7,15 +7,12 @@
 
 #include "core/inventory.hpp"
 #include "core/remote_shell.hpp"
+#include "core/render_files.hpp"
 
 namespace pgha {
 
-struct RoleFile {
-  std::string template_name;  // relative to templates/, e.g. "etcd/etcd.conf.mustache"
-  std::string path;           // absolute path on the node
-  FileAttrs attrs;
-  bool secret = false;
-};
+// RoleFile (template, destination, owner/mode, secret) is declared in core/render_files.hpp: the
+// renderer in core needs the same table.
 
 // How a changed file reaches its daemon.
 enum class ApplyAction { restart, reload, none };
@@ -31,5 +28,9 @@ struct RoleSpec {
 
 const RoleSpec& role_spec(Role role);
 const std::vector<RoleSpec>& role_catalog();  // in bring-up order
+
+// spec.packages for a cluster on PostgreSQL `postgres_version`: the catalog names Debian 12's
+// PostgreSQL 15 packages; other versions (from the PGDG repository) swap the version suffix.
+std::vector<std::string> role_packages(Role role, int postgres_version);
 
 }  // namespace pgha

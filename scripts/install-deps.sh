@@ -13,7 +13,7 @@ BUILD_PKGS=(
 )
 # The daemons whose own config checks judge rendered output, and the Docker engine for end-to-end.
 RUNTIME_PKGS=(
-  docker.io debootstrap iproute2 curl ca-certificates openssh-client
+  docker.io debootstrap iproute2 curl ca-certificates openssh-client openssh-server
   haproxy keepalived patroni etcd-server etcd-client postgresql-15 postgresql-client-15
   pgbouncer pgbackrest python3-psycopg2
 )

@@ -87,7 +87,9 @@ log "second up: no file changed, no service restarted"
 units="etcd patroni haproxy keepalived pgbouncer"
 snapshot() {
   for a in 10.42.0.11 10.42.0.12 10.42.0.13; do
-    node_ssh "$STATE" "$a" "for u in $units; do printf '%s ' \$u; systemctl show -p ActiveEnterTimestampMonotonic --value \$u; done; find /etc/patroni /etc/haproxy /etc/keepalived /etc/pgbouncer /etc/pgbackrest /etc/default/etcd /etc/systemd/system -type f -newermt '-0 sec' -printf '%p %T@\n' 2>/dev/null | sort; stat -c '%n %Y' /etc/patroni/config.yml /etc/haproxy/haproxy.cfg /etc/default/etcd"
+    # ActiveEnterTimestamp moves on any (re)start; the inode of a managed file changes on any rewrite
+    # (uploads rename a new file into place).
+    node_ssh "$STATE" "$a" "for u in $units; do printf '%s ' \$u; systemctl show -p ActiveEnterTimestampMonotonic --value \$u; done; find /etc/patroni /etc/haproxy /etc/keepalived /etc/pgbouncer /etc/pgbackrest /etc/default/etcd /etc/systemd/system -type f -printf '%p %i %T@\\n' 2>/dev/null | sort"
   done
 }
 before=$(snapshot)
