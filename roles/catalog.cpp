@@ -1,0 +1,54 @@
+#include "roles/catalog.hpp"
+
+namespace pgha {
+namespace {
+
+RoleSpec make(Role role, std::vector<std::string> packages, std::vector<std::string> units,
+              ApplyAction on_change, std::vector<Role> after) {
+  return RoleSpec{role, std::move(packages), role_files(role), std::move(units), on_change, std::move(after)};
+}
+
+std::vector<RoleSpec> build_catalog() {
+  return {
+      // etcd reads its environment only at start.
+      make(Role::etcd, {"etcd-server", "etcd-client"}, {"etcd.service"}, ApplyAction::restart, {}),
+      // Patroni's etcd3 DCS talks to etcd's gRPC gateway through urllib3 but imports python-etcd
+      // (python3-etcd, which brings python3-dnspython); SIGHUP (reload) re-reads config.yml.
+      make(Role::patroni,
+           {"patroni", "postgresql-15", "postgresql-client-15", "python3-psycopg2", "python3-etcd"},
+           {"patroni.service"}, ApplyAction::reload, {Role::etcd}),
+      // haproxy.service's reload checks the config first and keeps established sessions.
+      make(Role::haproxy, {"haproxy"}, {"haproxy.service"}, ApplyAction::reload, {Role::patroni}),
+      make(Role::keepalived, {"keepalived"}, {"keepalived.service"}, ApplyAction::reload, {Role::haproxy}),
+      // pgbouncer re-reads its ini and auth_file on SIGHUP (listen_addr changes need a restart).
+      make(Role::pgbouncer, {"pgbouncer"}, {"pgbouncer.service"}, ApplyAction::reload, {Role::haproxy}),
+      // No daemon: archive_command and backups read the file on every run.
+      make(Role::pgbackrest, {"pgbackrest"}, {}, ApplyAction::none, {Role::patroni}),
+  };
+}
+
+}  // namespace
+
+const std::vector<RoleSpec>& role_catalog() {
+  static const std::vector<RoleSpec> catalog = build_catalog();
+  return catalog;
+}
+
+const RoleSpec& role_spec(Role role) {
+  for (const auto& spec : role_catalog()) {
+    if (spec.role == role) return spec;
+  }
+  return role_catalog().front();  // unreachable: every Role has a spec (catalog_test checks it)
+}
+
+std::vector<std::string> role_packages(Role role, int postgres_version) {
+  std::vector<std::string> out = role_spec(role).packages;
+  const std::string v = std::to_string(postgres_version);
+  for (auto& p : out) {
+    if (p == "postgresql-15") p = "postgresql-" + v;
+    if (p == "postgresql-client-15") p = "postgresql-client-" + v;
+  }
+  return out;
+}
+
+}  // namespace pgha
