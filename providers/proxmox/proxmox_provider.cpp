@@ -1,0 +1,308 @@
+#include "providers/proxmox/proxmox_provider.hpp"
+
+#include <iostream>
+#include <map>
+
+#include "core/net_addr.hpp"
+#include "providers/proxmox/proxmox_params.hpp"
+#include "providers/proxmox/proxmox_placement.hpp"
+#include "providers/proxmox/proxmox_state.hpp"
+
+namespace pgha::pve {
+
+namespace {
+
+std::string value_of(const nlohmann::json& obj, const char* key) {
+  if (!obj.is_object() || !obj.contains(key)) return "";
+  return obj[key].is_string() ? obj[key].get<std::string>() : obj[key].dump();
+}
+
+// "1", "enabled=1", "1,fstrim_cloned_disks=1" -> true.
+bool agent_enabled(const nlohmann::json& config) {
+  std::string agent = value_of(config, "agent");
+  return agent.rfind("1", 0) == 0 || agent.find("enabled=1") != std::string::npos;
+}
+
+// The address in "ip=10.0.0.5/24,gw=..." ("" for dhcp or none).
+std::string ipconfig_address(const std::string& ipconfig) {
+  if (ipconfig.rfind("ip=", 0) != 0) return "";
+  std::string ip = ipconfig.substr(3, ipconfig.find_first_of("/,") - 3);
+  return ip == "dhcp" ? "" : ip;
+}
+
+Machine machine_of(const VmInfo& vm, const std::string& address, const std::string& user) {
+  Machine m;
+  m.node = vm.name;
+  m.address = address;
+  m.ssh_user = user;
+  m.resource_id = vm.host + "/" + std::to_string(vm.vmid);
+  m.running = vm.status == "running";
+  return m;
+}
+
+class ProxmoxProvider final : public Provider {
+ public:
+  explicit ProxmoxProvider(ProviderDeps deps) : deps_(std::move(deps)) {
+    if (deps_.clock == nullptr) deps_.clock = &real_clock();
+    if (!deps_.probe) deps_.probe = make_tcp_ssh_probe();
+    if (!deps_.warn) deps_.warn = [](const std::string& m) { std::cerr << "warning: " << m << "\n"; };
+  }
+
+  std::string name() const override { return "proxmox"; }
+
+  Result<std::vector<Machine>> ensure(const Inventory& inv, const ProvisionRequest& req) override {
+    Client client = make_client(inv);
+    VmOps ops(client, *deps_.clock, deps_.timing, deps_.warn);
+    Result<std::vector<Machine>> r = converge(ops, inv, req);
+    if (!r) return std::move(r.error()).with("proxmox " + inv.provider.proxmox.endpoint);
+    return r;
+  }
+
+  Result<std::vector<Machine>> list(const Inventory& inv) override {
+    Client client = make_client(inv);
+    VmOps ops(client, *deps_.clock, deps_.timing, deps_.warn);
+    Result<std::vector<VmInfo>> vms = our_vms(ops, inv);
+    if (!vms) return vms.error();
+    std::vector<Machine> out;
+    for (const Node& n : inv.nodes) {
+      for (const VmInfo& vm : *vms) {
+        if (vm.name == n.name) out.push_back(machine_of(vm, n.address, inv.provider.proxmox.ciuser));
+      }
+    }
+    for (const VmInfo& vm : *vms) {
+      if (inv.find_node(vm.name) != nullptr) continue;
+      Result<nlohmann::json> cfg = ops.config(vm);
+      std::string address = cfg ? ipconfig_address(value_of(*cfg, "ipconfig0")) : "";
+      out.push_back(machine_of(vm, address, inv.provider.proxmox.ciuser));
+    }
+    return out;
+  }
+
+  // Stops, then (DataRetention::remove) destroys with purge every VM tagged for this cluster.
+  Status destroy(const Inventory& inv, DataRetention data) override {
+    Client client = make_client(inv);
+    VmOps ops(client, *deps_.clock, deps_.timing, deps_.warn);
+    Result<std::vector<VmInfo>> vms = our_vms(ops, inv);
+    if (!vms) return vms.error();
+    for (const VmInfo& vm : *vms) {
+      const std::string what = "VM " + std::to_string(vm.vmid) + " (" + vm.name + ") on " + vm.host;
+      if (Status s = ops.stop(vm); !s) return std::move(s.error()).with("stop " + what);
+      if (data == DataRetention::remove) {
+        if (Status s = ops.destroy(vm); !s) return std::move(s.error()).with("destroy " + what);
+      }
+    }
+    return {};
+  }
+
+  Status inject(const Inventory& inv, const std::string& node, MachineFault fault) override {
+    if (fault != MachineFault::kill) return unsupported(fault);
+    Client client = make_client(inv);
+    VmOps ops(client, *deps_.clock, deps_.timing, deps_.warn);
+    Result<VmInfo> vm = vm_of(ops, inv, node);
+    if (!vm) return vm.error();
+    return ops.stop(*vm);  // a hard stop: the VM's power is cut, like a fence
+  }
+
+  Status lift(const Inventory& inv, const std::string& node, MachineFault fault) override {
+    if (fault != MachineFault::kill) return unsupported(fault);
+    Client client = make_client(inv);
+    VmOps ops(client, *deps_.clock, deps_.timing, deps_.warn);
+    Result<VmInfo> vm = vm_of(ops, inv, node);
+    if (!vm) return vm.error();
+    if (Status s = ops.start(*vm); !s) return s;
+    Result<nlohmann::json> cfg = ops.config(*vm);
+    if (!cfg) return cfg.error();
+    const Node* n = inv.find_node(node);
+    return wait_boot(ops, *vm, n->address, agent_enabled(*cfg));
+  }
+
+ private:
+  Client make_client(const Inventory& inv) {
+    return Client(*deps_.http, inv.provider.proxmox.endpoint, deps_.auth);
+  }
+
+  static Status unsupported(MachineFault fault) {
+    return Error(ErrorKind::bad_input, std::string("the proxmox provider cannot inject the ") +
+                                           (fault == MachineFault::pause ? "pause" : "partition") +
+                                           " fault; use kill");
+  }
+
+  Result<std::vector<VmInfo>> our_vms(VmOps& ops, const Inventory& inv) {
+    Result<std::vector<VmInfo>> all = ops.vms();
+    if (!all) return all.error();
+    const std::string tag = cluster_tag(inv.cluster_name);
+    std::vector<VmInfo> out;
+    for (const VmInfo& vm : *all) {
+      if (vm.has_tag(tag) && !vm.is_template) out.push_back(vm);
+    }
+    return out;
+  }
+
+  Result<VmInfo> vm_of(VmOps& ops, const Inventory& inv, const std::string& node) {
+    if (inv.find_node(node) == nullptr)
+      return Error(ErrorKind::not_found, "no node " + node + " in the inventory");
+    Result<std::vector<VmInfo>> vms = our_vms(ops, inv);
+    if (!vms) return vms.error();
+    for (const VmInfo& vm : *vms) {
+      if (vm.name == node) return vm;
+    }
+    return Error(ErrorKind::not_found, "no VM tagged " + cluster_tag(inv.cluster_name) + " for node " + node);
+  }
+
+  Params vm_params(const Inventory& inv, const Node& node, const std::string& public_key) {
+    const ProxmoxSettings& s = inv.provider.proxmox;
+    std::optional<Subnet> subnet = parse_cidr(inv.network.subnet);
+    int prefix = subnet ? subnet->prefix : 24;
+    std::string gateway = inv.network.gateway;
+    if (gateway.empty() && subnet) gateway = format_ipv4(subnet->first_host());
+    Params p = {{"cores", std::to_string(node.resources.cpu)},
+                {"memory", std::to_string(node.resources.memory_mb)},
+                {"net0", net_device(s.bridge, s.vlan_tag)},
+                {"ipconfig0", ipconfig(node.address, prefix, gateway)},
+                {"ciuser", s.ciuser},
+                {"sshkeys", sshkeys_value({public_key})},
+                {"tags", cluster_tag(inv.cluster_name)},
+                {"description", "pgha cluster " + inv.cluster_name + ", node " + node.name +
+                                    ". Managed by pgha: `pgha down` destroys this VM."}};
+    if (!s.nameserver.empty()) p.emplace_back("nameserver", s.nameserver);
+    return p;
+  }
+
+  // Guest agent first (when the template has one), then SSH on the node's address.
+  Status wait_boot(VmOps& ops, const VmInfo& vm, const std::string& address, bool agent) {
+    const auto deadline = deps_.clock->now() + deps_.timing.boot_timeout;
+    if (agent) {
+      if (Status s = ops.wait_agent(vm, deadline); !s) return s;
+    }
+    while (!deps_.probe->ssh_ready(address, 22)) {
+      if (deps_.clock->now() >= deadline) {
+        return Error(ErrorKind::timeout, "VM " + std::to_string(vm.vmid) + " (" + vm.name +
+                                             ") started but SSH on " + address +
+                                             ":22 did not answer in time");
+      }
+      deps_.clock->sleep(deps_.timing.boot_poll);
+    }
+    return {};
+  }
+
+  Result<std::vector<Machine>> converge(VmOps& ops, const Inventory& inv, const ProvisionRequest& req);
+
+  ProviderDeps deps_;
+};
+
+Result<std::vector<Machine>> ProxmoxProvider::converge(VmOps& ops, const Inventory& inv,
+                                                       const ProvisionRequest& req) {
+  const ProxmoxSettings& s = inv.provider.proxmox;
+  if (s.template_vmid <= 0) return Error(ErrorKind::bad_input, "provider.proxmox.template is not set");
+  if (s.nodes.empty()) return Error(ErrorKind::bad_input, "provider.proxmox.nodes lists no Proxmox host");
+  for (const Node& n : inv.nodes) {
+    if (!is_dns_name(n.name)) {
+      return Error(ErrorKind::bad_input,
+                   "node name '" + n.name + "' is not a valid DNS name, which Proxmox requires");
+    }
+  }
+
+  // Usable hosts: the inventory's, in its order, that Proxmox reports online.
+  Result<std::vector<HostInfo>> known = ops.hosts();
+  if (!known) return known.error();
+  std::vector<std::string> hosts;
+  for (const std::string& h : s.nodes) {
+    const HostInfo* info = nullptr;
+    for (const HostInfo& k : *known) {
+      if (k.name == h) info = &k;
+    }
+    if (info == nullptr) return Error(ErrorKind::bad_input, "Proxmox has no host named '" + h + "'");
+    if (info->status == "online") {
+      hosts.push_back(h);
+    } else {
+      deps_.warn("Proxmox host " + h + " is " + info->status + "; placing no VM there");
+    }
+  }
+
+  Result<std::vector<VmInfo>> all = ops.vms();
+  if (!all) return all.error();
+  const VmInfo* tmpl = nullptr;
+  for (const VmInfo& vm : *all) {
+    if (vm.vmid == s.template_vmid) tmpl = &vm;
+  }
+  if (tmpl == nullptr)
+    return Error(ErrorKind::not_found, "template VM " + std::to_string(s.template_vmid) + " does not exist");
+  if (!tmpl->is_template) {
+    return Error(ErrorKind::bad_input, "VM " + std::to_string(s.template_vmid) + " is not a template");
+  }
+  Result<nlohmann::json> tmpl_config = ops.config(*tmpl);
+  if (!tmpl_config) return tmpl_config.error();
+  const bool agent = agent_enabled(*tmpl_config);
+
+  // Our VMs: tagged for this cluster, or recorded in state and still carrying the node's name (a
+  // clone whose configuration was interrupted).
+  Result<VmRecords> records = load_vm_records(req.state_dir);
+  if (!records) return records.error();
+  const std::string tag = cluster_tag(inv.cluster_name);
+  std::map<std::string, VmInfo> ours;
+  std::map<std::string, bool> needs_config;
+  for (const VmInfo& vm : *all) {
+    if (vm.is_template || inv.find_node(vm.name) == nullptr) continue;
+    auto rec = records->find(vm.name);
+    bool recorded = rec != records->end() && rec->second.vmid == vm.vmid;
+    if (vm.has_tag(tag) || (recorded && vm.tags.empty())) {
+      if (ours.count(vm.name) == 0) ours[vm.name] = vm;
+      if (!vm.has_tag(tag)) needs_config[vm.name] = true;
+    }
+  }
+
+  std::vector<PlacementNode> wanted;
+  for (const Node& n : inv.nodes) {
+    auto it = ours.find(n.name);
+    wanted.push_back({n.name, has_role(n, Role::patroni), it == ours.end() ? "" : it->second.host});
+  }
+  Result<Placement> placement = place_nodes(wanted, hosts);
+  if (!placement) return placement.error();
+  if (placement->shares_hosts) {
+    deps_.warn("fewer online Proxmox hosts than database nodes: some database nodes share a host");
+  }
+
+  VmRecords updated;
+  for (const auto& [node, vm] : ours) updated[node] = {vm.vmid, vm.host};
+  for (const Node& n : inv.nodes) {
+    if (ours.count(n.name) != 0) continue;
+    CloneSpec spec{tmpl->host, s.template_vmid, n.name, placement->host_of[n.name], s.full_clone, s.storage};
+    Result<VmInfo> vm = ops.clone(spec, [&](const VmInfo& v) {
+      updated[n.name] = {v.vmid, v.host};
+      (void)save_vm_records(req.state_dir, updated);
+    });
+    if (!vm) return std::move(vm.error()).with("node " + n.name);
+    ours[n.name] = *vm;
+    needs_config[n.name] = true;
+  }
+  if (Status st = save_vm_records(req.state_dir, updated); !st) return st.error();
+
+  for (const Node& n : inv.nodes) {
+    VmInfo& vm = ours[n.name];
+    if (needs_config[n.name]) {
+      if (Status st = ops.configure(vm, vm_params(inv, n, req.public_key)); !st)
+        return std::move(st.error()).with("node " + n.name);
+      if (Status st = ops.grow_disk(vm, n.resources.disk_gb); !st)
+        return std::move(st.error()).with("node " + n.name);
+    }
+    if (Status st = ops.start(vm); !st) return std::move(st.error()).with("node " + n.name);
+    vm.status = "running";
+  }
+
+  std::vector<Machine> machines;
+  for (const Node& n : inv.nodes) {
+    const VmInfo& vm = ours[n.name];
+    if (Status st = wait_boot(ops, vm, n.address, agent); !st)
+      return std::move(st.error()).with("node " + n.name);
+    machines.push_back(machine_of(vm, n.address, s.ciuser));
+  }
+  return machines;
+}
+
+}  // namespace
+
+std::unique_ptr<Provider> make_proxmox_provider(ProviderDeps deps) {
+  return std::make_unique<ProxmoxProvider>(std::move(deps));
+}
+
+}  // namespace pgha::pve
