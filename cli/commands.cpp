@@ -72,7 +72,8 @@ std::unique_ptr<Progress> progress_for(const GlobalOptions& g) {
 int cmd_validate(const GlobalOptions& g) {
   auto inv = load_inventory(g);
   if (!inv) return 2;
-  std::cout << g.inventory << ": ok (" << inv->nodes.size() << " nodes, cluster " << inv->cluster_name << ")\n";
+  std::cout << g.inventory << ": ok (" << inv->nodes.size() << " nodes, cluster " << inv->cluster_name
+            << ")\n";
   return 0;
 }
 
@@ -81,7 +82,9 @@ int cmd_render(const GlobalOptions& g, const std::string& out_dir) {
   if (!inv) return 2;
   // Rendering for inspection: secrets not given are shown as placeholders, never generated here.
   ResolvedSecrets secrets;
-  auto pick = [](const std::string& v, const char* placeholder) { return v.empty() ? std::string(placeholder) : v; };
+  auto pick = [](const std::string& v, const char* placeholder) {
+    return v.empty() ? std::string(placeholder) : v;
+  };
   secrets.superuser_password = pick(inv->secrets.superuser_password, "GENERATED-ON-UP-superuser");
   secrets.replication_password = pick(inv->secrets.replication_password, "GENERATED-ON-UP-replication");
   secrets.admin_password = pick(inv->secrets.admin_password, "GENERATED-ON-UP-admin");
@@ -118,8 +121,10 @@ int cmd_up(const GlobalOptions& g) {
   if (g.output == "json") {
     nlohmann::json j;
     j["cluster"] = inv->cluster_name;
-    j["endpoints"] = {{"write", report->endpoints.write}, {"read", report->endpoints.read},
-                      {"pooled", report->endpoints.pooled}, {"user", report->endpoints.user},
+    j["endpoints"] = {{"write", report->endpoints.write},
+                      {"read", report->endpoints.read},
+                      {"pooled", report->endpoints.pooled},
+                      {"user", report->endpoints.user},
                       {"database", report->endpoints.database}};
     j["changes"] = report->actions;
     j["timings"] = nlohmann::json::object();
@@ -153,7 +158,8 @@ int cmd_down(const GlobalOptions& g, bool keep_data) {
   // The machines are gone; new ones bring new host keys. Secrets stay with kept data.
   Status cleaned = keep_data ? state->forget_hosts() : state->remove();
   if (!cleaned) return report_error(cleaned.error());
-  std::cout << "cluster " << inv->cluster_name << " removed" << (keep_data ? " (data volumes kept)" : "") << "\n";
+  std::cout << "cluster " << inv->cluster_name << " removed" << (keep_data ? " (data volumes kept)" : "")
+            << "\n";
   return 0;
 }
 

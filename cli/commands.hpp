@@ -18,7 +18,7 @@ namespace pgha {
 struct GlobalOptions {
   std::string inventory = "inventories/docker-local.yml";
   std::string state_root = ".pgha";
-  std::string templates_dir;  // "" = the templates compiled in
+  std::string templates_dir;    // "" = the templates compiled in
   std::string output = "text";  // text | json
   bool quiet = false;
 };

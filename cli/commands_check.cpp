@@ -1,11 +1,138 @@
-// `check failover` and `switchover` register here (issue 4).
+// `pgha check failover` and `pgha switchover`: connect to the running cluster, run the cycles, print
+// the report (text or JSON, optionally JUnit to a file), exit 1 when any guarantee failed.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <fstream>
+#include <iostream>
 
 #include "cli/app.hpp"
 #include "cli/commands.hpp"
+#include "roles/failover/check_run.hpp"
+#include "roles/failover/faults.hpp"
 
 namespace pgha {
+namespace {
 
-void register_extra_commands(CLI::App&, GlobalOptions&, std::function<int()>&) {}
+struct CheckArgs {
+  std::string fault = "kill-node";
+  std::string to;
+  int runs = 1;
+  double max_rto_s = 0;
+  bool direct = false;
+  std::string junit;
+  int probe_interval_ms = 100;
+  int probe_timeout_ms = 2000;
+  int heal_timeout_s = 300;
+};
+
+int run_check(const GlobalOptions& g, const CheckArgs& a, bool switchover) {
+  auto inv = load_inventory(g);
+  if (!inv) return 2;
+  if (!switchover && !fault_from_string(a.fault)) {
+    std::cerr << "pgha: error: unknown fault '" << a.fault << "'\n";
+    return 2;
+  }
+  if (switchover && !a.to.empty() && !inv->find_node(a.to)) {
+    std::cerr << "pgha: error: --to " << a.to << ": no such node in " << g.inventory << "\n";
+    return 2;
+  }
+  auto state = StateDir::open(g.state_root, inv->cluster_name);
+  if (!state) return report_error(state.error());
+  auto secrets = state->resolve_secrets(*inv);
+  if (!secrets) return report_error(secrets.error());
+  auto provider = make_provider(*inv);
+  if (!provider) return report_error(provider.error());
+  auto progress = make_progress(std::cerr, g.quiet ? ProgressStyle::quiet : detect_progress_style(STDERR_FILENO));
+
+  // Shells only for the faults that act inside a node; connected on first use.
+  std::map<std::string, std::unique_ptr<RemoteShell>> shells;
+  ShellFactory factory = make_ssh_factory(*state);
+  std::vector<Machine> machines;
+  ShellLookup lookup = [&](const std::string& node) -> RemoteShell* {
+    if (auto it = shells.find(node); it != shells.end()) return it->second.get();
+    if (machines.empty()) {
+      auto m = (*provider)->list(*inv);
+      if (!m) return nullptr;
+      machines = std::move(m.value());
+    }
+    for (const auto& m : machines) {
+      if (m.node != node) continue;
+      auto sh = factory(m);
+      if (!sh) return nullptr;
+      return (shells[node] = std::move(sh.value())).get();
+    }
+    return nullptr;
+  };
+
+  CheckOptions o;
+  if (!switchover) o.fault = fault_from_string(a.fault);
+  o.switchover_to = a.to;
+  o.runs = a.runs;
+  o.direct = a.direct;
+  o.probe.interval = std::chrono::milliseconds(a.probe_interval_ms);
+  o.probe.timeout = std::chrono::milliseconds(a.probe_timeout_ms);
+  o.heal_timeout = std::chrono::seconds(a.heal_timeout_s);
+  std::unique_ptr<FaultInjector> injector;
+  if (o.fault) injector = make_fault_injector(*o.fault, **provider, *inv, lookup);
+  CheckDeps deps{*inv, *secrets, injector.get(), *progress};
+  auto runs = run_failover_check(deps, o);
+  if (!runs) return report_error(runs.error());
+
+  ReportHeader h{switchover ? "switchover" : "check failover", inv->cluster_name, inv->timing.profile,
+                 inv->replication.mode == ReplicationMode::sync_mode ? "sync" : "async"};
+  Limits limits{a.max_rto_s, inv->replication.mode == ReplicationMode::sync_mode};
+  if (g.output == "json") {
+    std::cout << report_json(h, *runs, limits).dump(2) << "\n";
+  } else {
+    std::cout << format_report_text(h, *runs, limits);
+  }
+  if (!a.junit.empty()) {
+    std::ofstream out(a.junit, std::ios::binary | std::ios::trunc);
+    out << report_junit(h, *runs, limits);
+    if (!out) return report_error(Error(ErrorKind::io, "cannot write " + a.junit));
+  }
+  return all_pass(*runs, limits) ? 0 : 1;
+}
+
+void add_report_options(CLI::App* sub, CheckArgs& a) {
+  sub->add_option("--runs", a.runs, "repeat the cycle N times; min/median/max are reported")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  sub->add_option("--max-rto", a.max_rto_s, "fail when the RTO through the load balancer exceeds this (seconds)");
+  sub->add_option("--junit", a.junit, "also write a JUnit XML report to FILE");
+  sub->add_flag("--direct", a.direct, "also probe the leader's postgres directly (the no-HAProxy floor)");
+  sub->add_option("--probe-interval-ms", a.probe_interval_ms, "one probe write this often")
+      ->check(CLI::Range(10, 5000))
+      ->capture_default_str();
+  sub->add_option("--probe-timeout-ms", a.probe_timeout_ms, "give up on a connect or write after this long")
+      ->check(CLI::Range(100, 60000))
+      ->capture_default_str();
+  sub->add_option("--heal-timeout", a.heal_timeout_s, "seconds to wait for the rejoin and a healthy cluster")
+      ->check(CLI::Range(10, 3600))
+      ->capture_default_str();
+}
+
+}  // namespace
+
+void register_extra_commands(CLI::App& app, GlobalOptions& g, std::function<int()>& handler) {
+  static CheckArgs args;  // outlives the parse: the handler runs after it
+  CLI::App* check = app.add_subcommand("check", "prove properties of a running cluster");
+  check->require_subcommand(1);
+  CLI::App* failover = check->add_subcommand(
+      "failover", "inject a fault on the primary; measure RTO, lost writes, split brain and rejoin");
+  add_common_options(failover, g);
+  add_report_options(failover, args);
+  failover->add_option("--fault", args.fault, "kill-node | stop-postgres | stop-patroni | partition | freeze")
+      ->check(CLI::IsMember(fault_names()))
+      ->capture_default_str();
+  failover->callback([&handler, &g] { handler = [&g] { return run_check(g, args, false); }; });
+
+  CLI::App* sw = app.add_subcommand("switchover", "planned switchover through Patroni's REST API; measures the write gap");
+  add_common_options(sw, g);
+  add_report_options(sw, args);
+  sw->add_option("--to", args.to, "the node to promote (default: Patroni's choice)");
+  sw->callback([&handler, &g] { handler = [&g] { return run_check(g, args, true); }; });
+}
 
 }  // namespace pgha

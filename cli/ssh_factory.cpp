@@ -4,8 +4,8 @@
 namespace pgha {
 
 ShellFactory make_ssh_factory(const StateDir& state) {
-  return [key = state.private_key_path(), known = state.known_hosts_path()](
-             const Machine& m) -> Result<std::unique_ptr<RemoteShell>> {
+  return [key = state.private_key_path(),
+          known = state.known_hosts_path()](const Machine& m) -> Result<std::unique_ptr<RemoteShell>> {
     SshOptions o;
     o.host = m.node;
     o.address = m.address;

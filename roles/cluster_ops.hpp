@@ -21,7 +21,7 @@ namespace pgha {
 using ShellFactory = std::function<Result<std::unique_ptr<RemoteShell>>(const Machine& machine)>;
 
 struct Endpoints {
-  std::string write;   // host:port of the HAProxy write port (via the VIP when there is one)
+  std::string write;  // host:port of the HAProxy write port (via the VIP when there is one)
   std::string read;
   std::string pooled;  // PgBouncer on the first pgbouncer node
   std::string database;

@@ -111,9 +111,14 @@ Result<UpReport> cluster_up(const Inventory& inv, UpDeps deps) {
 
   EngineContext ctx{inv, *secrets, progress, nodes, deps.timeouts};
   const std::vector<std::pair<std::string, Status (*)(EngineContext&)>> phases = {
-      {"prepare", prepare_nodes},         {"files", sync_files},           {"etcd", converge_etcd},
-      {"patroni", converge_patroni},      {"users", converge_sql_objects}, {"pgbouncer", converge_pgbouncer},
-      {"haproxy", converge_haproxy},      {"keepalived", converge_keepalived},
+      {"prepare", prepare_nodes},
+      {"files", sync_files},
+      {"etcd", converge_etcd},
+      {"patroni", converge_patroni},
+      {"users", converge_sql_objects},
+      {"pgbouncer", converge_pgbouncer},
+      {"haproxy", converge_haproxy},
+      {"keepalived", converge_keepalived},
       {"pgbackrest", converge_pgbackrest},
   };
   for (const auto& [name, fn] : phases) {

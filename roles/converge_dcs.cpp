@@ -41,21 +41,24 @@ Status converge_etcd(EngineContext& ctx) {
   auto members = with_role(ctx, Role::etcd);
   if (members.empty()) return {};
   // All members start together: a lone new member waits for its peers before it serves.
-  if (auto s = in_parallel(members, [&](NodeHandle& n) -> Status {
-        bool changed = n.changed.count(Role::etcd) > 0;
-        return ensure_unit(n, "etcd:start", "etcd.service", changed, /*reload_on_change=*/false);
-      });
+  if (auto s = in_parallel(members,
+                           [&](NodeHandle& n) -> Status {
+                             bool changed = n.changed.count(Role::etcd) > 0;
+                             return ensure_unit(n, "etcd:start", "etcd.service", changed,
+                                                /*reload_on_change=*/false);
+                           });
       !s)
     return s;
   NodeHandle& probe = *members.front();
   const size_t want = members.size();
   return poll_until("etcd cluster", std::chrono::seconds(ctx.timeouts.etcd_s), std::chrono::seconds(1),
                     [&](std::string& why) {
-                      auto r = probe.shell->run(
-                          "ETCDCTL_API=3 etcdctl --endpoints=http://127.0.0.1:" +
-                          std::to_string(ctx.inv.ports.etcd_client) +
-                          " --command-timeout=3s member list -w json && ETCDCTL_API=3 etcdctl --endpoints=http://127.0.0.1:" +
-                          std::to_string(ctx.inv.ports.etcd_client) + " --command-timeout=3s endpoint health --cluster");
+                      auto r = probe.shell->run("ETCDCTL_API=3 etcdctl --endpoints=http://127.0.0.1:" +
+                                                std::to_string(ctx.inv.ports.etcd_client) +
+                                                " --command-timeout=3s member list -w json && ETCDCTL_API=3 "
+                                                "etcdctl --endpoints=http://127.0.0.1:" +
+                                                std::to_string(ctx.inv.ports.etcd_client) +
+                                                " --command-timeout=3s endpoint health --cluster");
                       if (!r) {
                         why = r.error().describe();
                         return false;
@@ -88,7 +91,8 @@ Status converge_patroni(EngineContext& ctx) {
     NodeHandle& first = *nodes.front();
     ctx.progress.node(first.node->name, "starting Patroni (bootstrap candidate)");
     if (auto s = start(first); !s) return s;
-    if (auto s = poll_until("Patroni leader", std::chrono::seconds(ctx.timeouts.patroni_s), std::chrono::seconds(1),
+    if (auto s = poll_until("Patroni leader", std::chrono::seconds(ctx.timeouts.patroni_s),
+                            std::chrono::seconds(1),
                             [&](std::string& w) { return find_leader(ctx, &w) != nullptr; });
         !s)
       return s;
@@ -99,10 +103,12 @@ Status converge_patroni(EngineContext& ctx) {
   // prove streaming — pg_stat_replication on the leader lists every replica.
   const size_t want = nodes.size();
   Status gate = poll_until(
-      "Patroni cluster", std::chrono::seconds(ctx.timeouts.patroni_s), std::chrono::seconds(1), [&](std::string& w) {
+      "Patroni cluster", std::chrono::seconds(ctx.timeouts.patroni_s), std::chrono::seconds(1),
+      [&](std::string& w) {
         NodeHandle* leader = find_leader(ctx, &w);
         if (!leader) return false;
-        auto r = leader->shell->run("curl -s --max-time 3 " + patroni_url(ctx.inv, *leader->node, "/cluster"));
+        auto r =
+            leader->shell->run("curl -s --max-time 3 " + patroni_url(ctx.inv, *leader->node, "/cluster"));
         if (!r || r->exit_code != 0) {
           w = "leader's REST API does not answer";
           return false;
@@ -114,13 +120,15 @@ Status converge_patroni(EngineContext& ctx) {
         }
         w = patroni_unhealthy_reason(*c, want);
         if (!w.empty()) return false;
-        auto q = run_sql(*leader, "patroni:gate", "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming';");
+        auto q = run_sql(*leader, "patroni:gate",
+                         "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming';");
         if (!q) {
           w = q.error().describe();
           return false;
         }
         if (trim(q->out) != std::to_string(want - 1)) {
-          w = trim(q->out) + " of " + std::to_string(want - 1) + " replicas streaming to " + leader->node->name;
+          w = trim(q->out) + " of " + std::to_string(want - 1) + " replicas streaming to " +
+              leader->node->name;
           return false;
         }
         return true;
@@ -131,7 +139,8 @@ Status converge_patroni(EngineContext& ctx) {
   // the running cluster through PATCH /config, and only when they differ.
   NodeHandle* leader = find_leader(ctx);
   if (!leader) return Error(ErrorKind::remote_failure, "Patroni leader vanished after the health gate");
-  auto cfg = must(*leader->shell, "patroni:config", "curl -s -f --max-time 5 " + patroni_url(ctx.inv, *leader->node, "/config"));
+  auto cfg = must(*leader->shell, "patroni:config",
+                  "curl -s -f --max-time 5 " + patroni_url(ctx.inv, *leader->node, "/config"));
   if (!cfg) return cfg.error();
   auto have = nlohmann::json::parse(cfg->out, nullptr, false);
   const auto& t = ctx.inv.timing;
@@ -149,10 +158,11 @@ Status converge_patroni(EngineContext& ctx) {
     if (!have.is_object() || !have.contains(k) || have[k] != v) patch[k] = v;
   }
   if (!patch.empty()) {
-    auto r = must(*leader->shell, "patroni:config",
-                  "curl -s -f --max-time 10 -K - -X PATCH -H 'Content-Type: application/json' --data-binary " +
-                      shell_quote(patch.dump()) + " " + patroni_url(ctx.inv, *leader->node, "/config"),
-                  "user = \"admin:" + curl_config_string(ctx.secrets.admin_password) + "\"\n");
+    auto r =
+        must(*leader->shell, "patroni:config",
+             "curl -s -f --max-time 10 -K - -X PATCH -H 'Content-Type: application/json' --data-binary " +
+                 shell_quote(patch.dump()) + " " + patroni_url(ctx.inv, *leader->node, "/config"),
+             "user = \"admin:" + curl_config_string(ctx.secrets.admin_password) + "\"\n");
     if (!r) return r.error();
     leader->actions.push_back("patched Patroni dynamic config: " + patch.dump());
   }

@@ -36,20 +36,21 @@ std::string sql_ident(const std::string& s) {
   return out + "\"";
 }
 
-Status gate_query(EngineContext& ctx, NodeHandle& from, const std::string& what, const std::string& host, int port,
-                  const std::string& sql, const std::string& expect) {
-  return poll_until(what, std::chrono::seconds(ctx.timeouts.service_s), std::chrono::seconds(1), [&](std::string& why) {
-    auto r = query_tcp(from, "gate", host, port, ctx.secrets.superuser_password, sql);
-    if (!r) {
-      why = r.error().message;
-      return false;
-    }
-    if (trim(r->out) != expect) {
-      why = "answered '" + trim(r->out) + "', expected '" + expect + "'";
-      return false;
-    }
-    return true;
-  });
+Status gate_query(EngineContext& ctx, NodeHandle& from, const std::string& what, const std::string& host,
+                  int port, const std::string& sql, const std::string& expect) {
+  return poll_until(what, std::chrono::seconds(ctx.timeouts.service_s), std::chrono::seconds(1),
+                    [&](std::string& why) {
+                      auto r = query_tcp(from, "gate", host, port, ctx.secrets.superuser_password, sql);
+                      if (!r) {
+                        why = r.error().message;
+                        return false;
+                      }
+                      if (trim(r->out) != expect) {
+                        why = "answered '" + trim(r->out) + "', expected '" + expect + "'";
+                        return false;
+                      }
+                      return true;
+                    });
 }
 
 }  // namespace
@@ -66,7 +67,8 @@ Status converge_sql_objects(EngineContext& ctx) {
     if (opts.empty()) opts = " LOGIN";
     sql += "DO $pgha$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = " + sql_literal(u.name) +
            ") THEN CREATE ROLE " + sql_ident(u.name) + opts + " PASSWORD " +
-           sql_literal(ctx.secrets.user_passwords.at(u.name)) + "; RAISE NOTICE 'created'; END IF; END $pgha$;\n";
+           sql_literal(ctx.secrets.user_passwords.at(u.name)) +
+           "; RAISE NOTICE 'created'; END IF; END $pgha$;\n";
   }
   for (const auto& d : ctx.inv.databases) {
     sql += "SELECT 'CREATE DATABASE ' || quote_ident(" + sql_literal(d.name) + ")" +
@@ -83,9 +85,12 @@ Status converge_sql_objects(EngineContext& ctx) {
 Status converge_pgbouncer(EngineContext& ctx) {
   auto nodes = with_role(ctx, Role::pgbouncer);
   return each(nodes, [&](NodeHandle& n) -> Status {
-    if (auto s = ensure_unit(n, "pgbouncer:start", "pgbouncer.service", n.changed.count(Role::pgbouncer) > 0, true); !s)
+    if (auto s = ensure_unit(n, "pgbouncer:start", "pgbouncer.service", n.changed.count(Role::pgbouncer) > 0,
+                             true);
+        !s)
       return s;
-    return gate_query(ctx, n, "PgBouncer on " + n.node->name, "127.0.0.1", ctx.inv.ports.pgbouncer, "SELECT 1;", "1");
+    return gate_query(ctx, n, "PgBouncer on " + n.node->name, "127.0.0.1", ctx.inv.ports.pgbouncer,
+                      "SELECT 1;", "1");
   });
 }
 
@@ -93,10 +98,11 @@ Status converge_haproxy(EngineContext& ctx) {
   auto nodes = with_role(ctx, Role::haproxy);
   const bool has_replicas = ctx.inv.nodes_with(Role::patroni).size() > 1;
   return each(nodes, [&](NodeHandle& n) -> Status {
-    if (auto s = ensure_unit(n, "haproxy:start", "haproxy.service", n.changed.count(Role::haproxy) > 0, true); !s)
+    if (auto s = ensure_unit(n, "haproxy:start", "haproxy.service", n.changed.count(Role::haproxy) > 0, true);
+        !s)
       return s;
-    if (auto s = gate_query(ctx, n, "HAProxy write port on " + n.node->name, "127.0.0.1", ctx.inv.ports.haproxy_write,
-                            "SELECT pg_is_in_recovery();", "f");
+    if (auto s = gate_query(ctx, n, "HAProxy write port on " + n.node->name, "127.0.0.1",
+                            ctx.inv.ports.haproxy_write, "SELECT pg_is_in_recovery();", "f");
         !s)
       return s;
     if (!has_replicas) return {};
@@ -122,15 +128,18 @@ Status converge_keepalived(EngineContext& ctx) {
 Status converge_pgbackrest(EngineContext& ctx) {
   if (ctx.inv.nodes_with(Role::pgbackrest).empty()) return {};
   NodeHandle* leader = find_leader(ctx);
-  if (!leader) return Error(ErrorKind::remote_failure, "no Patroni leader to create the pgBackRest stanza on");
+  if (!leader)
+    return Error(ErrorKind::remote_failure, "no Patroni leader to create the pgBackRest stanza on");
   if (!has_role(*leader->node, Role::pgbackrest)) return {};
   const std::string stanza = shell_quote(ctx.inv.cluster_name);
-  const std::string pgbr = "runuser -u postgres -- pgbackrest --stanza=" + stanza + " --log-level-console=warn ";
+  const std::string pgbr =
+      "runuser -u postgres -- pgbackrest --stanza=" + stanza + " --log-level-console=warn ";
   // stanza-create is idempotent; `info` tells whether it already ran, so a no-op `up` skips it.
   auto info = leader->shell->run(pgbr + "info --output=json");
   bool exists = info && info->exit_code == 0 && info->out.find("\"status\":{\"code\":0") != std::string::npos;
   if (!exists) {
-    if (auto r = must(*leader->shell, "pgbackrest:stanza-create", pgbr + "stanza-create"); !r) return r.error();
+    if (auto r = must(*leader->shell, "pgbackrest:stanza-create", pgbr + "stanza-create"); !r)
+      return r.error();
     leader->actions.push_back("created pgBackRest stanza " + ctx.inv.cluster_name);
   }
   if (auto r = must(*leader->shell, "pgbackrest:check", pgbr + "check"); !r) return r.error();

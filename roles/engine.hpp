@@ -25,7 +25,8 @@ struct NodeHandle {
   std::unique_ptr<RemoteShell> shell;
   std::vector<RenderedFile> files;  // desired files for this node's roles
   std::set<Role> changed;           // roles whose files this run rewrote
-  std::vector<std::string> actions; // what this run did here ("wrote /etc/haproxy/haproxy.cfg", "restarted etcd")
+  std::vector<std::string>
+      actions;  // what this run did here ("wrote /etc/haproxy/haproxy.cfg", "restarted etcd")
 };
 
 // How long each gate may take. Defaults suit a loaded 2-core machine.
@@ -76,6 +77,7 @@ Result<CommandResult> run_sql(NodeHandle& node, const std::string& step, const s
 // Runs a psql query over TCP (host:port) with the superuser password fed on stdin; returns stdout.
 Result<CommandResult> query_tcp(NodeHandle& from, const std::string& step, const std::string& host, int port,
                                 const std::string& password, const std::string& sql,
-                                const std::string& user = "postgres", const std::string& database = "postgres");
+                                const std::string& user = "postgres",
+                                const std::string& database = "postgres");
 
 }  // namespace pgha

@@ -40,10 +40,11 @@ struct RemoteFile {
 Result<std::map<std::string, RemoteFile>> inspect(NodeHandle& n) {
   std::string paths;
   for (const auto& f : n.files) paths += " " + shell_quote(f.path);
-  auto r = must(*n.shell, "files:inspect",
-                "for f in" + paths +
-                    "; do if [ -f \"$f\" ]; then printf '%s\\t%s\\t%s\\n' \"$f\" \"$(sha256sum < \"$f\" | cut -d' ' "
-                    "-f1)\" \"$(stat -c '%U:%G:%a' \"$f\")\"; else printf '%s\\t-\\t-\\n' \"$f\"; fi; done");
+  auto r = must(
+      *n.shell, "files:inspect",
+      "for f in" + paths +
+          "; do if [ -f \"$f\" ]; then printf '%s\\t%s\\t%s\\n' \"$f\" \"$(sha256sum < \"$f\" | cut -d' ' "
+          "-f1)\" \"$(stat -c '%U:%G:%a' \"$f\")\"; else printf '%s\\t-\\t-\\n' \"$f\"; fi; done");
   if (!r) return r.error();
   std::map<std::string, RemoteFile> out;
   std::istringstream in(r->out);
@@ -71,15 +72,18 @@ Status sync_files(EngineContext& ctx) {
       const std::string want_attrs = attrs_string(f.attrs);
       if (have.hash != sha256_hex(f.content)) {
         if (auto s = n.shell->upload(f.path, f.content, f.attrs); !s)
-          return std::move(s.error()).with("upload " + f.path).with("step files:write").with("host " + n.node->name);
+          return std::move(s.error())
+              .with("upload " + f.path)
+              .with("step files:write")
+              .with("host " + n.node->name);
         n.actions.push_back("wrote " + f.path);
         ++written;
       } else if (have.attrs != want_attrs) {
         char mode[8];
         std::snprintf(mode, sizeof mode, "%o", f.attrs.mode);
         auto r = must(*n.shell, "files:attrs",
-                      "chown " + shell_quote(f.attrs.owner + ":" + f.attrs.group) + " " + shell_quote(f.path) +
-                          " && chmod " + mode + " " + shell_quote(f.path));
+                      "chown " + shell_quote(f.attrs.owner + ":" + f.attrs.group) + " " +
+                          shell_quote(f.path) + " && chmod " + mode + " " + shell_quote(f.path));
         if (!r) return r.error();
         n.actions.push_back("fixed owner/mode of " + f.path);
         ++written;
@@ -92,7 +96,8 @@ Status sync_files(EngineContext& ctx) {
     if (units_changed) {
       if (auto r = must(*n.shell, "files:daemon-reload", "systemctl daemon-reload"); !r) return r.error();
     }
-    ctx.progress.node(n.node->name, written ? std::to_string(written) + " files written" : "files up to date");
+    ctx.progress.node(n.node->name,
+                      written ? std::to_string(written) + " files written" : "files up to date");
     return {};
   });
 }

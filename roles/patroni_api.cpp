@@ -44,7 +44,8 @@ std::string patroni_unhealthy_reason(const PatroniCluster& c, size_t expected) {
   if (leaders == 0) return "no Patroni leader yet";
   if (leaders > 1) return std::to_string(leaders) + " members claim the leader role";
   if (c.members.size() < expected)
-    return std::to_string(c.members.size()) + " of " + std::to_string(expected) + " Patroni members registered";
+    return std::to_string(c.members.size()) + " of " + std::to_string(expected) +
+           " Patroni members registered";
   const PatroniMember* leader = c.leader();
   if (leader->state != "running") return "leader " + leader->name + " is " + leader->state;
   for (const auto& m : c.members) {
@@ -52,7 +53,8 @@ std::string patroni_unhealthy_reason(const PatroniCluster& c, size_t expected) {
     if (m.state != "running" && m.state != "streaming") return "replica " + m.name + " is " + m.state;
     if (!m.lag_bytes) return "replica " + m.name + " has unknown lag";
     if (*m.lag_bytes != 0) return "replica " + m.name + " lags " + std::to_string(*m.lag_bytes) + " bytes";
-    if (m.timeline != leader->timeline) return "replica " + m.name + " is on timeline " + std::to_string(m.timeline);
+    if (m.timeline != leader->timeline)
+      return "replica " + m.name + " is on timeline " + std::to_string(m.timeline);
   }
   return "";
 }

@@ -14,9 +14,10 @@ Status wait_for_systemd(NodeHandle& n, int timeout_s) {
   // `is-system-running --wait` prints running or degraded once boot has finished; degraded (some
   // unrelated unit failed) is acceptable for our purposes and reported.
   std::string state;
-  Status s = poll_until("systemd on " + n.node->name, std::chrono::seconds(timeout_s), std::chrono::seconds(1),
-                        [&](std::string& why) {
-                          auto r = n.shell->run("timeout 20 systemctl is-system-running --wait 2>/dev/null; true");
+  Status s = poll_until("systemd on " + n.node->name, std::chrono::seconds(timeout_s),
+                        std::chrono::seconds(1), [&](std::string& why) {
+                          auto r =
+                              n.shell->run("timeout 20 systemctl is-system-running --wait 2>/dev/null; true");
                           if (!r) {
                             why = r.error().describe();
                             return false;
@@ -47,7 +48,9 @@ Status ensure_packages(NodeHandle& n, Progress& progress) {
   std::string list;
   for (const auto& p : pkgs) list += " " + shell_quote(p);
   // A run killed during dpkg leaves it half-configured; finish that first.
-  if (auto r = must(*n.shell, "prepare:dpkg", "test -z \"$(dpkg --audit 2>/dev/null)\" || dpkg --configure -a"); !r)
+  if (auto r =
+          must(*n.shell, "prepare:dpkg", "test -z \"$(dpkg --audit 2>/dev/null)\" || dpkg --configure -a");
+      !r)
     return r.error();
   auto q = must(*n.shell, "prepare:packages",
                 "dpkg-query -W -f='${Package} ${db:Status-Status}\\n'" + list + " 2>/dev/null; true");
@@ -69,13 +72,15 @@ Status ensure_packages(NodeHandle& n, Progress& progress) {
   if (count == 0) return {};
   progress.node(n.node->name, "installing " + std::to_string(count) + " packages");
   const std::string install =
-      "DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends" +
+      "DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q "
+      "--no-install-recommends" +
       missing;
   auto r = n.shell->run(install);
   if (r && r->exit_code != 0) r = n.shell->run("apt-get -q update && " + install);  // stale package lists
   if (!r) return std::move(r.error()).with("step prepare:packages").with("host " + n.node->name);
   if (r->exit_code != 0)
-    return Error(ErrorKind::remote_failure, "exit " + std::to_string(r->exit_code) + ": " + tail_lines(r->err))
+    return Error(ErrorKind::remote_failure,
+                 "exit " + std::to_string(r->exit_code) + ": " + tail_lines(r->err))
         .with("command `" + install + "`")
         .with("step prepare:packages")
         .with("host " + n.node->name);
@@ -97,9 +102,10 @@ Status remove_debian_defaults(NodeHandle& n, const Inventory& inv) {
   }
   if (has_role(*n.node, Role::etcd)) {
     const std::string ours = shell_quote(inv.cluster_name);
-    auto r = must(*n.shell, "prepare:drop-stock-etcd",
-                  "stock=$(find /var/lib/etcd -mindepth 1 -maxdepth 1 ! -name " + ours +
-                      " 2>/dev/null); if [ -n \"$stock\" ]; then systemctl stop etcd; rm -rf $stock; echo dropped; fi");
+    auto r = must(
+        *n.shell, "prepare:drop-stock-etcd",
+        "stock=$(find /var/lib/etcd -mindepth 1 -maxdepth 1 ! -name " + ours +
+            " 2>/dev/null); if [ -n \"$stock\" ]; then systemctl stop etcd; rm -rf $stock; echo dropped; fi");
     if (!r) return r.error();
     if (!trim(r->out).empty()) n.actions.push_back("removed Debian's stock etcd member");
   }

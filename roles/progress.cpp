@@ -61,7 +61,8 @@ class StreamProgress : public Progress {
   void emit(const std::string& node, const std::string& message) {
     if (style_ == ProgressStyle::quiet) return;
     if (style_ == ProgressStyle::plain) {
-      out_ << utc_timestamp() << " [" << current_ << "] " << (node.empty() ? "" : node + ": ") << message << '\n';
+      out_ << utc_timestamp() << " [" << current_ << "] " << (node.empty() ? "" : node + ": ") << message
+           << '\n';
     } else if (node.empty()) {
       out_ << message << '\n';
     } else {

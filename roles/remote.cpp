@@ -6,7 +6,8 @@
 namespace pgha {
 
 std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r' || s.back() == '\t')) s.pop_back();
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r' || s.back() == '\t'))
+    s.pop_back();
   size_t i = 0;
   while (i < s.size() && (s[i] == ' ' || s[i] == '\n' || s[i] == '\t')) ++i;
   return s.substr(i);
@@ -29,7 +30,8 @@ Result<CommandResult> must(RemoteShell& sh, const std::string& step, const std::
   }
   if (r->exit_code != 0) {
     std::string detail = tail_lines(r->err.empty() ? r->out : r->err);
-    return Error(ErrorKind::remote_failure, "exit " + std::to_string(r->exit_code) + (detail.empty() ? "" : ": " + detail))
+    return Error(ErrorKind::remote_failure,
+                 "exit " + std::to_string(r->exit_code) + (detail.empty() ? "" : ": " + detail))
         .with("command `" + cmd + "`")
         .with("step " + step)
         .with("host " + sh.host());
@@ -37,8 +39,8 @@ Result<CommandResult> must(RemoteShell& sh, const std::string& step, const std::
   return r;
 }
 
-Status poll_until(const std::string& what, std::chrono::milliseconds timeout, std::chrono::milliseconds interval,
-                  const std::function<bool(std::string& why)>& probe) {
+Status poll_until(const std::string& what, std::chrono::milliseconds timeout,
+                  std::chrono::milliseconds interval, const std::function<bool(std::string& why)>& probe) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   std::string why;
   while (true) {
@@ -47,8 +49,8 @@ Status poll_until(const std::string& what, std::chrono::milliseconds timeout, st
     if (std::chrono::steady_clock::now() >= deadline) break;
     std::this_thread::sleep_for(interval);
   }
-  return Error(ErrorKind::timeout, what + " not healthy after " + std::to_string(timeout.count() / 1000) + " s" +
-                                       (why.empty() ? "" : ": " + why));
+  return Error(ErrorKind::timeout, what + " not healthy after " + std::to_string(timeout.count() / 1000) +
+                                       " s" + (why.empty() ? "" : ": " + why));
 }
 
 }  // namespace pgha

@@ -20,8 +20,8 @@ Result<CommandResult> must(RemoteShell& sh, const std::string& step, const std::
 
 // Calls probe every `interval` until it returns true or `timeout` passes. The probe fills `why` with
 // what is not yet healthy; on timeout the Error (timeout) carries the last `why`.
-Status poll_until(const std::string& what, std::chrono::milliseconds timeout, std::chrono::milliseconds interval,
-                  const std::function<bool(std::string& why)>& probe);
+Status poll_until(const std::string& what, std::chrono::milliseconds timeout,
+                  std::chrono::milliseconds interval, const std::function<bool(std::string& why)>& probe);
 
 // The last `max_lines` lines of s, trimmed.
 std::string tail_lines(const std::string& s, int max_lines = 5);

@@ -81,7 +81,8 @@ Result<ResolvedSecrets> StateDir::resolve_secrets(const Inventory& inv) {
     if (!text) return text.error();
     kept = nlohmann::json::parse(text.value(), nullptr, /*allow_exceptions=*/false);
     if (kept.is_discarded() || !kept.is_object())
-      return Error(ErrorKind::io, "state file " + secrets_path() + " is not valid JSON; restore it or remove it");
+      return Error(ErrorKind::io,
+                   "state file " + secrets_path() + " is not valid JSON; restore it or remove it");
   }
   bool changed = false;
   auto pick = [&](const std::string& given, const std::string& key) {
@@ -95,7 +96,8 @@ Result<ResolvedSecrets> StateDir::resolve_secrets(const Inventory& inv) {
   out.superuser_password = pick(inv.secrets.superuser_password, "superuser_password");
   out.replication_password = pick(inv.secrets.replication_password, "replication_password");
   out.admin_password = pick(inv.secrets.admin_password, "admin_password");
-  if (inv.backup.cipher_type != "none") out.backup_cipher_pass = pick(inv.secrets.backup_cipher_pass, "backup_cipher_pass");
+  if (inv.backup.cipher_type != "none")
+    out.backup_cipher_pass = pick(inv.secrets.backup_cipher_pass, "backup_cipher_pass");
   for (const auto& u : inv.users) out.user_passwords[u.name] = pick(u.password, "user:" + u.name);
   if (changed) {
     if (auto s = write_file_atomic(secrets_path(), kept.dump(2) + "\n", 0600); !s) return s.error();

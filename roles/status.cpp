@@ -26,9 +26,9 @@ void read_patroni(EngineContext& ctx, ClusterStatus& out) {
 void read_etcd(EngineContext& ctx, ClusterStatus& out) {
   for (auto& n : ctx.nodes) {
     if (!has_role(*n.node, Role::etcd)) continue;
-    auto r = n.shell->run("ETCDCTL_API=3 etcdctl --endpoints=http://127.0.0.1:" +
-                          std::to_string(ctx.inv.ports.etcd_client) +
-                          " --command-timeout=3s endpoint health --cluster -w json 2>/dev/null");
+    auto r = n.shell->run(
+        "ETCDCTL_API=3 etcdctl --endpoints=http://127.0.0.1:" + std::to_string(ctx.inv.ports.etcd_client) +
+        " --command-timeout=3s endpoint health --cluster -w json 2>/dev/null");
     if (!r) continue;
     auto j = nlohmann::json::parse(r->out, nullptr, false);
     if (!j.is_array()) continue;
@@ -42,8 +42,8 @@ void read_etcd(EngineContext& ctx, ClusterStatus& out) {
 void read_haproxy(EngineContext& ctx, ClusterStatus& out) {
   for (auto& n : ctx.nodes) {
     if (!has_role(*n.node, Role::haproxy)) continue;
-    auto r = n.shell->run("curl -s --max-time 3 'http://127.0.0.1:" + std::to_string(ctx.inv.ports.haproxy_stats) +
-                          "/;csv'");
+    auto r = n.shell->run(
+        "curl -s --max-time 3 'http://127.0.0.1:" + std::to_string(ctx.inv.ports.haproxy_stats) + "/;csv'");
     if (!r || r->exit_code != 0) continue;
     std::istringstream in(r->out);
     std::string line;
@@ -86,13 +86,15 @@ ClusterStatus collect_status(EngineContext& ctx) {
 
 std::string format_status(const ClusterStatus& s) {
   std::ostringstream out;
-  out << std::left << std::setw(12) << "Member" << std::setw(16) << "Host" << std::setw(14) << "Role" << std::setw(11)
-      << "State" << std::setw(5) << "TL" << "Lag in MB\n";
+  out << std::left << std::setw(12) << "Member" << std::setw(16) << "Host" << std::setw(14) << "Role"
+      << std::setw(11) << "State" << std::setw(5) << "TL"
+      << "Lag in MB\n";
   if (!s.patroni_error.empty()) out << "  (" << s.patroni_error << ")\n";
   for (const auto& m : s.patroni.members) {
-    std::string lag = is_primary_role(m.role) ? "" : (m.lag_bytes ? std::to_string(*m.lag_bytes / 1048576) : "unknown");
-    out << std::setw(12) << m.name << std::setw(16) << m.host << std::setw(14) << m.role << std::setw(11) << m.state
-        << std::setw(5) << m.timeline << lag << "\n";
+    std::string lag =
+        is_primary_role(m.role) ? "" : (m.lag_bytes ? std::to_string(*m.lag_bytes / 1048576) : "unknown");
+    out << std::setw(12) << m.name << std::setw(16) << m.host << std::setw(14) << m.role << std::setw(11)
+        << m.state << std::setw(5) << m.timeline << lag << "\n";
   }
   out << "\netcd:\n";
   if (s.etcd.empty()) out << "  (no etcd member answered)\n";
@@ -104,7 +106,8 @@ std::string format_status(const ClusterStatus& s) {
     out << "  " << std::setw(10) << b.haproxy_node << std::setw(10) << b.listener << std::setw(10) << b.server
         << b.status << "\n";
   if (!s.vip.empty())
-    out << "\nVIP " << s.vip << ": " << (s.vip_holder.empty() ? "NOT HELD" : "held by " + s.vip_holder) << "\n";
+    out << "\nVIP " << s.vip << ": " << (s.vip_holder.empty() ? "NOT HELD" : "held by " + s.vip_holder)
+        << "\n";
   return out.str();
 }
 
@@ -112,17 +115,21 @@ nlohmann::json status_json(const ClusterStatus& s) {
   nlohmann::json j;
   j["members"] = nlohmann::json::array();
   for (const auto& m : s.patroni.members) {
-    nlohmann::json mj = {{"member", m.name}, {"host", m.host}, {"role", m.role}, {"state", m.state}, {"timeline", m.timeline}};
+    nlohmann::json mj = {
+        {"member", m.name}, {"host", m.host}, {"role", m.role}, {"state", m.state}, {"timeline", m.timeline}};
     mj["lag_bytes"] = m.lag_bytes ? nlohmann::json(*m.lag_bytes) : nlohmann::json(nullptr);
     j["members"].push_back(mj);
   }
   if (!s.patroni_error.empty()) j["patroni_error"] = s.patroni_error;
   j["etcd"] = nlohmann::json::array();
-  for (const auto& e : s.etcd) j["etcd"].push_back({{"endpoint", e.endpoint}, {"healthy", e.healthy}, {"error", e.error}});
+  for (const auto& e : s.etcd)
+    j["etcd"].push_back({{"endpoint", e.endpoint}, {"healthy", e.healthy}, {"error", e.error}});
   j["haproxy"] = nlohmann::json::array();
   for (const auto& b : s.backends)
-    j["haproxy"].push_back({{"haproxy", b.haproxy_node}, {"listener", b.listener}, {"server", b.server}, {"status", b.status}});
-  j["vip"] = {{"address", s.vip}, {"holder", s.vip_holder.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.vip_holder)}};
+    j["haproxy"].push_back(
+        {{"haproxy", b.haproxy_node}, {"listener", b.listener}, {"server", b.server}, {"status", b.status}});
+  j["vip"] = {{"address", s.vip},
+              {"holder", s.vip_holder.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.vip_holder)}};
   return j;
 }
 

@@ -29,7 +29,7 @@ struct ClusterStatus {
   std::vector<EtcdMemberHealth> etcd;
   std::vector<BackendState> backends;
   std::string vip;
-  std::string vip_holder;     // node name, "" when nobody holds it
+  std::string vip_holder;  // node name, "" when nobody holds it
 };
 
 // Reads everything over the nodes' shells; parts that cannot be read are reported, not fatal.

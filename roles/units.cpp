@@ -8,7 +8,8 @@ namespace pgha {
 Status ensure_unit(NodeHandle& n, const std::string& step, const std::string& unit, bool changed,
                    bool reload_on_change) {
   const std::string u = shell_quote(unit);
-  auto st = n.shell->run("systemctl is-enabled " + u + " 2>/dev/null; systemctl is-active " + u + " 2>/dev/null; true");
+  auto st = n.shell->run("systemctl is-enabled " + u + " 2>/dev/null; systemctl is-active " + u +
+                         " 2>/dev/null; true");
   if (!st) return std::move(st.error()).with("step " + step).with("host " + n.node->name);
   std::string out = st->out;
   bool enabled = out.rfind("enabled", 0) == 0;
@@ -21,7 +22,9 @@ Status ensure_unit(NodeHandle& n, const std::string& step, const std::string& un
     if (auto r = must(*n.shell, step, "systemctl restart " + u); !r) return r.error();
     n.actions.push_back("started " + unit);
   } else if (changed) {
-    if (auto r = must(*n.shell, step, std::string("systemctl ") + (reload_on_change ? "reload " : "restart ") + u); !r)
+    if (auto r =
+            must(*n.shell, step, std::string("systemctl ") + (reload_on_change ? "reload " : "restart ") + u);
+        !r)
       return r.error();
     n.actions.push_back((reload_on_change ? "reloaded " : "restarted ") + unit);
   }
@@ -30,8 +33,9 @@ Status ensure_unit(NodeHandle& n, const std::string& step, const std::string& un
 
 Result<CommandResult> run_sql(NodeHandle& n, const std::string& step, const std::string& sql,
                               const std::string& database) {
-  return must(*n.shell, step,
-              "runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -tA -d " + shell_quote(database) + " -f -", sql);
+  return must(
+      *n.shell, step,
+      "runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -tA -d " + shell_quote(database) + " -f -", sql);
 }
 
 Result<CommandResult> query_tcp(NodeHandle& from, const std::string& step, const std::string& host, int port,
@@ -39,7 +43,8 @@ Result<CommandResult> query_tcp(NodeHandle& from, const std::string& step, const
                                 const std::string& database) {
   // The password arrives on stdin and lives only in this shell's environment; the SQL follows it.
   return must(*from.shell, step,
-              "IFS= read -r PGPASSWORD; export PGPASSWORD; PGCONNECT_TIMEOUT=5 psql -X -q -tA -v ON_ERROR_STOP=1 -h " +
+              "IFS= read -r PGPASSWORD; export PGPASSWORD; PGCONNECT_TIMEOUT=5 psql -X -q -tA -v "
+              "ON_ERROR_STOP=1 -h " +
                   shell_quote(host) + " -p " + std::to_string(port) + " -U " + shell_quote(user) + " -d " +
                   shell_quote(database) + " -f -",
               password + "\n" + sql);
