@@ -1,0 +1,96 @@
+#include "core/diagnostics.hpp"
+
+#include <gtest/gtest.h>
+
+namespace pgha {
+namespace {
+
+Diagnostic at(int line, int col, std::string msg, Severity s = Severity::error) {
+  return Diagnostic{s, "inv.yml", Mark{line, col}, std::move(msg)};
+}
+
+TEST(FormatDiagnostic, QuotesTheLineAndPointsAtTheColumn) {
+  std::string src = "nodes:\n  - nmae: pg1\n";
+  EXPECT_EQ(format_diagnostic(at(2, 5, "unknown key 'nmae' in nodes[0]; did you mean 'name'?"), src),
+            "inv.yml:2:5: error: unknown key 'nmae' in nodes[0]; did you mean 'name'?\n"
+            "  - nmae: pg1\n"
+            "    ^\n");
+}
+
+TEST(FormatDiagnostic, WarningsSayWarning) {
+  EXPECT_EQ(format_diagnostic(at(1, 1, "hm", Severity::warning), "a: 1\n"),
+            "inv.yml:1:1: warning: hm\na: 1\n^\n");
+}
+
+TEST(FormatDiagnostic, WithoutAPlaceThereIsNoQuote) {
+  EXPECT_EQ(format_diagnostic(at(0, 0, "the inventory is empty"), "x"),
+            "inv.yml: error: the inventory is empty\n");
+}
+
+TEST(FormatDiagnostic, LineBeyondTheTextIsNotQuoted) {
+  EXPECT_EQ(format_diagnostic(at(9, 1, "eof"), "a: 1\n"), "inv.yml:9:1: error: eof\n");
+}
+
+TEST(FormatDiagnostic, HidesLinesInsideTheSecretsBlock) {
+  std::string src =
+      "cluster:\n  name: x\nsecrets:\n  superuser_pasword: hunter2\n  admin_password:\n    hunter3\n";
+  EXPECT_EQ(format_diagnostic(at(4, 3, "m"), src),
+            "inv.yml:4:3: error: m\n<line hidden: may contain a secret>\n  ^\n");
+  // A continuation line nested under a secret key is hidden too.
+  EXPECT_EQ(format_diagnostic(at(6, 5, "m"), src),
+            "inv.yml:6:5: error: m\n<line hidden: may contain a secret>\n    ^\n");
+  EXPECT_EQ(format_diagnostic(at(2, 3, "m"), src), "inv.yml:2:3: error: m\n  name: x\n  ^\n");
+}
+
+TEST(FormatDiagnostic, HidesPasswordLinesAnywhere) {
+  std::string src = "users:\n  - name: app\n    password: hunter2\n";
+  EXPECT_EQ(format_diagnostic(at(3, 15, "m"), src),
+            "inv.yml:3:15: error: m\n<line hidden: may contain a secret>\n"
+            "              ^\n");
+  EXPECT_EQ(format_diagnostic(at(2, 11, "m"), src), "inv.yml:2:11: error: m\n  - name: app\n          ^\n");
+}
+
+TEST(FormatDiagnostic, ShowsSecretLinesThatOnlyReferenceTheEnvironment) {
+  std::string src = "secrets:\n  superuser_password: \"${PW}\"\n  admin_password: \"${PW:-hunter2}\"\n";
+  EXPECT_EQ(format_diagnostic(at(2, 23, "m"), src),
+            "inv.yml:2:23: error: m\n  superuser_password: \"${PW}\"\n                      ^\n");
+  // A default value is literal text and may be a secret.
+  EXPECT_EQ(format_diagnostic(at(3, 19, "m"), src),
+            "inv.yml:3:19: error: m\n<line hidden: may contain a secret>\n                  ^\n");
+}
+
+TEST(FormatDiagnostics, SortsByLineThenColumn) {
+  std::string src = "a: 1\nb: 2\n";
+  std::string out = format_diagnostics({at(2, 4, "third"), at(1, 1, "first"), at(2, 1, "second")}, src);
+  EXPECT_EQ(out,
+            "inv.yml:1:1: error: first\na: 1\n^\n"
+            "inv.yml:2:1: error: second\nb: 2\n^\n"
+            "inv.yml:2:4: error: third\nb: 2\n   ^\n");
+}
+
+TEST(HasErrors, OnlyErrorsCount) {
+  EXPECT_FALSE(has_errors({}));
+  EXPECT_FALSE(has_errors({at(1, 1, "w", Severity::warning)}));
+  EXPECT_TRUE(has_errors({at(1, 1, "w", Severity::warning), at(1, 1, "e")}));
+}
+
+TEST(DidYouMean, FindsNearMisses) {
+  std::vector<std::string> keys = {"name", "address", "cpu", "memory_mb", "maximum_lag_on_failover"};
+  EXPECT_EQ(did_you_mean("adress", keys), "address");
+  EXPECT_EQ(did_you_mean("nmae", keys), "name");
+  EXPECT_EQ(did_you_mean("memroy_mb", keys), "memory_mb");
+  EXPECT_EQ(did_you_mean("maximum_lag_of_failovr", keys), "maximum_lag_on_failover");
+  EXPECT_EQ(did_you_mean("ADDRESS", keys), "address");
+}
+
+TEST(DidYouMean, StaysQuietForFarOffWords) {
+  std::vector<std::string> keys = {"name", "address", "cpu"};
+  EXPECT_EQ(did_you_mean("failsafe", keys), "");
+  EXPECT_EQ(did_you_mean("x", keys), "");
+  EXPECT_EQ(did_you_mean("", keys), "");
+  EXPECT_EQ(did_you_mean("name", keys), "");  // an exact match is not a suggestion
+  EXPECT_EQ(did_you_mean(std::string(1000, 'a'), keys), "");
+}
+
+}  // namespace
+}  // namespace pgha

@@ -1,0 +1,304 @@
+#include "core/inventory_parse.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "core/interpolate.hpp"
+#include "core/net_addr.hpp"
+#include "core/profiles.hpp"
+
+namespace pgha {
+namespace {
+
+EnvLookup env_of(std::map<std::string, std::string> vars) {
+  return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+std::string read_file(const std::string& rel) {
+  std::ifstream f(std::string(PGHA_SOURCE_DIR) + "/" + rel);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+const char* kMinimal = R"(cluster:
+  name: t
+nodes:
+  - name: pg1
+    address: 10.42.0.11
+  - name: pg2
+    address: 10.42.0.12
+network:
+  vip: 10.42.0.100
+)";
+
+ParseOutcome parse(const std::string& text, std::map<std::string, std::string> env = {}) {
+  return parse_inventory(text, "inv.yml", env_of(std::move(env)));
+}
+
+std::string messages(const ParseOutcome& out) {
+  std::string s;
+  for (const auto& d : out.diagnostics) s += d.message + "\n";
+  return s;
+}
+
+TEST(ParseInventory, ReadsTheDefaultDockerInventory) {
+  auto out =
+      parse_inventory(read_file("inventories/docker-local.yml"), "inventories/docker-local.yml", env_of({}));
+  ASSERT_TRUE(out.inventory) << messages(out);
+  EXPECT_TRUE(out.diagnostics.empty()) << messages(out);
+  const Inventory& inv = *out.inventory;
+  EXPECT_EQ(inv.source_name, "inventories/docker-local.yml");
+  EXPECT_EQ(inv.cluster_name, "pgha-local");
+  EXPECT_EQ(inv.provider.type, ProviderType::docker);
+  ASSERT_EQ(inv.nodes.size(), 3u);
+  EXPECT_EQ(inv.nodes[2].name, "pg3");
+  EXPECT_EQ(inv.nodes[2].address, "10.42.0.13");
+  EXPECT_EQ(inv.nodes[0].roles, all_roles());
+  EXPECT_EQ(inv.network.vip, "10.42.0.100");
+  EXPECT_EQ(inv.replication.mode, ReplicationMode::sync_mode);
+  EXPECT_EQ(inv.timing.profile, "default");
+  EXPECT_EQ(inv.secrets.superuser_password, "");
+  ASSERT_EQ(inv.users.size(), 1u);
+  EXPECT_EQ(inv.users[0].name, "app");
+  ASSERT_EQ(inv.databases.size(), 1u);
+  EXPECT_EQ(inv.databases[0].owner, "app");
+}
+
+TEST(ParseInventory, RecordsMarksForKeysAndValues) {
+  auto out = parse(kMinimal);
+  ASSERT_TRUE(out.inventory);
+  const Inventory& inv = *out.inventory;
+  EXPECT_EQ(inv.where("cluster.name").line, 2);
+  EXPECT_EQ(inv.where("cluster.name").col, 9);
+  EXPECT_EQ(inv.where("nodes[1]").line, 6);
+  EXPECT_EQ(inv.where("nodes[1]").col, 5);
+  EXPECT_EQ(inv.where("nodes[1].address").line, 7);
+  EXPECT_EQ(inv.where("nodes[1].address").col, 14);
+  EXPECT_EQ(inv.where("network.vip").line, 9);
+  EXPECT_EQ(inv.where("nodes").line, 3);
+  EXPECT_EQ(inv.where("patroni.ttl").line, 0);
+}
+
+TEST(ParseInventory, DefaultsFillNodesAndNodeValuesOverride) {
+  auto out = parse(std::string(kMinimal) + "defaults: {cpu: 3, memory_mb: 1024, roles: [etcd, patroni]}\n");
+  ASSERT_TRUE(out.inventory);
+  EXPECT_EQ(out.inventory->nodes[0].resources.cpu, 3);
+  EXPECT_EQ(out.inventory->nodes[0].resources.memory_mb, 1024);
+  EXPECT_EQ(out.inventory->nodes[0].resources.disk_gb, 20);
+  EXPECT_EQ(out.inventory->nodes[0].roles, (std::vector<Role>{Role::etcd, Role::patroni}));
+
+  auto over = parse(R"(defaults: {cpu: 3}
+nodes:
+  - {name: pg1, address: 10.42.0.11, cpu: 8, roles: [haproxy], tags: {nofailover: true}}
+)");
+  ASSERT_TRUE(over.inventory);
+  EXPECT_EQ(over.inventory->nodes[0].resources.cpu, 8);
+  EXPECT_EQ(over.inventory->nodes[0].roles, std::vector<Role>{Role::haproxy});
+  EXPECT_EQ(over.inventory->nodes[0].tags.at("nofailover"), "true");
+}
+
+TEST(ParseInventory, InstancesMapBecomesNodes) {
+  auto out = parse_inventory(read_file("tests/data/inventories/instances.yml"), "instances.yml", env_of({}));
+  ASSERT_TRUE(out.inventory) << messages(out);
+  EXPECT_TRUE(out.diagnostics.empty()) << messages(out);
+  const Inventory& inv = *out.inventory;
+  ASSERT_EQ(inv.nodes.size(), 3u);
+  EXPECT_EQ(inv.nodes[0].name, "node1");
+  EXPECT_EQ(inv.nodes[0].address, "10.0.0.51");
+  EXPECT_EQ(inv.nodes[0].resources.cpu, 4);
+  EXPECT_EQ(inv.nodes[0].resources.memory_mb, 8192);
+  EXPECT_EQ(inv.nodes[1].resources.disk_gb, 40);
+  EXPECT_EQ(inv.nodes[2].resources.cpu, 2);
+  EXPECT_EQ(inv.nodes[2].resources.memory_mb, 4096);  // from defaults
+  EXPECT_EQ(inv.where("instances.node1.ip_address").line, inv.where("nodes[0].address").line);
+  EXPECT_EQ(inv.where("instances.node1.ip_address").col, inv.where("nodes[0].address").col);
+  EXPECT_GT(inv.where("nodes[2].address").line, 0);
+  EXPECT_GT(inv.where("nodes[1].name").line, 0);
+  EXPECT_GT(inv.where("nodes[1]").line, 0);
+  EXPECT_GT(inv.where("nodes[0].memory_mb").line, 0);
+}
+
+TEST(ParseInventory, NodesAndInstancesTogetherIsAnError) {
+  auto out = parse(std::string(kMinimal) + "instances: {n4: {ip_address: 10.42.0.14}}\n");
+  EXPECT_TRUE(has_errors(out.diagnostics));
+  EXPECT_NE(messages(out).find("both 'nodes' and 'instances'"), std::string::npos);
+}
+
+TEST(ParseInventory, GatewayDefaultsToTheFirstHost) {
+  auto out = parse("network: {subnet: 192.168.7.0/24}\n");
+  ASSERT_TRUE(out.inventory);
+  EXPECT_EQ(out.inventory->network.gateway, "192.168.7.1");
+  auto given = parse("network: {subnet: 192.168.7.0/24, gateway: 192.168.7.254}\n");
+  EXPECT_EQ(given.inventory->network.gateway, "192.168.7.254");
+}
+
+TEST(ParseInventory, ProfileFillsTimingAndExplicitKeysOverride) {
+  auto out = parse("patroni: {profile: fast, ttl: 25}\nhaproxy: {check_rise: 5}\n");
+  ASSERT_TRUE(out.inventory);
+  const Timing& t = out.inventory->timing;
+  EXPECT_EQ(t.profile, "fast");
+  EXPECT_EQ(t.ttl, 25);
+  EXPECT_EQ(t.loop_wait, 2);
+  EXPECT_EQ(t.retry_timeout, 3);
+  EXPECT_EQ(t.primary_start_timeout, 10);
+  EXPECT_EQ(t.check_inter_ms, 1000);
+  EXPECT_EQ(t.check_rise, 5);
+  auto plain = parse("cluster: {name: x}\n");
+  EXPECT_EQ(plain.inventory->timing.ttl, 30);
+  EXPECT_EQ(plain.inventory->timing.check_fall, 3);
+}
+
+TEST(ParseInventory, UnknownProfileSuggestsAndFallsBackToDefault) {
+  auto out = parse("patroni: {profile: saef}\n");
+  EXPECT_EQ(messages(out), "unknown timing profile 'saef'; did you mean 'safe'?\n");
+  EXPECT_EQ(out.inventory->timing.profile, "default");
+  EXPECT_EQ(out.inventory->timing.ttl, 30);
+}
+
+TEST(ParseInventory, InterpolatesEnvironmentVariables) {
+  auto out = parse(R"(cluster: {name: "${NAME}"}
+secrets:
+  superuser_password: "${PW}"
+  admin_password: "${UNSET:-fallback}"
+  replication_password: "a$$b"
+)",
+                   {{"NAME", "fromenv"}, {"PW", "s3cret"}});
+  ASSERT_TRUE(out.inventory);
+  EXPECT_TRUE(out.diagnostics.empty()) << messages(out);
+  EXPECT_EQ(out.inventory->cluster_name, "fromenv");
+  EXPECT_EQ(out.inventory->secrets.superuser_password, "s3cret");
+  EXPECT_EQ(out.inventory->secrets.admin_password, "fallback");
+  EXPECT_EQ(out.inventory->secrets.replication_password, "a$b");
+}
+
+TEST(ParseInventory, UnsetVariableIsAnErrorAtThatScalar) {
+  auto out = parse("secrets:\n  superuser_password: \"${PATRONI_SUPERUSER_PASSWORD}\"\n");
+  ASSERT_EQ(out.diagnostics.size(), 1u);
+  EXPECT_EQ(
+      out.diagnostics[0].message,
+      "environment variable PATRONI_SUPERUSER_PASSWORD is not set (needed by secrets.superuser_password)");
+  EXPECT_EQ(out.diagnostics[0].at.line, 2);
+  EXPECT_EQ(out.diagnostics[0].at.col, 23);
+}
+
+TEST(ParseInventory, SecretValuesNeverAppearInDiagnostics) {
+  auto out = parse("secrets:\n  superuser_password: [hunter2]\n  admin_pasword: hunter3\n", {});
+  EXPECT_TRUE(has_errors(out.diagnostics));
+  EXPECT_EQ(messages(out).find("hunter"), std::string::npos);
+}
+
+TEST(ParseInventory, UnknownKeysSuggestTheClosestKey) {
+  auto out = parse("nodes:\n  - name: pg1\n    adress: 10.0.0.1\n");
+  ASSERT_EQ(out.diagnostics.size(), 1u);
+  EXPECT_EQ(out.diagnostics[0].message, "unknown key 'adress' in nodes[0]; did you mean 'address'?");
+  EXPECT_EQ(out.diagnostics[0].at.line, 3);
+  EXPECT_EQ(out.diagnostics[0].at.col, 5);
+  auto top = parse("clustr: {name: x}\n");
+  EXPECT_EQ(messages(top), "unknown key 'clustr' at the top level; did you mean 'cluster'?\n");
+}
+
+TEST(ParseInventory, DuplicateKeysAreErrors) {
+  auto out = parse("cluster:\n  name: a\n  name: b\n");
+  ASSERT_EQ(out.diagnostics.size(), 1u);
+  EXPECT_EQ(out.diagnostics[0].message, "duplicate key 'name' in cluster (first at line 2)");
+  EXPECT_EQ(out.diagnostics[0].at.line, 3);
+  EXPECT_EQ(out.inventory->cluster_name, "a");
+}
+
+TEST(ParseInventory, WrongTypesAreReported) {
+  auto out = parse("ports: {postgres: abc, pgbouncer: [1]}\nreplication: {strict: maybe}\nnodes: {a: 1}\n");
+  std::string m = messages(out);
+  EXPECT_NE(m.find("expected an integer for ports.postgres"), std::string::npos) << m;
+  EXPECT_NE(m.find("expected an integer for ports.pgbouncer"), std::string::npos) << m;
+  EXPECT_NE(m.find("expected true or false for replication.strict"), std::string::npos) << m;
+  EXPECT_NE(m.find("expected a list for nodes"), std::string::npos) << m;
+  EXPECT_EQ(out.inventory->ports.postgres, 5432);
+  EXPECT_EQ(out.inventory->unreadable.size(), 3u);
+}
+
+TEST(ParseInventory, UnknownEnumValuesSuggest) {
+  auto out =
+      parse("provider: {type: proxmxo}\nreplication: {mode: asnyc}\ndefaults: {roles: [etcd, patrony]}\n");
+  EXPECT_EQ(messages(out),
+            "unknown provider type 'proxmxo'; did you mean 'proxmox'?\n"
+            "unknown role 'patrony' in defaults.roles; did you mean 'patroni'?\n"
+            "unknown replication mode 'asnyc'; did you mean 'async'?\n");
+}
+
+TEST(ParseInventory, SyntaxErrorsBecomeDiagnostics) {
+  auto out = parse("nodes:\n  - name: [pg1\n");
+  EXPECT_FALSE(out.inventory);
+  ASSERT_EQ(out.diagnostics.size(), 1u);
+  EXPECT_EQ(out.diagnostics[0].message.rfind("YAML syntax error: ", 0), 0u);
+  EXPECT_GT(out.diagnostics[0].at.line, 0);
+}
+
+TEST(ParseInventory, EmptyAndNonMappingDocuments) {
+  EXPECT_EQ(messages(parse("")), "the inventory is empty\n");
+  EXPECT_EQ(messages(parse("- a\n")),
+            "expected a mapping of sections (cluster:, nodes:, ...) at the top level\n");
+  EXPECT_FALSE(parse("42").inventory);
+}
+
+TEST(ParseInventory, NeverThrowsOnOddInput) {
+  for (const char* text : {"\t\t: :", "a: &x [*x]\nnodes: &n [*n]\n", "nodes: [[[[[[[[]]]]]]]]", "{", "'",
+                           "nodes:\n  - !!binary abc\n", "secrets: {superuser_password: ${}}",
+                           "cluster: {name: \"${A\"}", "\xff\xfe", std::string(5000, '[').c_str()}) {
+    EXPECT_NO_THROW(parse(text)) << text;
+  }
+}
+
+TEST(Interpolate, Forms) {
+  auto env = env_of({{"A", "1"}, {"EMPTY", ""}});
+  EXPECT_EQ(interpolate("x${A}y", env).value(), "x1y");
+  EXPECT_EQ(interpolate("${EMPTY}", env).value(), "");
+  EXPECT_EQ(interpolate("${EMPTY:-d}", env).value(), "d");
+  EXPECT_EQ(interpolate("${NOPE:-}", env).value(), "");
+  EXPECT_EQ(interpolate("$$A $5 $", env).value(), "$A $5 $");
+  EXPECT_EQ(interpolate("${NOPE}", env).error().message, "environment variable NOPE is not set");
+  EXPECT_FALSE(interpolate("${A", env).ok());
+  EXPECT_FALSE(interpolate("${1A}", env).ok());
+}
+
+TEST(NetAddr, ParsesAndFormats) {
+  EXPECT_EQ(parse_ipv4("10.42.0.11"), 0x0A2A000Bu);
+  EXPECT_FALSE(parse_ipv4("10.42.0"));
+  EXPECT_FALSE(parse_ipv4("10.42.0.256"));
+  EXPECT_FALSE(parse_ipv4("10.42.0.011"));
+  EXPECT_FALSE(parse_ipv4("10.42.0.1."));
+  EXPECT_FALSE(parse_ipv4(""));
+  EXPECT_EQ(format_ipv4(0x0A2A000Bu), "10.42.0.11");
+  auto s = parse_cidr("10.42.0.0/24");
+  ASSERT_TRUE(s);
+  EXPECT_TRUE(s->contains(*parse_ipv4("10.42.0.200")));
+  EXPECT_FALSE(s->contains(*parse_ipv4("10.42.1.1")));
+  EXPECT_EQ(format_ipv4(s->first_host()), "10.42.0.1");
+  EXPECT_EQ(format_ipv4(s->broadcast()), "10.42.0.255");
+  EXPECT_TRUE(parse_cidr("10.42.0.5/24")->has_host_bits());
+  EXPECT_FALSE(parse_cidr("10.42.0.0/33"));
+  EXPECT_FALSE(parse_cidr("10.42.0.0"));
+}
+
+TEST(Profiles, KnownProfilesAreComplete) {
+  for (const auto& name : timing_profile_names()) {
+    auto t = timing_profile(name);
+    ASSERT_TRUE(t) << name;
+    EXPECT_EQ(t->profile, name);
+    EXPECT_GE(t->ttl, 20);
+    EXPECT_LE(t->loop_wait + 2 * t->retry_timeout, t->ttl);
+    EXPECT_LT(t->check_inter_ms + (t->check_fall - 1) * t->check_fastinter_ms, t->ttl * 1000);
+  }
+  EXPECT_FALSE(timing_profile("turbo"));
+  EXPECT_EQ(timing_profile("safe")->primary_start_timeout, 300);
+}
+
+}  // namespace
+}  // namespace pgha
