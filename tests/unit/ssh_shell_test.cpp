@@ -1,0 +1,308 @@
+// SshShell, KnownHosts and the generated cluster key against a real sshd on 127.0.0.1.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "net/known_hosts.hpp"
+#include "net/ssh_keys.hpp"
+#include "net/ssh_shell.hpp"
+
+namespace pgha {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  socklen_t len = sizeof(a);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+class SshShellTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root (sshd)";
+    if (!fs::exists("/usr/sbin/sshd")) GTEST_SKIP() << "openssh-server is not installed";
+    char tmpl[] = "/tmp/pgha-ssh-test-XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+    fs::create_directories("/run/sshd");
+    port_ = free_port();
+    auto key = generate_ed25519_key("pgha-test");
+    ASSERT_TRUE(key.ok());
+    ASSERT_TRUE(write_key_pair(*key, dir_ / "id_ed25519").ok());
+    std::ofstream(dir_ / "authorized_keys") << key->public_line << "\n";
+    make_host_key("host_key");
+    start_sshd("host_key");
+  }
+
+  void TearDown() override {
+    stop_sshd();
+    if (!dir_.empty()) fs::remove_all(dir_);
+  }
+
+  void make_host_key(const std::string& name) {
+    std::string cmd = "ssh-keygen -q -t ed25519 -N '' -f " + (dir_ / name).string();
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+  }
+
+  void start_sshd(const std::string& host_key) {
+    std::ofstream(dir_ / "sshd_config")
+        << "Port " << port_ << "\nListenAddress 127.0.0.1\n"
+        << "HostKey " << (dir_ / host_key).string() << "\n"
+        << "AuthorizedKeysFile " << (dir_ / "authorized_keys").string() << "\n"
+        << "PidFile " << (dir_ / "sshd.pid").string() << "\n"
+        << "StrictModes no\nPermitRootLogin yes\nPasswordAuthentication no\n"
+        << "KbdInteractiveAuthentication no\nUsePAM no\nMaxStartups 50\n"
+        << "MaxSessions 50\n";
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      std::string cfg = (dir_ / "sshd_config").string();
+      std::string log = (dir_ / "sshd.log").string();
+      FILE* f = std::freopen(log.c_str(), "a", stderr);
+      (void)f;
+      ::execl("/usr/sbin/sshd", "/usr/sbin/sshd", "-D", "-e", "-f", cfg.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    // Ready when it accepts connections.
+    for (int i = 0; i < 100; ++i) {
+      int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_port = htons(static_cast<uint16_t>(port_));
+      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      bool up = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+      ::close(fd);
+      if (up) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    FAIL() << "sshd did not start: " << slurp(dir_ / "sshd.log");
+  }
+
+  void stop_sshd() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      ::waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
+  }
+
+  SshOptions options(const std::string& key = "id_ed25519") const {
+    SshOptions o;
+    o.host = "pg1";
+    o.address = "127.0.0.1";
+    o.port = port_;
+    o.private_key_path = (dir_ / key).string();
+    o.known_hosts_path = (dir_ / "known_hosts").string();
+    o.connect_timeout_ms = 10000;
+    o.command_timeout_ms = 20000;
+    return o;
+  }
+
+  fs::path dir_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
+
+TEST_F(SshShellTest, GeneratedKeyIsOpenSshFormatWithPrivateMode) {
+  std::string pem = slurp(dir_ / "id_ed25519");
+  EXPECT_EQ(pem.rfind("-----BEGIN OPENSSH PRIVATE KEY-----\n", 0), 0u);
+  EXPECT_EQ(fs::status(dir_ / "id_ed25519").permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ(slurp(dir_ / "id_ed25519.pub").rfind("ssh-ed25519 AAAA", 0), 0u);
+  // OpenSSH itself accepts it and derives the same public key.
+  std::string cmd =
+      "ssh-keygen -y -f " + (dir_ / "id_ed25519").string() + " > " + (dir_ / "derived").string();
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  std::string derived = slurp(dir_ / "derived");
+  std::string pub = slurp(dir_ / "id_ed25519.pub");
+  EXPECT_EQ(derived.substr(0, 80), pub.substr(0, 80));
+}
+
+TEST_F(SshShellTest, EnsureClusterKeyIsStable) {
+  std::string path = (dir_ / "cluster_key").string();
+  auto a = ensure_cluster_key(path, "demo");
+  ASSERT_TRUE(a.ok()) << a.error().describe();
+  auto b = ensure_cluster_key(path, "demo");
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(*a, *b);
+  EXPECT_NE(a->find(" pgha-demo"), std::string::npos);
+}
+
+TEST_F(SshShellTest, RunReturnsExitCodeStdoutStderrAndFeedsStdin) {
+  SshShell sh(options());
+  auto r = sh.run("cat; echo oops >&2; exit 3", "secret-on-stdin\n");
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  EXPECT_EQ(r->exit_code, 3);
+  EXPECT_EQ(r->out, "secret-on-stdin\n");
+  EXPECT_EQ(r->err, "oops\n");
+
+  auto ok = sh.run("true");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->exit_code, 0);
+}
+
+TEST_F(SshShellTest, LargeStreamsBothWays) {
+  SshShell sh(options());
+  std::string big(3 * 1024 * 1024, 'x');
+  for (size_t i = 0; i < big.size(); i += 4096) big[i] = '\n';
+  auto r = sh.run("cat; head -c 1000000 /dev/zero | tr '\\0' e >&2");
+  ASSERT_TRUE(r.ok());
+  r = sh.run("cat; head -c 1000000 /dev/zero | tr '\\0' e >&2", big);
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  EXPECT_EQ(r->out.size(), big.size());
+  EXPECT_EQ(r->out, big);
+  EXPECT_EQ(r->err.size(), 1000000u);
+}
+
+TEST_F(SshShellTest, CommandTimeout) {
+  SshOptions o = options();
+  o.command_timeout_ms = 1000;
+  SshShell sh(o);
+  auto r = sh.run("sleep 5");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::timeout);
+  EXPECT_NE(r.error().describe().find("pg1"), std::string::npos);
+  // The shell reconnects afterwards.
+  auto again = sh.run("echo back");
+  ASSERT_TRUE(again.ok()) << again.error().describe();
+  EXPECT_EQ(again->out, "back\n");
+}
+
+TEST_F(SshShellTest, UploadIsAtomicWithOwnerAndMode) {
+  SshShell sh(options());
+  fs::path target = dir_ / "etc" / "deep" / "app.conf";
+  ASSERT_TRUE(sh.upload(target.string(), "one\n", {"nobody", "nogroup", 0640}).ok());
+  EXPECT_EQ(slurp(target), "one\n");
+  struct stat st {};
+  ASSERT_EQ(::stat(target.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+  EXPECT_EQ(st.st_uid, 65534u);
+  // Replace with a quote-laden name's sibling and new content; no temp files stay behind.
+  ASSERT_TRUE(sh.upload(target.string(), "two 'quoted' $HOME\n", {"root", "root", 0600}).ok());
+  EXPECT_EQ(slurp(target), "two 'quoted' $HOME\n");
+  ASSERT_EQ(::stat(target.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  int entries = 0;
+  for (auto& e : fs::directory_iterator(target.parent_path())) {
+    (void)e;
+    ++entries;
+  }
+  EXPECT_EQ(entries, 1);
+
+  auto bad = sh.upload(target.string(), "x", {"no-such-user-xyz", "root", 0600});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().kind, ErrorKind::remote_failure);
+  EXPECT_EQ(slurp(target), "two 'quoted' $HOME\n");
+}
+
+TEST_F(SshShellTest, ReadAbsentIsNullopt) {
+  SshShell sh(options());
+  auto absent = sh.read((dir_ / "nope").string());
+  ASSERT_TRUE(absent.ok()) << absent.error().describe();
+  EXPECT_FALSE(absent->has_value());
+  std::ofstream(dir_ / "there") << "content";
+  auto there = sh.read((dir_ / "there").string());
+  ASSERT_TRUE(there.ok());
+  ASSERT_TRUE(there->has_value());
+  EXPECT_EQ(**there, "content");
+}
+
+TEST_F(SshShellTest, HostKeyRecordedThenChangedKeyRejected) {
+  {
+    SshShell sh(options());
+    ASSERT_TRUE(sh.connect().ok());
+  }
+  std::string known = slurp(dir_ / "known_hosts");
+  EXPECT_EQ(known.rfind("[127.0.0.1]:" + std::to_string(port_) + " ssh-ed25519 ", 0), 0u) << known;
+  {
+    SshShell sh(options());  // same key: accepted, nothing added
+    ASSERT_TRUE(sh.connect().ok());
+    EXPECT_EQ(slurp(dir_ / "known_hosts"), known);
+  }
+  stop_sshd();
+  make_host_key("host_key2");
+  start_sshd("host_key2");
+  SshShell sh(options());
+  auto st = sh.connect();
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().kind, ErrorKind::auth);
+  std::string msg = st.error().describe();
+  EXPECT_NE(
+      msg.find("host key for pg1 ([127.0.0.1]:" + std::to_string(port_) + ") changed: expected SHA256:"),
+      std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("remove its line from " + (dir_ / "known_hosts").string()), std::string::npos) << msg;
+
+  ASSERT_TRUE(KnownHosts((dir_ / "known_hosts").string()).forget("127.0.0.1", port_).ok());
+  SshShell again(options());
+  EXPECT_TRUE(again.connect().ok());
+}
+
+TEST_F(SshShellTest, RejectedKeyIsAuthErrorNamingHost) {
+  auto other = generate_ed25519_key("other");
+  ASSERT_TRUE(other.ok());
+  ASSERT_TRUE(write_key_pair(*other, (dir_ / "other_key").string()).ok());
+  SshShell sh(options("other_key"));
+  auto r = sh.run("true");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::auth);
+  EXPECT_NE(r.error().describe().find("host pg1 (127.0.0.1:"), std::string::npos) << r.error().describe();
+}
+
+TEST_F(SshShellTest, UnreachableTimesOutAfterRetries) {
+  SshOptions o = options();
+  o.port = free_port();
+  o.connect_timeout_ms = 1500;
+  SshShell sh(o);
+  auto start = std::chrono::steady_clock::now();
+  auto st = sh.connect();
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().kind, ErrorKind::timeout);
+  EXPECT_NE(st.error().describe().find("pg1"), std::string::npos);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+TEST_F(SshShellTest, ParallelShellsShareKnownHosts) {
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&, t] {
+      SshShell sh(options());
+      for (int i = 0; i < 5; ++i) {
+        auto r = sh.run("echo " + std::to_string(t * 10 + i));
+        if (!r.ok() || r->out != std::to_string(t * 10 + i) + "\n") ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  std::string known = slurp(dir_ / "known_hosts");
+  EXPECT_EQ(std::count(known.begin(), known.end(), '\n'), 1) << known;
+}
+
+}  // namespace
+}  // namespace pgha
