@@ -1,6 +1,7 @@
 #include "core/render.hpp"
 
 #include <set>
+#include <string_view>
 
 #include "core/render_context.hpp"
 #include "core/render_files.hpp"
@@ -27,11 +28,43 @@ class StrictContext final : public mu::context<std::string> {
   mutable std::set<std::string> missing_;
 };
 
+// kainjow drops the line of a standalone `{{/section}}` tag when the section renders, but keeps its
+// newline when the section is skipped, leaving a stray blank line. Joining such a closing tag with
+// the line after it gives the spec's behaviour in both cases. A blank line right after the tag is
+// left alone (joining would swallow it when the section renders).
+std::string join_standalone_closers(const std::string& text) {
+  std::vector<std::string_view> lines;
+  for (size_t pos = 0; pos <= text.size();) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    lines.emplace_back(text.data() + pos, end - pos);
+    pos = end + 1;
+  }
+  auto blank = [](std::string_view l) { return l.find_first_not_of(" \t\r") == std::string_view::npos; };
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < lines.size(); ++i) {
+    std::string_view line = lines[i];
+    const size_t first = line.find_first_not_of(" \t");
+    const size_t last = line.find_last_not_of(" \t\r");
+    const bool closer =
+        first != std::string_view::npos && line.substr(first, 3) == "{{/" && line.find("}}") == last - 1;
+    const bool next_blank = i + 1 < lines.size() && blank(lines[i + 1]) && i + 2 < lines.size();
+    if (closer && !next_blank) {
+      out += line.substr(first, last - first + 1);
+    } else {
+      out += line;
+      if (i + 1 < lines.size()) out += '\n';
+    }
+  }
+  return out;
+}
+
 Result<std::string> render_template(const std::string& name, const TemplateSource& templates,
                                     const mu::data& values) {
   auto text = templates.get(name);
   if (!text) return make_error(ErrorKind::bad_input, "template '" + name + "' not found");
-  mu::mustache tmpl(*text);
+  mu::mustache tmpl(join_standalone_closers(*text));
   if (!tmpl.is_valid()) {
     return make_error(ErrorKind::bad_input, "template '" + name + "': " + tmpl.error_message());
   }

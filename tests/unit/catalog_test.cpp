@@ -33,7 +33,9 @@ TEST(Catalog, FilesAreAbsoluteAndSecretsLocked) {
     for (const auto& f : spec.files) {
       EXPECT_EQ(f.path.front(), '/') << f.path;
       EXPECT_TRUE(paths.insert(f.path).second) << "two roles write " << f.path;
-      if (f.secret) EXPECT_EQ(f.attrs.mode, 0600) << f.path;
+      if (f.secret) {
+        EXPECT_EQ(f.attrs.mode, 0600) << f.path;
+      }
     }
   }
 }

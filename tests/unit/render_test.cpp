@@ -14,6 +14,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/inventory_parse.hpp"
 #include "core/render.hpp"
 #include "core/render_context.hpp"
 #include "core/render_files.hpp"
@@ -23,38 +24,38 @@ namespace {
 
 namespace fs = std::filesystem;
 
-Inventory base_inventory(const std::string& cluster, const std::string& prefix, const std::string& iface) {
-  Inventory inv;
-  inv.source_name = cluster + ".yml";
-  inv.cluster_name = cluster;
-  inv.network.subnet = prefix + "0/24";
-  inv.network.vip = prefix + "100";
-  inv.network.interface = iface;
-  inv.timing = Timing{"default", 20, 5, 5, 30, 1048576, 2000, 1000, 2000, 3, 2};
-  for (int i = 1; i <= 3; ++i) {
-    Node n;
-    n.name = "pg" + std::to_string(i);
-    n.address = prefix + std::to_string(10 + i);
-    n.roles = all_roles();
-    inv.nodes.push_back(n);
+// Parses an inventory of the repository with every ${VAR} unset (secrets then come from
+// test_secrets()). A parse failure fails the calling test and returns an empty inventory.
+Inventory load(const std::string& relative_path) {
+  const fs::path path = fs::path(PGHA_SOURCE_DIR) / relative_path;
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  auto outcome =
+      parse_inventory(text.str(), relative_path,
+                      [](const std::string&) -> std::optional<std::string> { return std::nullopt; });
+  if (!outcome.inventory || has_errors(outcome.diagnostics)) {
+    ADD_FAILURE() << "cannot parse " << path << ":\n" << format_diagnostics(outcome.diagnostics, text.str());
+    return Inventory{};
   }
-  inv.users = {User{"app", "", {"LOGIN"}}};
-  inv.databases = {Database{"app", "app"}};
-  return inv;
+  return *outcome.inventory;
 }
 
-// The shape of tests/data/inventories/loopback.yml: three nodes on 127.0.0.11-13, VIP 127.0.0.100.
+// Three nodes on 127.0.0.11-13, VIP 127.0.0.100: what tests/daemons/*.sh start on this machine.
 Inventory loopback_inventory() {
-  Inventory inv = base_inventory("loop", "127.0.0.", "lo");
-  inv.nodes[2].tags["nofailover"] = "true";
-  return inv;
+  return load("tests/data/inventories/loopback.yml");
 }
 
-// The default Docker cluster: 10.42.0.11-13, VIP 10.42.0.100, sync replication, encrypted backups.
+// The default Docker cluster: 10.42.0.11-13, VIP 10.42.0.100, sync replication.
 Inventory docker_inventory() {
-  Inventory inv = base_inventory("pgha", "10.42.0.", "eth0");
-  inv.replication = Replication{ReplicationMode::sync_mode, false};
+  return load("inventories/docker-local.yml");
+}
+
+// The Docker cluster with an encrypted backup repository and a tagged node.
+Inventory encrypted_inventory() {
+  Inventory inv = docker_inventory();
   inv.backup.cipher_type = "aes-256-cbc";
+  if (!inv.nodes.empty()) inv.nodes.back().tags["nofailover"] = "true";
   return inv;
 }
 
@@ -203,7 +204,15 @@ TEST_P(RenderProperties, PatroniSafetySwitchesOn) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Inventories, RenderProperties,
-                         ::testing::Values(&loopback_inventory, &docker_inventory));
+                         ::testing::Values(&loopback_inventory, &docker_inventory, &encrypted_inventory));
+
+TEST(Render, EncryptionWithoutPassphraseIsAnError) {
+  Inventory inv = encrypted_inventory();
+  auto s = test_secrets();
+  s.backup_cipher_pass.clear();
+  auto src = embedded_template_source();
+  EXPECT_FALSE(render_node(inv, inv.nodes[0], s, *src).ok());
+}
 
 TEST(Render, KeepalivedNeedsAVip) {
   Inventory inv = docker_inventory();
@@ -240,6 +249,19 @@ TEST(Render, ArchivingOnlyWithPgbackrest) {
   EXPECT_NE(patroni(*with).find("archive-push %p"), std::string::npos);
   EXPECT_EQ(patroni(*without).find("archive-push"), std::string::npos);
   EXPECT_NE(patroni(*without).find("archive_mode: \"off\""), std::string::npos);
+}
+
+TEST(Render, EncryptedBackupConfigIsSecret) {
+  Inventory inv = encrypted_inventory();
+  auto src = embedded_template_source();
+  auto files = render_node(inv, inv.nodes[0], test_secrets(), *src);
+  ASSERT_TRUE(files.ok());
+  for (const auto& f : *files) {
+    if (f.role != Role::pgbackrest) continue;
+    EXPECT_TRUE(f.secret);
+    EXPECT_EQ(f.attrs.mode, 0600);
+    EXPECT_NE(f.content.find("repo1-cipher-pass=cipher-Secret-4"), std::string::npos);
+  }
 }
 
 TEST(Render, UnencryptedBackupConfigIsNotSecret) {
