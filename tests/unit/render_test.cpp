@@ -139,6 +139,9 @@ TEST(RenderGolden, Loopback) {
 TEST(RenderGolden, Docker) {
   check_golden("docker", docker_inventory());
 }
+TEST(RenderGolden, Encrypted) {
+  check_golden("encrypted", encrypted_inventory());
+}
 
 TEST(RenderExport, WritesLoopbackWhenAsked) {
   const char* out = std::getenv("PGHA_RENDER_OUT");
