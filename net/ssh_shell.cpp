@@ -21,7 +21,9 @@ class Channel {
  public:
   Channel(LIBSSH2_SESSION* s, LIBSSH2_CHANNEL* ch) : session_(s), ch_(ch) {}
   ~Channel() {
+    // Bounded: after a timeout the command may still run, and the peer need not confirm the close.
     libssh2_session_set_blocking(session_, 1);
+    libssh2_session_set_timeout(session_, 2000);
     libssh2_channel_free(ch_);
   }
   Channel(const Channel&) = delete;

@@ -178,6 +178,16 @@ TEST_F(SshShellTest, LargeStreamsBothWays) {
   EXPECT_EQ(r->err.size(), 1000000u);
 }
 
+TEST_F(SshShellTest, ManyCommandsOnOneConnectionAreQuick) {
+  SshShell sh(options());
+  ASSERT_TRUE(sh.connect().ok());
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(sh.run("true").ok());
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  EXPECT_LT(ms.count(), 15000);  // sshd here takes ~0.25 s per session; the client adds little
+  std::printf("20 commands: %lld ms\n", static_cast<long long>(ms.count()));
+}
+
 TEST_F(SshShellTest, CommandTimeout) {
   SshOptions o = options();
   o.command_timeout_ms = 1000;
