@@ -43,7 +43,8 @@ int run_check(const GlobalOptions& g, const CheckArgs& a, bool switchover) {
   if (!secrets) return report_error(secrets.error());
   auto provider = make_provider(*inv);
   if (!provider) return report_error(provider.error());
-  auto progress = make_progress(std::cerr, g.quiet ? ProgressStyle::quiet : detect_progress_style(STDERR_FILENO));
+  auto progress =
+      make_progress(std::cerr, g.quiet ? ProgressStyle::quiet : detect_progress_style(STDERR_FILENO));
 
   // Shells only for the faults that act inside a node; connected on first use.
   std::map<std::string, std::unique_ptr<RemoteShell>> shells;
@@ -99,7 +100,8 @@ void add_report_options(CLI::App* sub, CheckArgs& a) {
   sub->add_option("--runs", a.runs, "repeat the cycle N times; min/median/max are reported")
       ->check(CLI::Range(1, 100))
       ->capture_default_str();
-  sub->add_option("--max-rto", a.max_rto_s, "fail when the RTO through the load balancer exceeds this (seconds)");
+  sub->add_option("--max-rto", a.max_rto_s,
+                  "fail when the RTO through the load balancer exceeds this (seconds)");
   sub->add_option("--junit", a.junit, "also write a JUnit XML report to FILE");
   sub->add_flag("--direct", a.direct, "also probe the leader's postgres directly (the no-HAProxy floor)");
   sub->add_option("--probe-interval-ms", a.probe_interval_ms, "one probe write this often")
@@ -128,7 +130,8 @@ void register_extra_commands(CLI::App& app, GlobalOptions& g, std::function<int(
       ->capture_default_str();
   failover->callback([&handler, &g] { handler = [&g] { return run_check(g, args, false); }; });
 
-  CLI::App* sw = app.add_subcommand("switchover", "planned switchover through Patroni's REST API; measures the write gap");
+  CLI::App* sw = app.add_subcommand("switchover",
+                                    "planned switchover through Patroni's REST API; measures the write gap");
   add_common_options(sw, g);
   add_report_options(sw, args);
   sw->add_option("--to", args.to, "the node to promote (default: Patroni's choice)");

@@ -1,0 +1,78 @@
+#include "roles/failover/cluster_wait.hpp"
+
+#include "roles/failover/analysis.hpp"
+#include "roles/failover/write_probe.hpp"
+#include "roles/remote.hpp"
+
+namespace pgha {
+
+Result<PgConn> connect_node(const Inventory& inv, const std::string& node, const std::string& password,
+                            std::chrono::milliseconds timeout) {
+  const Node* n = inv.find_node(node);
+  if (!n) return Error(ErrorKind::not_found, "no node " + node + " in the inventory");
+  PgParams p;
+  p.host = n->address;
+  p.port = inv.ports.postgres;
+  p.password = password;
+  p.application_name = "pgha-check";
+  auto c = PgConn::connect(p, timeout);
+  if (!c) return std::move(c.error()).with("host " + node);
+  return c;
+}
+
+Status wait_healthy(PatroniRest& rest, const Inventory& inv, std::chrono::seconds timeout) {
+  const size_t expected = inv.nodes_with(Role::patroni).size();
+  return poll_until("the cluster", timeout, std::chrono::milliseconds(1000), [&](std::string& why) {
+    auto c = rest.cluster();
+    if (!c) {
+      why = c.error().describe();
+      return false;
+    }
+    why = patroni_unhealthy_reason(*c, expected);
+    return why.empty();
+  });
+}
+
+Result<double> wait_rejoin(PatroniRest& rest, const Inventory& inv, const std::string& password,
+                           const std::string& old_primary, std::chrono::seconds timeout) {
+  double at = 0;
+  Status s =
+      poll_until("rejoin of " + old_primary, timeout, std::chrono::milliseconds(500), [&](std::string& why) {
+        auto c = rest.cluster();
+        if (!c) {
+          why = c.error().describe();
+          return false;
+        }
+        std::set<std::string> streaming;
+        if (const PatroniMember* l = c->leader(); l && l->name != old_primary) {
+          auto conn = connect_node(inv, l->name, password);
+          if (!conn) {
+            why = conn.error().describe();
+            return false;
+          }
+          auto rows = conn->exec("SELECT application_name FROM pg_stat_replication WHERE state = 'streaming'",
+                                 {}, std::chrono::milliseconds(3000));
+          if (!rows) {
+            why = rows.error().describe();
+            return false;
+          }
+          for (const auto& r : *rows) streaming.insert(r.at(0));
+        }
+        why = rejoin_missing(*c, old_primary, streaming);
+        if (why.empty()) at = epoch_now();
+        return why.empty();
+      });
+  if (!s) return s.error();
+  return at;
+}
+
+Result<std::map<std::string, std::set<int64_t>>> probe_rows(PgConn& conn, const std::string& run_id) {
+  auto rows =
+      conn.exec("SELECT via, seq FROM pgha_probe WHERE run = $1", {run_id}, std::chrono::milliseconds(10000));
+  if (!rows) return rows.error();
+  std::map<std::string, std::set<int64_t>> out;
+  for (const auto& r : *rows) out[r.at(0)].insert(std::stoll(r.at(1)));
+  return out;
+}
+
+}  // namespace pgha

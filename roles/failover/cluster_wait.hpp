@@ -1,0 +1,32 @@
+// Waiting on the cluster from this machine: Patroni's REST API for member states, a direct superuser
+// connection to the leader for pg_stat_replication and the probe's rows.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <set>
+#include <string>
+
+#include "core/inventory.hpp"
+#include "net/pg_conn.hpp"
+#include "roles/failover/patroni_rest.hpp"
+
+namespace pgha {
+
+// A superuser connection to a node's postgres (not through HAProxy).
+Result<PgConn> connect_node(const Inventory& inv, const std::string& node, const std::string& password,
+                            std::chrono::milliseconds timeout = std::chrono::milliseconds(3000));
+
+// Until Patroni reports one running leader and every member running on its timeline with lag 0.
+// Errors: timeout carrying the last reason.
+Status wait_healthy(PatroniRest& rest, const Inventory& inv, std::chrono::seconds timeout);
+
+// Until old_primary streams from the leader on its timeline (or leads again itself). Returns the
+// epoch time it was first seen so. Errors: timeout carrying what was still missing.
+Result<double> wait_rejoin(PatroniRest& rest, const Inventory& inv, const std::string& password,
+                           const std::string& old_primary, std::chrono::seconds timeout);
+
+// The probe rows of one run on `node`, as via -> seqs.
+Result<std::map<std::string, std::set<int64_t>>> probe_rows(PgConn& conn, const std::string& run_id);
+
+}  // namespace pgha

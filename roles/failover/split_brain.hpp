@@ -1,0 +1,38 @@
+// Split-brain detection over polled samples. Each node is asked, over and over, "are you the
+// primary?" in two independent ways: Patroni's GET /primary (200 = yes) and PostgreSQL's
+// pg_is_in_recovery() (false = yes). A node's state at time t is its latest answer by then, if that
+// answer is fresh (no older than `staleness`); no answer (timeout, refused) is "unknown" and never
+// counts. Two nodes saying yes by the same signal at the same moment is a split brain.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace pgha {
+
+enum class PrimarySignal { patroni, postgres };
+enum class Claim { yes, no, unknown };
+
+const char* to_string(PrimarySignal s);
+
+struct PrimarySample {
+  std::string node;
+  PrimarySignal signal = PrimarySignal::patroni;
+  double at = 0;  // midpoint of the request, epoch seconds
+  Claim claim = Claim::unknown;
+};
+
+struct SplitBrainReport {
+  bool split_brain = false;
+  int max_primaries = 0;           // most nodes claiming at once, by either signal
+  double first_at = 0;             // when two first claimed at once (0 when never)
+  double duration_s = 0;           // total time with two or more claiming
+  std::vector<std::string> nodes;  // the nodes of the first overlap
+  std::string signal;              // which signal showed it first: "patroni" or "postgres"
+  int samples = 0;
+};
+
+// samples need not be sorted. staleness: how long an answer stays valid (a few poll intervals).
+SplitBrainReport find_split_brain(std::vector<PrimarySample> samples, double staleness);
+
+}  // namespace pgha
