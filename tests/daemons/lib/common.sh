@@ -40,8 +40,7 @@ setup() {
 render_loopback() {
   local out=$1
   if [ -n "${PGHA:-}" ] && [ -x "$PGHA" ]; then
-    if "$PGHA" -i "$LOOPBACK_INV" render --out "$out" >"$WORK/render.log" 2>&1 ||
-       "$PGHA" render -i "$LOOPBACK_INV" --out "$out" >>"$WORK/render.log" 2>&1; then
+    if "$PGHA" render -i "$LOOPBACK_INV" --out "$out" >"$WORK/render.log" 2>&1; then
       if [ -f "$out/pg1/etc/patroni/config.yml" ]; then log "rendered with pgha render"; return 0; fi
     fi
   fi
