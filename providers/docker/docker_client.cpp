@@ -1,0 +1,266 @@
+#include "providers/docker/docker_client.hpp"
+
+#include <cctype>
+#include <deque>
+
+namespace pgha {
+
+const json& field(const json& j, const std::string& key) {
+  static const json null_value;
+  if (!j.is_object()) return null_value;
+  auto it = j.find(key);
+  return it == j.end() ? null_value : *it;
+}
+
+std::string url_encode(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+Error docker_error(const HttpResponse& r, const std::string& what) {
+  std::string message;
+  json body = json::parse(r.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_object() && body.contains("message") && body["message"].is_string()) {
+    message = body["message"].get<std::string>();
+  } else {
+    message = r.body.substr(0, 300);
+  }
+  ErrorKind kind = ErrorKind::remote_failure;
+  if (r.status == 404) kind = ErrorKind::not_found;
+  if (r.status == 409) kind = ErrorKind::conflict;
+  if (r.status == 400 || r.status == 403) kind = ErrorKind::bad_input;
+  if (r.status == 401) kind = ErrorKind::auth;
+  return Error(kind, "Docker answered " + std::to_string(r.status) + ": " + message).with(what);
+}
+
+DockerClient::DockerClient(StreamingHttpTransport& http, std::string base) : http_(http), base_(std::move(base)) {}
+
+Result<HttpResponse> DockerClient::call(const std::string& method, const std::string& path, const json* body,
+                                        long timeout_ms) {
+  HttpRequest req;
+  req.method = method;
+  req.url = base_ + path;
+  req.timeout_ms = timeout_ms;
+  if (body) {
+    req.body = body->dump();
+    req.headers["Content-Type"] = "application/json";
+  }
+  auto r = http_.send(req);
+  if (!r) return std::move(r.error()).with("Docker engine at " + base_);
+  return r;
+}
+
+Result<HttpResponse> DockerClient::expect_ok(const std::string& method, const std::string& path,
+                                             const std::string& what, const json* body) {
+  auto r = call(method, path, body);
+  if (!r) return std::move(r.error()).with(what);
+  if ((r->status >= 200 && r->status < 300) || r->status == 304) return r;
+  return docker_error(*r, what);
+}
+
+Result<std::optional<json>> DockerClient::inspect(const std::string& path, const std::string& what) {
+  auto r = call("GET", path);
+  if (!r) return std::move(r.error()).with(what);
+  if (r->status == 404) return std::optional<json>();
+  if (r->status != 200) return docker_error(*r, what);
+  json j = json::parse(r->body, nullptr, false);
+  if (j.is_discarded()) return Error(ErrorKind::remote_failure, "Docker sent malformed JSON").with(what);
+  return std::optional<json>(std::move(j));
+}
+
+Result<std::vector<json>> DockerClient::list(const std::string& path, const std::string& what,
+                                             const char* field) {
+  auto r = expect_ok("GET", path, what);
+  if (!r) return r.error();
+  json j = json::parse(r->body, nullptr, false);
+  if (field && j.is_object()) j = j.value(field, json::array());
+  if (j.is_null()) j = json::array();
+  if (!j.is_array()) return Error(ErrorKind::remote_failure, "Docker sent malformed JSON").with(what);
+  return std::vector<json>(j.begin(), j.end());
+}
+
+Status DockerClient::ping() {
+  auto r = expect_ok("GET", "/_ping", "ping");
+  if (!r) return r.error();
+  return {};
+}
+
+namespace {
+std::string label_filter(const std::string& label) {
+  return url_encode(json{{"label", json::array({label})}}.dump());
+}
+}  // namespace
+
+Result<std::vector<json>> DockerClient::containers_with_label(const std::string& label) {
+  return list("/containers/json?all=1&filters=" + label_filter(label), "list containers " + label, nullptr);
+}
+Result<std::vector<json>> DockerClient::networks_with_label(const std::string& label) {
+  return list("/networks?filters=" + label_filter(label), "list networks " + label, nullptr);
+}
+Result<std::vector<json>> DockerClient::volumes_with_label(const std::string& label) {
+  return list("/volumes?filters=" + label_filter(label), "list volumes " + label, "Volumes");
+}
+
+Result<std::optional<json>> DockerClient::inspect_container(const std::string& id) {
+  return inspect("/containers/" + url_encode(id) + "/json", "inspect container " + id);
+}
+Result<std::optional<json>> DockerClient::inspect_network(const std::string& id) {
+  return inspect("/networks/" + url_encode(id), "inspect network " + id);
+}
+Result<std::optional<json>> DockerClient::inspect_volume(const std::string& name) {
+  return inspect("/volumes/" + url_encode(name), "inspect volume " + name);
+}
+Result<std::optional<json>> DockerClient::inspect_image(const std::string& name) {
+  return inspect("/images/" + url_encode(name) + "/json", "inspect image " + name);
+}
+
+Result<std::string> DockerClient::create_network(const json& spec) {
+  std::string name = spec.value("Name", "");
+  auto r = expect_ok("POST", "/networks/create", "create network " + name, &spec);
+  if (!r) return r.error();
+  return json::parse(r->body, nullptr, false).value("Id", std::string());
+}
+
+Status DockerClient::remove_network(const std::string& id) {
+  auto r = expect_ok("DELETE", "/networks/" + url_encode(id), "remove network " + id);
+  if (!r) return r.error();
+  return {};
+}
+
+Status DockerClient::connect_network(const std::string& network, const json& spec) {
+  auto r = expect_ok("POST", "/networks/" + url_encode(network) + "/connect",
+                     "connect " + spec.value("Container", "") + " to network " + network, &spec);
+  if (!r) return r.error();
+  return {};
+}
+
+Status DockerClient::disconnect_network(const std::string& network, const std::string& container) {
+  json spec = {{"Container", container}, {"Force", true}};
+  auto r = expect_ok("POST", "/networks/" + url_encode(network) + "/disconnect",
+                     "disconnect " + container + " from network " + network, &spec);
+  if (!r) return r.error();
+  return {};
+}
+
+Status DockerClient::create_volume(const std::string& name, const json& labels) {
+  json spec = {{"Name", name}, {"Labels", labels}};
+  auto r = expect_ok("POST", "/volumes/create", "create volume " + name, &spec);
+  if (!r) return r.error();
+  return {};
+}
+
+Status DockerClient::remove_volume(const std::string& name) {
+  auto r = expect_ok("DELETE", "/volumes/" + url_encode(name), "remove volume " + name);
+  if (!r) return r.error();
+  return {};
+}
+
+Result<std::string> DockerClient::create_container(const std::string& name, const json& spec) {
+  auto r = expect_ok("POST", "/containers/create?name=" + url_encode(name), "create container " + name, &spec);
+  if (!r) return r.error();
+  return json::parse(r->body, nullptr, false).value("Id", std::string());
+}
+
+Status DockerClient::start_container(const std::string& id) {
+  auto r = expect_ok("POST", "/containers/" + url_encode(id) + "/start", "start container " + id);
+  if (!r) return r.error();
+  return {};
+}
+
+Status DockerClient::kill_container(const std::string& id, const std::string& signal) {
+  auto r = expect_ok("POST", "/containers/" + url_encode(id) + "/kill?signal=" + url_encode(signal),
+                     "kill container " + id);
+  if (!r) return r.error();
+  return {};
+}
+
+Status DockerClient::pause_container(const std::string& id) {
+  auto r = expect_ok("POST", "/containers/" + url_encode(id) + "/pause", "pause container " + id);
+  if (!r) return r.error();
+  return {};
+}
+
+Status DockerClient::unpause_container(const std::string& id) {
+  auto r = expect_ok("POST", "/containers/" + url_encode(id) + "/unpause", "unpause container " + id);
+  if (!r) return r.error();
+  return {};
+}
+
+Status DockerClient::remove_container(const std::string& id) {
+  auto r = expect_ok("DELETE", "/containers/" + url_encode(id) + "?force=1&v=1", "remove container " + id);
+  if (!r) return r.error();
+  return {};
+}
+
+Status DockerClient::put_archive(const std::string& id, const std::string& dir, const std::string& tar) {
+  HttpRequest req;
+  req.method = "PUT";
+  req.url = base_ + "/containers/" + url_encode(id) + "/archive?path=" + url_encode(dir);
+  req.headers["Content-Type"] = "application/x-tar";
+  req.body = tar;
+  std::string what = "upload files to container " + id;
+  auto r = http_.send(req);
+  if (!r) return std::move(r.error()).with(what);
+  if (r->status != 200) return docker_error(*r, what);
+  return {};
+}
+
+Status DockerClient::build_image(const std::string& context_tar, const std::string& tag, const json& labels,
+                                 const std::function<void(const std::string&)>& on_line) {
+  HttpRequest req;
+  req.method = "POST";
+  req.url = base_ + "/build?t=" + url_encode(tag) + "&rm=1&forcerm=1&labels=" + url_encode(labels.dump());
+  req.headers["Content-Type"] = "application/x-tar";
+  req.body = context_tar;
+  req.timeout_ms = 0;  // a build takes minutes; the engine streams progress until it is done
+  std::string what = "build image " + tag;
+
+  // The answer is JSON lines, split across chunks anywhere.
+  std::string pending, raw, error;
+  std::deque<std::string> tail;  // the last lines of output, for the error message
+  auto on_json_line = [&](const std::string& line) {
+    json j = json::parse(line, nullptr, false);
+    if (!j.is_object()) return;
+    if (j.contains("error")) {
+      error = j["error"].is_string() ? j["error"].get<std::string>() : j["error"].dump();
+    } else if (j.contains("stream") && j["stream"].is_string()) {
+      std::string text = j["stream"].get<std::string>();
+      while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+      if (text.empty()) return;
+      tail.push_back(text);
+      if (tail.size() > 15) tail.pop_front();
+      if (on_line) on_line(text);
+    }
+  };
+  auto r = http_.send_streaming(req, [&](std::string_view chunk) {
+    pending.append(chunk);
+    if (raw.size() < 4096) raw.append(chunk.substr(0, 4096 - raw.size()));
+    for (size_t nl; (nl = pending.find('\n')) != std::string::npos; pending.erase(0, nl + 1)) {
+      on_json_line(pending.substr(0, nl));
+    }
+  });
+  if (!pending.empty()) on_json_line(pending);
+  if (!r) return std::move(r.error()).with(what);
+  if (r->status != 200) {
+    r->body = raw;
+    return docker_error(*r, what);
+  }
+  if (!error.empty()) {
+    std::string last;
+    for (const auto& line : tail) last += "  " + line + "\n";
+    return Error(ErrorKind::remote_failure, "docker build failed: " + error + "\nlast output:\n" + last).with(what);
+  }
+  return {};
+}
+
+}  // namespace pgha

@@ -1,0 +1,85 @@
+// Typed calls to the Docker Engine API v1.41 over an HttpTransport. Answers are nlohmann::json as
+// the engine sends them; errors are mapped once, here: 404 not_found, 409 conflict, 400/403
+// bad_input, 5xx remote_failure, each with the engine's {"message"}. 304 (already in that state)
+// is success.
+#pragma once
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "net/curl_http.hpp"
+
+namespace pgha {
+
+using json = nlohmann::json;
+
+// The error for a non-2xx answer, with the engine's message and what was attempted.
+Error docker_error(const HttpResponse& response, const std::string& what);
+// j[key], or a null when j is not an object or lacks key: safe on const JSON from the engine
+// (const operator[] on a missing key is undefined behaviour).
+const json& field(const json& j, const std::string& key);
+template <class... Keys>
+const json& field(const json& j, const std::string& key, const Keys&... rest) {
+  return field(field(j, key), rest...);
+}
+// Percent-encodes a query parameter value.
+std::string url_encode(const std::string& s);
+
+class DockerClient {
+ public:
+  // base: "http://localhost/v1.41" for the unix socket, "http://host:2375/v1.41" over TCP.
+  DockerClient(StreamingHttpTransport& http, std::string base);
+
+  Status ping();
+
+  // {"label":["pgha.cluster=x"]} style filter on one label "key=value".
+  Result<std::vector<json>> containers_with_label(const std::string& label);
+  Result<std::vector<json>> networks_with_label(const std::string& label);
+  Result<std::vector<json>> volumes_with_label(const std::string& label);
+
+  // nullopt when absent (404).
+  Result<std::optional<json>> inspect_container(const std::string& id_or_name);
+  Result<std::optional<json>> inspect_network(const std::string& id_or_name);
+  Result<std::optional<json>> inspect_volume(const std::string& name);
+  Result<std::optional<json>> inspect_image(const std::string& name);
+
+  Result<std::string> create_network(const json& spec);  // returns the id
+  Status remove_network(const std::string& id);
+  Status connect_network(const std::string& network, const json& spec);
+  Status disconnect_network(const std::string& network, const std::string& container);
+
+  Status create_volume(const std::string& name, const json& labels);
+  Status remove_volume(const std::string& name);
+
+  Result<std::string> create_container(const std::string& name, const json& spec);  // returns the id
+  Status start_container(const std::string& id);
+  Status kill_container(const std::string& id, const std::string& signal);
+  Status pause_container(const std::string& id);
+  Status unpause_container(const std::string& id);
+  Status remove_container(const std::string& id);  // force, with its anonymous volumes
+  // Extracts a tar archive into the container's file system at dir.
+  Status put_archive(const std::string& id, const std::string& dir, const std::string& tar);
+
+  // POST /build. Each output line of the build ({"stream": ...}) goes to on_line; an {"error"} in
+  // the stream is a remote_failure carrying it. labels are set on the image.
+  Status build_image(const std::string& context_tar, const std::string& tag, const json& labels,
+                     const std::function<void(const std::string&)>& on_line);
+
+ private:
+  Result<HttpResponse> call(const std::string& method, const std::string& path, const json* body = nullptr,
+                            long timeout_ms = 60000);
+  // call() and an error for any status outside [200, 300) and other than 304.
+  Result<HttpResponse> expect_ok(const std::string& method, const std::string& path, const std::string& what,
+                                 const json* body = nullptr);
+  Result<std::optional<json>> inspect(const std::string& path, const std::string& what);
+  Result<std::vector<json>> list(const std::string& path, const std::string& what, const char* field);
+
+  StreamingHttpTransport& http_;
+  std::string base_;
+};
+
+}  // namespace pgha

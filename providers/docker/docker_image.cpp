@@ -1,0 +1,92 @@
+#include "providers/docker/docker_image.hpp"
+
+#include <openssl/evp.h>
+
+#include <kainjow/mustache.hpp>
+
+#include "providers/docker/tar_writer.hpp"
+
+namespace pgha {
+namespace {
+
+constexpr const char* kDockerfile = "docker/Dockerfile.mustache";
+constexpr const char* kFilesPrefix = "docker/files/";
+
+std::string sha256_hex(const std::string& data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < len; ++i) {
+    out += hex[md[i] >> 4];
+    out += hex[md[i] & 15];
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<BuildContext> make_build_context(const DockerSettings& settings,
+                                        const std::map<std::string, std::string>& templates) {
+  auto it = templates.find(kDockerfile);
+  if (it == templates.end()) return Error(ErrorKind::bad_input, std::string("missing template ") + kDockerfile);
+  kainjow::mustache::mustache tmpl(it->second);
+  if (!tmpl.is_valid()) return Error(ErrorKind::bad_input, tmpl.error_message()).with(kDockerfile);
+  kainjow::mustache::data data;
+  data.set("base_image", settings.base_image);
+  data.set("bake_packages", settings.bake_packages ? kainjow::mustache::data::type::bool_true
+                                                   : kainjow::mustache::data::type::bool_false);
+  std::string dockerfile = tmpl.render(data);
+  if (!tmpl.is_valid()) return Error(ErrorKind::bad_input, tmpl.error_message()).with(kDockerfile);
+
+  // The hash covers names and contents with their lengths, so no two contexts collide by concatenation.
+  std::string hashed;
+  auto add_to_hash = [&](const std::string& name, const std::string& content) {
+    hashed += std::to_string(name.size()) + ":" + name + std::to_string(content.size()) + ":" + content;
+  };
+  TarWriter tar;
+  tar.add_file("Dockerfile", dockerfile);
+  add_to_hash("Dockerfile", dockerfile);
+  tar.add_dir("files");
+  // std::map iterates in name order: the tar and the hash are deterministic.
+  for (const auto& [name, content] : templates) {
+    if (!name.starts_with(kFilesPrefix)) continue;
+    std::string rel = "files/" + name.substr(std::string(kFilesPrefix).size());
+    for (size_t slash = rel.find('/', 6); slash != std::string::npos; slash = rel.find('/', slash + 1)) {
+      tar.add_dir(rel.substr(0, slash));  // parents, repeated: tar extraction tolerates that
+    }
+    tar.add_file(rel, content, 0644);
+    add_to_hash(rel, content);
+  }
+  return BuildContext{tar.finish(), sha256_hex(hashed)};
+}
+
+Result<ImageAction> ensure_image(DockerClient& docker, const DockerSettings& settings,
+                                 const std::map<std::string, std::string>& templates,
+                                 const std::function<void(const std::string&)>& progress) {
+  auto ctx = make_build_context(settings, templates);
+  if (!ctx) return ctx.error();
+  auto image = docker.inspect_image(settings.image);
+  if (!image) return image.error();
+  if (*image) {
+    const json& labels = field(**image, "Config", "Labels");
+    if (labels.is_object() && labels.value(kContextHashLabel, "") == ctx->hash) return ImageAction::kept;
+  }
+  auto base = docker.inspect_image(settings.base_image);
+  if (!base) return base.error();
+  if (!*base) {
+    return Error(ErrorKind::not_found, "base image " + settings.base_image +
+                                           " is missing and no registry is reachable to pull it; "
+                                           "scripts/ensure-docker.sh creates debian:bookworm with debootstrap");
+  }
+  if (progress) progress("building image " + settings.image + " from " + settings.base_image);
+  auto st = docker.build_image(ctx->tar, settings.image, json{{kContextHashLabel, ctx->hash}},
+                               [&](const std::string& line) {
+                                 if (progress && line.starts_with("Step ")) progress(line.substr(0, 160));
+                               });
+  if (!st) return st.error();
+  return ImageAction::built;
+}
+
+}  // namespace pgha

@@ -1,0 +1,245 @@
+#include "providers/docker/docker_provider.hpp"
+
+#include <algorithm>
+
+#include "providers/docker/docker_image.hpp"
+#include "providers/docker/docker_spec.hpp"
+
+namespace pgha {
+namespace {
+
+bool flag(const json& state, const char* key) {
+  return state.is_object() && state.value(key, false);
+}
+
+bool has_cluster_label(const json& labels, const Inventory& inv) {
+  return labels.is_object() && labels.value(kClusterLabel, "") == inv.cluster_name;
+}
+
+std::string first_name(const json& summary) {
+  if (summary.contains("Names") && summary["Names"].is_array() && !summary["Names"].empty()) {
+    std::string n = summary["Names"][0].get<std::string>();
+    return n.starts_with("/") ? n.substr(1) : n;
+  }
+  return summary.value("Id", "");
+}
+
+}  // namespace
+
+Result<DockerEndpoint> parse_docker_host(const std::string& host) {
+  if (host.empty()) return DockerEndpoint{"/var/run/docker.sock", "http://localhost/v1.41"};
+  if (host.starts_with("unix://")) return DockerEndpoint{host.substr(7), "http://localhost/v1.41"};
+  if (host.starts_with("tcp://")) return DockerEndpoint{"", "http://" + host.substr(6) + "/v1.41"};
+  return Error(ErrorKind::bad_input, "Docker host '" + host + "' is neither unix:///path nor tcp://host:port");
+}
+
+DockerProvider::DockerProvider(DockerProviderDeps deps)
+    : deps_(std::move(deps)), docker_(*deps_.http, deps_.base_url) {}
+
+Status DockerProvider::ensure_network(const Inventory& inv) {
+  std::string name = network_name(inv);
+  auto existing = docker_.inspect_network(name);
+  if (!existing) return existing.error();
+  if (*existing) {
+    const json& n = **existing;
+    if (!has_cluster_label(field(n, "Labels"), inv)) {
+      return Error(ErrorKind::conflict, "Docker network " + name + " exists but is not labelled " +
+                                            cluster_label_filter(inv) + "; pgha will not take it over");
+    }
+    std::string subnet;
+    const json& config = field(n, "IPAM", "Config");
+    if (config.is_array() && !config.empty() && config[0].is_object()) subnet = config[0].value("Subnet", "");
+    if (subnet != inv.network.subnet) {
+      return Error(ErrorKind::conflict, "Docker network " + name + " has subnet " + subnet +
+                                            " but the inventory says " + inv.network.subnet +
+                                            "; run `pgha down` first to recreate it");
+    }
+    return {};
+  }
+  auto gateway = network_gateway(inv.network);
+  if (!gateway) return gateway.error();
+  auto id = docker_.create_network(network_spec(inv, *gateway));
+  if (!id) return id.error();
+  return {};
+}
+
+Status DockerProvider::ensure_volumes(const Inventory& inv, const Node& node) {
+  for (const auto& v : node_volumes(inv)) {
+    std::string name = volume_name(inv, node.name, v);
+    auto existing = docker_.inspect_volume(name);
+    if (!existing) return existing.error();
+    if (*existing) {
+      if (!has_cluster_label(field(**existing, "Labels"), inv)) {
+        return Error(ErrorKind::conflict, "Docker volume " + name + " exists but is not labelled " +
+                                              cluster_label_filter(inv));
+      }
+      continue;
+    }
+    if (auto st = docker_.create_volume(name, {{kClusterLabel, inv.cluster_name}, {kNodeLabel, node.name}}); !st) {
+      return st;
+    }
+  }
+  return {};
+}
+
+Result<Machine> DockerProvider::ensure_container(const Inventory& inv, const Node& node,
+                                                 const std::string& public_key) {
+  std::string name = container_name(inv, node.name);
+  auto existing = docker_.inspect_container(name);
+  if (!existing) return existing.error();
+  std::string id;
+  bool fresh = false;
+  if (*existing) {
+    const json& c = **existing;
+    if (!has_cluster_label(field(c, "Config", "Labels"), inv)) {
+      return Error(ErrorKind::conflict, "container " + name + " exists but is not labelled " +
+                                            cluster_label_filter(inv) + "; pgha will not take it over");
+    }
+    const json& ipam = field(c, "NetworkSettings", "Networks", network_name(inv), "IPAMConfig");
+    std::string configured = ipam.is_object() ? ipam.value("IPv4Address", std::string()) : "";
+    if (!configured.empty() && configured != node.address) {
+      return Error(ErrorKind::conflict, "container " + name + " has address " + configured +
+                                            " but the inventory says " + node.address +
+                                            "; remove it (`pgha down`) to change a node's address");
+    }
+    id = c.value("Id", name);
+  } else {
+    auto created = docker_.create_container(name, container_spec(inv, node));
+    if (!created) return created.error();
+    id = *created;
+    fresh = true;
+  }
+  // The key goes in before the first start, so sshd never runs without it; on later runs this
+  // converges the key if the state dir's key was replaced.
+  if (auto st = docker_.put_archive(id, "/", authorized_keys_tar(public_key)); !st) return st.error();
+  const json state = fresh ? json::object() : field(**existing, "State");
+  if (flag(state, "Paused")) {
+    if (auto st = docker_.unpause_container(id); !st) return st.error();
+  } else if (!flag(state, "Running")) {
+    if (auto st = docker_.start_container(id); !st) return st.error();
+  }
+  return Machine{node.name, node.address, 22, "root", id, true};
+}
+
+Result<std::vector<Machine>> DockerProvider::ensure(const Inventory& inv, const ProvisionRequest& req) {
+  if (auto st = docker_.ping(); !st) return st.error();
+  auto image = ensure_image(docker_, inv.provider.docker, deps_.templates, deps_.progress);
+  if (!image) return image.error();
+  if (auto st = ensure_network(inv); !st) return st.error();
+  std::vector<Machine> machines;
+  for (const Node& node : inv.nodes) {
+    if (auto st = ensure_volumes(inv, node); !st) return std::move(st.error()).with("node " + node.name);
+    auto m = ensure_container(inv, node, req.public_key);
+    if (!m) return std::move(m.error()).with("node " + node.name);
+    machines.push_back(std::move(*m));
+  }
+  return machines;
+}
+
+Result<std::vector<Machine>> DockerProvider::list(const Inventory& inv) {
+  auto containers = docker_.containers_with_label(cluster_label_filter(inv));
+  if (!containers) return containers.error();
+  std::vector<Machine> machines;
+  for (const json& c : *containers) {
+    Machine m;
+    const json& labels = field(c, "Labels");
+    m.node = labels.is_object() ? labels.value(kNodeLabel, first_name(c)) : first_name(c);
+    m.resource_id = c.value("Id", "");
+    m.running = c.value("State", "") == "running";
+    const Node* node = inv.find_node(m.node);
+    const json& endpoint = field(c, "NetworkSettings", "Networks", network_name(inv));
+    if (endpoint.is_object()) m.address = endpoint.value("IPAddress", "");
+    if (m.address.empty() && node) m.address = node->address;
+    machines.push_back(std::move(m));
+  }
+  // Inventory order first, then the rest by name.
+  auto rank = [&](const Machine& m) {
+    for (size_t i = 0; i < inv.nodes.size(); ++i) {
+      if (inv.nodes[i].name == m.node) return i;
+    }
+    return inv.nodes.size();
+  };
+  std::stable_sort(machines.begin(), machines.end(), [&](const Machine& a, const Machine& b) {
+    return std::make_pair(rank(a), a.node) < std::make_pair(rank(b), b.node);
+  });
+  return machines;
+}
+
+Status DockerProvider::destroy(const Inventory& inv, DataRetention data) {
+  std::string label = cluster_label_filter(inv);
+  auto containers = docker_.containers_with_label(label);
+  if (!containers) return containers.error();
+  for (const json& c : *containers) {
+    auto st = docker_.remove_container(c.value("Id", ""));
+    if (!st && st.error().kind != ErrorKind::not_found) return st;
+  }
+  if (data == DataRetention::remove) {
+    auto volumes = docker_.volumes_with_label(label);
+    if (!volumes) return volumes.error();
+    for (const json& v : *volumes) {
+      auto st = docker_.remove_volume(v.value("Name", ""));
+      if (!st && st.error().kind != ErrorKind::not_found) return st;
+    }
+  }
+  auto networks = docker_.networks_with_label(label);
+  if (!networks) return networks.error();
+  for (const json& n : *networks) {
+    auto st = docker_.remove_network(n.value("Id", ""));
+    if (!st && st.error().kind != ErrorKind::not_found) return st;
+  }
+  return {};
+}
+
+Result<json> DockerProvider::node_container(const Inventory& inv, const std::string& node) {
+  if (!inv.find_node(node)) return Error(ErrorKind::bad_input, "no node named " + node + " in the inventory");
+  std::string name = container_name(inv, node);
+  auto c = docker_.inspect_container(name);
+  if (!c) return c.error();
+  if (!*c) return Error(ErrorKind::not_found, "node " + node + " has no container (" + name + ")");
+  if (!has_cluster_label(field(**c, "Config", "Labels"), inv)) {
+    return Error(ErrorKind::conflict, "container " + name + " is not labelled " + cluster_label_filter(inv));
+  }
+  return std::move(**c);
+}
+
+Status DockerProvider::inject(const Inventory& inv, const std::string& node, MachineFault fault) {
+  auto c = node_container(inv, node);
+  if (!c) return c.error();
+  std::string id = c->value("Id", "");
+  const json& state = field(*c, "State");
+  switch (fault) {
+    case MachineFault::kill:
+      if (!flag(state, "Running")) return {};
+      return docker_.kill_container(id, "SIGKILL");
+    case MachineFault::pause:
+      if (flag(state, "Paused")) return {};
+      return docker_.pause_container(id);
+    case MachineFault::partition:
+      if (field(*c, "NetworkSettings", "Networks", network_name(inv)).is_null()) return {};
+      return docker_.disconnect_network(network_name(inv), id);
+  }
+  return Error(ErrorKind::internal, "unknown fault");
+}
+
+Status DockerProvider::lift(const Inventory& inv, const std::string& node, MachineFault fault) {
+  auto c = node_container(inv, node);
+  if (!c) return c.error();
+  std::string id = c->value("Id", "");
+  const json& state = field(*c, "State");
+  switch (fault) {
+    case MachineFault::kill:
+      if (flag(state, "Running")) return {};
+      return docker_.start_container(id);
+    case MachineFault::pause:
+      if (!flag(state, "Paused")) return {};
+      return docker_.unpause_container(id);
+    case MachineFault::partition: {
+      if (!field(*c, "NetworkSettings", "Networks", network_name(inv)).is_null()) return {};
+      json spec = {{"Container", id}, {"EndpointConfig", endpoint_config(*inv.find_node(node))}};
+      return docker_.connect_network(network_name(inv), spec);
+    }
+  }
+  return Error(ErrorKind::internal, "unknown fault");
+}
+
+}  // namespace pgha

@@ -1,0 +1,54 @@
+// The docker provider: one bridge network per cluster with the inventory's subnet, one systemd
+// container per node at its fixed address, named volumes for the data, all labelled
+// pgha.cluster=<cluster>. Talks to the engine through DockerClient only.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "net/curl_http.hpp"
+#include "providers/docker/docker_client.hpp"
+#include "providers/provider.hpp"
+
+namespace pgha {
+
+struct DockerProviderDeps {
+  std::unique_ptr<StreamingHttpTransport> http;
+  std::string base_url = "http://localhost/v1.41";
+  std::map<std::string, std::string> templates;         // the image's build context source
+  std::function<void(const std::string&)> progress;     // image build steps; may be empty
+};
+
+class DockerProvider final : public Provider {
+ public:
+  explicit DockerProvider(DockerProviderDeps deps);
+  std::string name() const override { return "docker"; }
+
+  Result<std::vector<Machine>> ensure(const Inventory& inv, const ProvisionRequest& req) override;
+  Result<std::vector<Machine>> list(const Inventory& inv) override;
+  Status destroy(const Inventory& inv, DataRetention data) override;
+  Status inject(const Inventory& inv, const std::string& node, MachineFault fault) override;
+  Status lift(const Inventory& inv, const std::string& node, MachineFault fault) override;
+
+ private:
+  Status ensure_network(const Inventory& inv);
+  Status ensure_volumes(const Inventory& inv, const Node& node);
+  Result<Machine> ensure_container(const Inventory& inv, const Node& node, const std::string& public_key);
+  // The node's container, checked to belong to this cluster. Errors: bad_input for an unknown
+  // node, not_found when it has no container.
+  Result<json> node_container(const Inventory& inv, const std::string& node);
+
+  DockerProviderDeps deps_;
+  DockerClient docker_;
+};
+
+// DOCKER_HOST-style address -> (unix socket path or "", base URL). Errors: bad_input.
+struct DockerEndpoint {
+  std::string unix_socket;
+  std::string base_url;
+};
+Result<DockerEndpoint> parse_docker_host(const std::string& host);
+
+}  // namespace pgha
