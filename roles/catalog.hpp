@@ -21,9 +21,9 @@ struct RoleSpec {
   Role role;
   std::vector<std::string> packages;  // Debian packages
   std::vector<RoleFile> files;
-  std::vector<std::string> units;     // systemd units to enable and start, e.g. "etcd.service"
+  std::vector<std::string> units;  // systemd units to enable and start, e.g. "etcd.service"
   ApplyAction on_change = ApplyAction::restart;
-  std::vector<Role> after;            // roles that must be healthy first
+  std::vector<Role> after;  // roles that must be healthy first
 };
 
 const RoleSpec& role_spec(Role role);
