@@ -43,7 +43,8 @@ Error docker_error(const HttpResponse& r, const std::string& what) {
   return Error(kind, "Docker answered " + std::to_string(r.status) + ": " + message).with(what);
 }
 
-DockerClient::DockerClient(StreamingHttpTransport& http, std::string base) : http_(http), base_(std::move(base)) {}
+DockerClient::DockerClient(StreamingHttpTransport& http, std::string base)
+    : http_(http), base_(std::move(base)) {}
 
 Result<HttpResponse> DockerClient::call(const std::string& method, const std::string& path, const json* body,
                                         long timeout_ms) {
@@ -166,7 +167,8 @@ Status DockerClient::remove_volume(const std::string& name) {
 }
 
 Result<std::string> DockerClient::create_container(const std::string& name, const json& spec) {
-  auto r = expect_ok("POST", "/containers/create?name=" + url_encode(name), "create container " + name, &spec);
+  auto r =
+      expect_ok("POST", "/containers/create?name=" + url_encode(name), "create container " + name, &spec);
   if (!r) return r.error();
   return json::parse(r->body, nullptr, false).value("Id", std::string());
 }
@@ -258,7 +260,8 @@ Status DockerClient::build_image(const std::string& context_tar, const std::stri
   if (!error.empty()) {
     std::string last;
     for (const auto& line : tail) last += "  " + line + "\n";
-    return Error(ErrorKind::remote_failure, "docker build failed: " + error + "\nlast output:\n" + last).with(what);
+    return Error(ErrorKind::remote_failure, "docker build failed: " + error + "\nlast output:\n" + last)
+        .with(what);
   }
   return {};
 }

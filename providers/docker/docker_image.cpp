@@ -30,7 +30,8 @@ std::string sha256_hex(const std::string& data) {
 Result<BuildContext> make_build_context(const DockerSettings& settings,
                                         const std::map<std::string, std::string>& templates) {
   auto it = templates.find(kDockerfile);
-  if (it == templates.end()) return Error(ErrorKind::bad_input, std::string("missing template ") + kDockerfile);
+  if (it == templates.end())
+    return Error(ErrorKind::bad_input, std::string("missing template ") + kDockerfile);
   kainjow::mustache::mustache tmpl(it->second);
   if (!tmpl.is_valid()) return Error(ErrorKind::bad_input, tmpl.error_message()).with(kDockerfile);
   kainjow::mustache::data data;
@@ -76,9 +77,10 @@ Result<ImageAction> ensure_image(DockerClient& docker, const DockerSettings& set
   auto base = docker.inspect_image(settings.base_image);
   if (!base) return base.error();
   if (!*base) {
-    return Error(ErrorKind::not_found, "base image " + settings.base_image +
-                                           " is missing and no registry is reachable to pull it; "
-                                           "scripts/ensure-docker.sh creates debian:bookworm with debootstrap");
+    return Error(ErrorKind::not_found,
+                 "base image " + settings.base_image +
+                     " is missing and no registry is reachable to pull it; "
+                     "scripts/ensure-docker.sh creates debian:bookworm with debootstrap");
   }
   if (progress) progress("building image " + settings.image + " from " + settings.base_image);
   auto st = docker.build_image(ctx->tar, settings.image, json{{kContextHashLabel, ctx->hash}},

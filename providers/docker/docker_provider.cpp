@@ -30,7 +30,8 @@ Result<DockerEndpoint> parse_docker_host(const std::string& host) {
   if (host.empty()) return DockerEndpoint{"/var/run/docker.sock", "http://localhost/v1.41"};
   if (host.starts_with("unix://")) return DockerEndpoint{host.substr(7), "http://localhost/v1.41"};
   if (host.starts_with("tcp://")) return DockerEndpoint{"", "http://" + host.substr(6) + "/v1.41"};
-  return Error(ErrorKind::bad_input, "Docker host '" + host + "' is neither unix:///path nor tcp://host:port");
+  return Error(ErrorKind::bad_input,
+               "Docker host '" + host + "' is neither unix:///path nor tcp://host:port");
 }
 
 DockerProvider::DockerProvider(DockerProviderDeps deps)
@@ -70,12 +71,13 @@ Status DockerProvider::ensure_volumes(const Inventory& inv, const Node& node) {
     if (!existing) return existing.error();
     if (*existing) {
       if (!has_cluster_label(field(**existing, "Labels"), inv)) {
-        return Error(ErrorKind::conflict, "Docker volume " + name + " exists but is not labelled " +
-                                              cluster_label_filter(inv));
+        return Error(ErrorKind::conflict,
+                     "Docker volume " + name + " exists but is not labelled " + cluster_label_filter(inv));
       }
       continue;
     }
-    if (auto st = docker_.create_volume(name, {{kClusterLabel, inv.cluster_name}, {kNodeLabel, node.name}}); !st) {
+    if (auto st = docker_.create_volume(name, {{kClusterLabel, inv.cluster_name}, {kNodeLabel, node.name}});
+        !st) {
       return st;
     }
   }

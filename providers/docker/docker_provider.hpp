@@ -17,8 +17,8 @@ namespace pgha {
 struct DockerProviderDeps {
   std::unique_ptr<StreamingHttpTransport> http;
   std::string base_url = "http://localhost/v1.41";
-  std::map<std::string, std::string> templates;         // the image's build context source
-  std::function<void(const std::string&)> progress;     // image build steps; may be empty
+  std::map<std::string, std::string> templates;      // the image's build context source
+  std::function<void(const std::string&)> progress;  // image build steps; may be empty
 };
 
 class DockerProvider final : public Provider {

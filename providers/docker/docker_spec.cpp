@@ -16,14 +16,18 @@ std::vector<VolumeMount> node_volumes(const Inventory& inv) {
   return v;
 }
 
-std::string network_name(const Inventory& inv) { return "pgha-" + inv.cluster_name; }
+std::string network_name(const Inventory& inv) {
+  return "pgha-" + inv.cluster_name;
+}
 std::string container_name(const Inventory& inv, const std::string& node) {
   return "pgha-" + inv.cluster_name + "-" + node;
 }
 std::string volume_name(const Inventory& inv, const std::string& node, const VolumeMount& v) {
   return container_name(inv, node) + "-" + v.suffix;
 }
-std::string cluster_label_filter(const Inventory& inv) { return std::string(kClusterLabel) + "=" + inv.cluster_name; }
+std::string cluster_label_filter(const Inventory& inv) {
+  return std::string(kClusterLabel) + "=" + inv.cluster_name;
+}
 
 Result<std::string> network_gateway(const Network& net) {
   if (!net.gateway.empty()) return net.gateway;
@@ -33,7 +37,8 @@ Result<std::string> network_gateway(const Network& net) {
     return Error(ErrorKind::bad_input, "network.subnet '" + net.subnet + "' is not an IPv4 CIDR");
   }
   int bits = std::atoi(net.subnet.c_str() + slash + 1);
-  if (bits < 1 || bits > 30) return Error(ErrorKind::bad_input, "network.subnet '" + net.subnet + "' is too small");
+  if (bits < 1 || bits > 30)
+    return Error(ErrorKind::bad_input, "network.subnet '" + net.subnet + "' is too small");
   uint32_t mask = bits == 32 ? 0xffffffffu : ~((1u << (32 - bits)) - 1);
   addr.s_addr = htonl((ntohl(addr.s_addr) & mask) + 1);
   char buf[INET_ADDRSTRLEN];
@@ -55,7 +60,8 @@ json endpoint_config(const Node& node) {
 
 json container_spec(const Inventory& inv, const Node& node) {
   json binds = json::array({"/sys/fs/cgroup:/sys/fs/cgroup:ro"});
-  for (const auto& v : node_volumes(inv)) binds.push_back(volume_name(inv, node.name, v) + ":" + v.mountpoint);
+  for (const auto& v : node_volumes(inv))
+    binds.push_back(volume_name(inv, node.name, v) + ":" + v.mountpoint);
   std::string net = network_name(inv);
   return {
       {"Image", inv.provider.docker.image},
@@ -80,7 +86,8 @@ json container_spec(const Inventory& inv, const Node& node) {
 std::string authorized_keys_tar(const std::string& public_key) {
   TarWriter tar;
   tar.add_dir("root/.ssh", 0700);
-  tar.add_file("root/.ssh/authorized_keys", public_key.ends_with('\n') ? public_key : public_key + "\n", 0600);
+  tar.add_file("root/.ssh/authorized_keys", public_key.ends_with('\n') ? public_key : public_key + "\n",
+               0600);
   return tar.finish();
 }
 

@@ -1,0 +1,59 @@
+// The static provider: the machines already exist at the inventory's addresses. ensure() and list()
+// only map nodes to them; destroy() creates and removes nothing; machine faults are not available
+// (pgha has no power over these hosts).
+#include "providers/provider.hpp"
+
+namespace pgha {
+namespace {
+
+const char* fault_name(MachineFault f) {
+  switch (f) {
+    case MachineFault::kill: return "kill";
+    case MachineFault::pause: return "pause";
+    case MachineFault::partition: return "partition";
+  }
+  return "fault";
+}
+
+class StaticProvider final : public Provider {
+ public:
+  std::string name() const override { return "static"; }
+
+  Result<std::vector<Machine>> ensure(const Inventory& inv, const ProvisionRequest&) override {
+    return list(inv);
+  }
+
+  Result<std::vector<Machine>> list(const Inventory& inv) override {
+    std::vector<Machine> machines;
+    for (const Node& node : inv.nodes) {
+      machines.push_back(Machine{node.name, node.address, inv.provider.static_hosts.ssh_port,
+                                 inv.provider.static_hosts.user, "", true});
+    }
+    return machines;
+  }
+
+  Status destroy(const Inventory&, DataRetention) override { return {}; }
+
+  Status inject(const Inventory&, const std::string& node, MachineFault fault) override {
+    return unsupported(node, fault);
+  }
+  Status lift(const Inventory&, const std::string& node, MachineFault fault) override {
+    return unsupported(node, fault);
+  }
+
+ private:
+  static Status unsupported(const std::string& node, MachineFault fault) {
+    return Error(ErrorKind::bad_input,
+                 std::string("the static provider cannot inject machine faults (") + fault_name(fault) +
+                     " on " + node +
+                     "): pgha does not control these hosts; use the docker or proxmox provider");
+  }
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Provider>> make_static_provider(const Inventory&) {
+  return std::unique_ptr<Provider>(std::make_unique<StaticProvider>());
+}
+
+}  // namespace pgha
