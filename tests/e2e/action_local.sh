@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Runs the composite action's steps (action.yml) locally the way the Actions runner would: each
+# step's `run` with its `env`, ${{ inputs.* }} and ${{ github.action_path }} substituted, and
+# GITHUB_OUTPUT / GITHUB_STEP_SUMMARY / GITHUB_ENV pointed at temp files; then checks what was written.
+# Fast cases use `validate` (a bad inventory for the file:line annotation, a ${VAR} secret for
+# ::add-mask::). PGHA_ACTION_FULL=1 also runs command=all (up, check failover, down) on Docker.
+set -euo pipefail
+. "$(dirname "$0")/lib/common.sh"
+cd "$PGHA_SOURCE_DIR"
+WORK=$(mktemp -d /tmp/pgha-action.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+
+# run_action NAME KEY=VALUE...: the inputs; writes $WORK/NAME/{stdout,stderr,output,summary,env,rc}.
+run_action() {
+  local name=$1; shift
+  local dir=$WORK/$name
+  mkdir -p "$dir"
+  : >"$dir/output"; : >"$dir/summary"; : >"$dir/env"
+  set +e
+  python3 - "$PGHA_SOURCE_DIR" "$dir" "$@" <<'PY' >"$dir/stdout" 2>"$dir/stderr"
+import os, re, subprocess, sys, yaml
+src, d, pairs = sys.argv[1], sys.argv[2], sys.argv[3:]
+action = yaml.safe_load(open(os.path.join(src, "action.yml")))
+inputs = {k: str(v.get("default", "")) for k, v in action["inputs"].items()}
+for p in pairs:
+    k, v = p.split("=", 1)
+    assert k in inputs, "unknown input " + k
+    inputs[k] = v
+for k, v in action["inputs"].items():
+    assert not v.get("required") or inputs[k], "missing required input " + k
+def expand(s):
+    def one(m):
+        e = m.group(1).strip()
+        if e == "github.action_path": return src
+        if e.startswith("inputs."): return inputs[e[len("inputs."):]]
+        raise SystemExit("unsupported expression " + e)
+    return re.sub(r"\$\{\{(.*?)\}\}", one, str(s))
+env = dict(os.environ, GITHUB_OUTPUT=d + "/output", GITHUB_STEP_SUMMARY=d + "/summary", GITHUB_ENV=d + "/env",
+           RUNNER_TEMP=d)
+assert action["runs"]["using"] == "composite"
+for step in action["runs"]["steps"]:
+    step_env = dict(env, **{k: expand(v) for k, v in step.get("env", {}).items()})
+    # GITHUB_ENV lines written by earlier steps become environment for later ones.
+    for line in open(d + "/env"):
+        if "=" in line:
+            k, v = line.rstrip("\n").split("=", 1)
+            step_env[k] = v
+    rc = subprocess.run(["bash", "-e", "-c", expand(step["run"])], env=step_env, cwd=src).returncode
+    if rc != 0:
+        sys.exit(rc)
+PY
+  echo $? >"$dir/rc"
+  set -e
+}
+out() { grep "^$2=" "$WORK/$1/output" | tail -1 | cut -d= -f2-; }
+
+log "bad inventory: validate fails with an annotation at the offending line"
+run_action bad inventory=tests/data/bad-inventories/03-dup-node.yml command=validate pgha-binary="$PGHA"
+[ "$(cat "$WORK/bad/rc")" != 0 ] || fail "the action succeeded on a bad inventory"
+grep -qxF "::error file=tests/data/bad-inventories/03-dup-node.yml,line=10,col=11::duplicate node name 'pg1' (also nodes[0])" \
+  "$WORK/bad/stdout" || { cat "$WORK/bad/stdout" >&2; fail "no file/line annotation for the duplicate node"; }
+[ "$(out bad result)" = failure ] || fail "result output is not failure"
+grep -q '| validate | \*\*failed\*\* (exit 2) |' "$WORK/bad/summary" || { cat "$WORK/bad/summary" >&2; fail "summary lacks the failed step"; }
+grep -q "duplicate node name 'pg1'" "$WORK/bad/summary" || fail "summary lacks the error text"
+grep -q "^PGHA=$PGHA$" "$WORK/bad/env" || fail "the build step did not export PGHA through GITHUB_ENV"
+
+log "YAML syntax error: annotation with the parser's position"
+run_action syntax inventory=tests/data/bad-inventories/01-yaml-syntax.yml command=validate pgha-binary="$PGHA"
+grep -qE '^::error file=tests/data/bad-inventories/01-yaml-syntax.yml,line=8,col=9::YAML syntax error' "$WORK/syntax/stdout" \
+  || { cat "$WORK/syntax/stdout" >&2; fail "no annotation for the YAML syntax error"; }
+
+log "secrets from the environment are masked; a good inventory validates"
+SECRET="s3cr3t-$RANDOM-$RANDOM"
+sed 's/^replication:/secrets:\n  superuser_password: "${PGHA_ACTION_TEST_PW}"\nreplication:/' inventories/docker-local.yml >"$WORK/inv.yml"
+grep -q 'PGHA_ACTION_TEST_PW' "$WORK/inv.yml" || fail "test inventory not written"
+PGHA_ACTION_TEST_PW=$SECRET run_action good inventory="$WORK/inv.yml" command=validate pgha-binary="$PGHA"
+[ "$(cat "$WORK/good/rc")" = 0 ] || { cat "$WORK/good/stderr" "$WORK/good/stdout" >&2; fail "validate of a good inventory failed"; }
+grep -qxF "::add-mask::$SECRET" "$WORK/good/stdout" || fail "the inventory's \${PGHA_ACTION_TEST_PW} was not masked"
+[ "$(grep -c -- "$SECRET" "$WORK/good/stdout")" = 1 ] || fail "the secret appears outside its add-mask line"
+! grep -q -- "$SECRET" "$WORK/good/output" "$WORK/good/summary" "$WORK/good/stderr" || fail "the secret leaked into outputs"
+[ "$(out good result)" = success ] || fail "result output is not success"
+grep -q '| validate | ok |' "$WORK/good/summary" || fail "summary lacks the ok step"
+
+log "unknown command is an error annotation"
+run_action badcmd inventory=inventories/docker-local.yml command=explode pgha-binary="$PGHA"
+[ "$(cat "$WORK/badcmd/rc")" != 0 ] && grep -q "^::error::unknown command 'explode'" "$WORK/badcmd/stdout" || fail "unknown command accepted"
+
+if [ "${PGHA_ACTION_FULL:-0}" = 1 ]; then
+  log "full: command=all (up, check failover, down) on Docker"
+  "$PGHA" down -i inventories/docker-local.yml --state-dir "$WORK/full/state" -q >/dev/null 2>&1 || true
+  mkdir -p "$WORK/full"
+  run_action full inventory=inventories/docker-local.yml command=all fault=kill-node max-rto=120 \
+    state-dir="$WORK/full/state" pgha-binary="$PGHA"
+  cat "$WORK/full/summary" >&2
+  [ "$(cat "$WORK/full/rc")" = 0 ] || { tail -40 "$WORK/full/stderr" >&2; fail "command=all failed"; }
+  [ "$(out full write-endpoint)" = 10.42.0.100:5000 ] || fail "write-endpoint output: $(out full write-endpoint)"
+  [ "$(out full lost-writes)" = 0 ] || fail "lost-writes output: $(out full lost-writes)"
+  [ -n "$(out full rto)" ] || fail "no rto output"
+  grep -q '^::add-mask::' "$WORK/full/stdout" || fail "generated secrets were not masked"
+  grep -q '| down | ok |' "$WORK/full/summary" || fail "down did not run"
+fi
+log "PASS"
