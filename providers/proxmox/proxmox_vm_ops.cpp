@@ -58,8 +58,12 @@ std::string VmOps::vm_path(const VmInfo& vm) const {
   return "/nodes/" + vm.host + "/qemu/" + std::to_string(vm.vmid);
 }
 
+Result<nlohmann::json> VmOps::read(const std::string& path, const Params& params) {
+  return retry_call(clock_, timing_.retry, [&] { return client_.get(path, params); });
+}
+
 Result<std::vector<HostInfo>> VmOps::hosts() {
-  Result<nlohmann::json> r = client_.get("/nodes");
+  Result<nlohmann::json> r = read("/nodes");
   if (!r) return r.error();
   std::vector<HostInfo> out;
   if (r->is_array()) {
@@ -69,7 +73,7 @@ Result<std::vector<HostInfo>> VmOps::hosts() {
 }
 
 Result<std::vector<VmInfo>> VmOps::vms() {
-  Result<nlohmann::json> r = client_.get("/cluster/resources", {{"type", "vm"}});
+  Result<nlohmann::json> r = read("/cluster/resources", {{"type", "vm"}});
   if (!r) return r.error();
   std::vector<VmInfo> out;
   if (!r->is_array()) return out;
@@ -202,7 +206,7 @@ Status VmOps::grow_disk(const VmInfo& vm, int gib) {
 }
 
 Result<std::string> VmOps::current_status(const VmInfo& vm) {
-  Result<nlohmann::json> r = client_.get(vm_path(vm) + "/status/current");
+  Result<nlohmann::json> r = read(vm_path(vm) + "/status/current");
   if (!r) return r.error();
   return as_string(*r, "status");
 }

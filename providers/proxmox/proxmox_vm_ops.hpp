@@ -80,6 +80,8 @@ class VmOps {
   // Dispatches a task-creating call with retries and waits for its UPID (a null answer = done).
   Status run_task(const std::string& method, const std::string& path, const Params& params);
   Status wait_unlocked(const VmInfo& vm);
+  // A GET, retried like a dispatch on transient errors (reads are idempotent).
+  Result<nlohmann::json> read(const std::string& path, const Params& params = {});
   std::string vm_path(const VmInfo& vm) const;
 
   Client& client_;

@@ -1,0 +1,387 @@
+// The Proxmox provider against the simulator (tests/proxmox_sim) over real TLS, with fault
+// injection: every error path the provider promises to handle. VMs are backed by the null backend
+// here; tests/e2e/proxmox.sh runs the same provider against Docker-backed VMs.
+#include "providers/proxmox/proxmox_provider.hpp"
+
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "net/curl_http.hpp"
+#include "providers/proxmox/proxmox_params.hpp"
+#include "pve_sim.hpp"
+
+namespace pgha::pve {
+namespace {
+
+namespace fs = std::filesystem;
+using sim::Fault;
+
+// Virtual time that moves as fast as the provider sleeps, with a short real pause so the
+// simulator's tasks (real threads) make progress.
+class FastClock final : public Clock {
+ public:
+  std::chrono::steady_clock::time_point now() override { return t_; }
+  void sleep(std::chrono::milliseconds d) override {
+    t_ += d;
+    std::this_thread::sleep_for(std::min(d, std::chrono::milliseconds(15)));
+  }
+
+ private:
+  std::chrono::steady_clock::time_point t_ = std::chrono::steady_clock::now();
+};
+
+// SSH is "up" when the null backend runs a VM with that address.
+class BackendProbe final : public SshProbe {
+ public:
+  explicit BackendProbe(sim::NullBackend& b) : backend_(b) {}
+  bool ssh_ready(const std::string& address, int port) override {
+    if (port != 22) return false;
+    for (const auto& [id, spec] : backend_.specs()) {
+      if (spec.address == address && backend_.guest_ready(id)) return true;
+    }
+    return false;
+  }
+
+ private:
+  sim::NullBackend& backend_;
+};
+
+const char* kKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx+/pgha= pgha@demo";
+
+class ProviderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("pgha-pve-test-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    sim::SimOptions opt;
+    opt.auth_fail_delay = std::chrono::milliseconds(300);
+    opt.task_duration = std::chrono::milliseconds(40);
+    opt.password = "ticket-pw";
+    server_ = std::make_unique<sim::SimServer>(opt, backend_);
+    std::string error;
+    ASSERT_TRUE(server_->start((dir_ / "certs").string(), "127.0.0.1", 0, error)) << error;
+
+    inv_.cluster_name = "demo";
+    inv_.provider.type = ProviderType::proxmox;
+    ProxmoxSettings& s = inv_.provider.proxmox;
+    s.endpoint = server_->endpoint();
+    s.nodes = {"pve1", "pve2", "pve3"};
+    s.template_vmid = 9000;
+    s.storage = "local-lvm";
+    s.bridge = "vmbr0";
+    s.vlan_tag = 20;
+    s.ciuser = "root";
+    s.nameserver = "10.88.0.1";
+    s.ca_file = server_->ca_file();
+    s.token_id = "root@pam!pgha";
+    s.token_secret = "SECRET";
+    inv_.network.subnet = "10.88.0.0/24";
+    for (int i = 1; i <= 3; ++i) {
+      Node n;
+      n.name = "pg" + std::to_string(i);
+      n.address = "10.88.0.1" + std::to_string(i);
+      n.roles = all_roles();
+      inv_.nodes.push_back(n);
+    }
+    req_.public_key = kKey;
+    req_.state_dir = (dir_ / "state").string();
+  }
+
+  void TearDown() override {
+    server_->sim().wait_idle();
+    server_->stop();
+    fs::remove_all(dir_);
+  }
+
+  std::unique_ptr<Provider> provider(Auth auth = TokenAuth{"root@pam!pgha", "SECRET"},
+                                     CurlHttpOptions tls = {}) {
+    if (tls.ca_file.empty() && tls.pinned_sha256.empty()) tls.ca_file = server_->ca_file();
+    ProviderDeps deps;
+    deps.http = std::make_unique<CurlHttp>(tls);
+    deps.auth = std::move(auth);
+    deps.clock = &clock_;
+    deps.probe = std::make_unique<BackendProbe>(backend_);
+    deps.timing.boot_timeout = std::chrono::seconds(60);
+    deps.warn = [this](const std::string& m) { warnings_.push_back(m); };
+    return make_proxmox_provider(std::move(deps));
+  }
+
+  // The simulator's VMs other than the template, by name.
+  std::map<std::string, nlohmann::json> vms() {
+    std::map<std::string, nlohmann::json> out;
+    nlohmann::json state = server_->sim().state();
+    for (const auto& vm : state["vms"]) {
+      if (!vm["template"].get<bool>()) out[vm["config"].value("name", "")] = vm;
+    }
+    return out;
+  }
+
+  bool warned(const std::string& needle) const {
+    for (const auto& w : warnings_) {
+      if (w.find(needle) != std::string::npos) return true;
+    }
+    return false;
+  }
+
+  fs::path dir_;
+  sim::NullBackend backend_;
+  std::unique_ptr<sim::SimServer> server_;
+  FastClock clock_;
+  Inventory inv_;
+  ProvisionRequest req_;
+  std::vector<std::string> warnings_;
+};
+
+TEST_F(ProviderTest, UpSpreadsConfiguresStartsAndIsIdempotent) {
+  auto p = provider();
+  auto machines = p->ensure(inv_, req_);
+  ASSERT_TRUE(machines.ok()) << machines.error().describe();
+  ASSERT_EQ(machines->size(), 3u);
+  std::set<std::string> hosts;
+  for (const Machine& m : *machines) {
+    EXPECT_TRUE(m.running);
+    EXPECT_EQ(m.ssh_user, "root");
+    hosts.insert(m.resource_id.substr(0, m.resource_id.find('/')));
+  }
+  EXPECT_EQ(hosts.size(), 3u) << "anti-affinity: one database node per host";
+  EXPECT_EQ((*machines)[1].address, "10.88.0.12");
+
+  auto all = vms();
+  ASSERT_EQ(all.size(), 3u);
+  const auto& cfg = all["pg2"]["config"];
+  EXPECT_EQ(cfg["tags"], "pgha-demo");
+  EXPECT_EQ(cfg["ipconfig0"], "ip=10.88.0.12/24,gw=10.88.0.1");
+  EXPECT_EQ(cfg["net0"], "virtio,bridge=vmbr0,tag=20");
+  EXPECT_EQ(cfg["ciuser"], "root");
+  EXPECT_EQ(cfg["nameserver"], "10.88.0.1");
+  EXPECT_EQ(cfg["cores"], "2");
+  EXPECT_EQ(cfg["memory"], "2048");
+  EXPECT_NE(cfg["scsi0"].get<std::string>().find("size=20G"), std::string::npos) << "disk grown to disk_gb";
+  EXPECT_EQ(percent_decode(cfg["sshkeys"].get<std::string>()), std::string(kKey) + "\n");
+  for (const auto& [id, spec] : backend_.specs()) EXPECT_EQ(spec.authorized_keys, std::string(kKey) + "\n");
+
+  std::ifstream state(fs::path(req_.state_dir) / "proxmox-vms.json");
+  nlohmann::json recorded = nlohmann::json::parse(state);
+  EXPECT_EQ(recorded["vms"]["pg1"]["vmid"], all["pg1"]["vmid"]);
+
+  auto again = p->ensure(inv_, req_);
+  ASSERT_TRUE(again.ok()) << again.error().describe();
+  EXPECT_EQ(vms().size(), 3u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ((*again)[i].resource_id, (*machines)[i].resource_id);
+
+  auto listed = p->list(inv_);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->size(), 3u);
+}
+
+TEST_F(ProviderTest, KillNodeIsAHardStopAndLiftStartsIt) {
+  auto p = provider();
+  ASSERT_TRUE(p->ensure(inv_, req_).ok());
+  ASSERT_TRUE(p->inject(inv_, "pg2", MachineFault::kill).ok());
+  EXPECT_FALSE(vms()["pg2"]["running"].get<bool>());
+  EXPECT_TRUE(vms()["pg1"]["running"].get<bool>());
+  ASSERT_TRUE(p->lift(inv_, "pg2", MachineFault::kill).ok());
+  EXPECT_TRUE(vms()["pg2"]["running"].get<bool>());
+  EXPECT_EQ(p->inject(inv_, "pg2", MachineFault::pause).error().kind, ErrorKind::bad_input);
+}
+
+TEST_F(ProviderTest, DownStopsAndDestroysOnlyThisClustersVms) {
+  server_->sim().add_foreign_vm(150, "pve1", "pg1");  // same name, not tagged for us
+  auto p = provider();
+  ASSERT_TRUE(p->ensure(inv_, req_).ok());
+  ASSERT_TRUE(p->destroy(inv_, DataRetention::remove).ok());
+  auto left = server_->sim().state()["vms"];
+  ASSERT_EQ(left.size(), 2u);  // the template and the foreign VM
+  EXPECT_EQ(left[0]["vmid"], 150);
+  EXPECT_TRUE(backend_.specs().empty());
+  auto listed = p->list(inv_);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_TRUE(listed->empty());
+}
+
+TEST_F(ProviderTest, WrongTokenIsAnAuthErrorWithoutTheSecret) {
+  auto p = provider(TokenAuth{"root@pam!pgha", "WRONG-secret"});
+  auto start = std::chrono::steady_clock::now();
+  auto r = p->ensure(inv_, req_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::auth);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(300))
+      << "401 comes after a delay";
+  EXPECT_NE(r.error().describe().find("401 Authentication failed!"), std::string::npos);
+  EXPECT_EQ(r.error().describe().find("WRONG-secret"), std::string::npos);
+}
+
+TEST_F(ProviderTest, TicketAuthWithCsrf) {
+  auto p = provider(TicketAuth{"root@pam", "ticket-pw"});
+  auto r = p->ensure(inv_, req_);
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  auto bad = provider(TicketAuth{"root@pam", "nope"})->list(inv_);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().kind, ErrorKind::auth);
+}
+
+TEST_F(ProviderTest, LockTimeoutThenSuccess) {
+  Fault f;
+  f.kind = Fault::Kind::lock_timeout;
+  f.method = "POST";
+  f.path = "/clone$";
+  f.count = 2;
+  server_->sim().inject(f);
+  f.method = "PUT";
+  f.path = "/config$";
+  f.count = 1;
+  server_->sim().inject(f);
+  auto r = provider()->ensure(inv_, req_);
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  EXPECT_TRUE(warned("got timeout"));
+  EXPECT_EQ(vms().size(), 3u);
+}
+
+TEST_F(ProviderTest, LockTimeoutRetriesAreBounded) {
+  Fault f;
+  f.kind = Fault::Kind::lock_timeout;
+  f.path = "/clone$";
+  f.count = -1;
+  server_->sim().inject(f);
+  auto r = provider()->ensure(inv_, req_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::timeout);
+  EXPECT_NE(r.error().describe().find("lock-9000.conf' - got timeout"), std::string::npos);
+}
+
+TEST_F(ProviderTest, ServerErrorsOnDispatchAreRetried) {
+  Fault f;
+  f.kind = Fault::Kind::http_error;
+  f.path = "/status/start$";
+  f.status = 503;
+  f.reason = "Service Unavailable";
+  f.count = 1;
+  server_->sim().inject(f);
+  f.method = "GET";
+  f.path = "/cluster/resources";
+  f.status = 596;
+  f.reason = "Connection timed out";
+  server_->sim().inject(f);
+  auto r = provider()->ensure(inv_, req_);
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  EXPECT_TRUE(warned("503 Service Unavailable"));
+}
+
+TEST_F(ProviderTest, TaskFailureSurfacesExitStatusAndLog) {
+  Fault f;
+  f.kind = Fault::Kind::task_fail;
+  f.path = "/clone$";
+  f.message = "storage 'local-lvm' has not enough free space";
+  server_->sim().inject(f);
+  auto r = provider()->ensure(inv_, req_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::remote_failure);
+  std::string text = r.error().describe();
+  EXPECT_NE(text.find("task failed: storage 'local-lvm' has not enough free space"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("TASK ERROR: storage"), std::string::npos) << text;
+  EXPECT_NE(text.find("node pg1"), std::string::npos) << text;
+}
+
+TEST_F(ProviderTest, VmIdRacePicksAnotherId) {
+  Fault f;
+  f.kind = Fault::Kind::steal_next_id;
+  server_->sim().inject(f);
+  auto r = provider()->ensure(inv_, req_);
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  EXPECT_TRUE(warned("was taken"));
+  auto all = vms();
+  EXPECT_EQ(all.size(), 4u);
+  EXPECT_EQ(all["someone-elses-vm"]["vmid"], 100);
+  EXPECT_NE(all["pg1"]["vmid"], 100);
+}
+
+TEST_F(ProviderTest, RetriedCloneThatFindsItsVmIsSuccess) {
+  Fault f;
+  f.kind = Fault::Kind::answer_lost;
+  f.path = "/clone$";
+  f.status = 596;
+  f.reason = "Broken pipe";
+  server_->sim().inject(f);
+  auto r = provider()->ensure(inv_, req_);
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  EXPECT_EQ(vms().size(), 3u);
+  EXPECT_FALSE(warned("was taken"));
+}
+
+TEST_F(ProviderTest, TaskNotVisibleRightAfterDispatch) {
+  Fault f;
+  f.kind = Fault::Kind::task_invisible;
+  f.count = 2;
+  server_->sim().inject(f);
+  auto r = provider()->ensure(inv_, req_);
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+}
+
+TEST_F(ProviderTest, GuestAgentNotReadyYetIsWaitedFor) {
+  Fault f;
+  f.kind = Fault::Kind::agent_not_running;
+  f.count = 5;
+  server_->sim().inject(f);
+  auto r = provider()->ensure(inv_, req_);
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+}
+
+TEST_F(ProviderTest, GuestAgentNeverReadyTimesOut) {
+  Fault f;
+  f.kind = Fault::Kind::agent_not_running;
+  f.count = -1;
+  server_->sim().inject(f);
+  auto r = provider()->ensure(inv_, req_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::timeout);
+  EXPECT_NE(r.error().describe().find("QEMU guest agent is not running"), std::string::npos)
+      << r.error().describe();
+}
+
+TEST_F(ProviderTest, BadCertificateFingerprintIsRefused) {
+  CurlHttpOptions tls;
+  tls.pinned_sha256 = std::string(64, 'A');
+  auto r = provider(TokenAuth{"root@pam!pgha", "SECRET"}, tls)->list(inv_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::auth);
+  EXPECT_TRUE(vms().empty());
+
+  tls.pinned_sha256 = normalize_fingerprint(server_->fingerprint());
+  auto good = provider(TokenAuth{"root@pam!pgha", "SECRET"}, tls)->list(inv_);
+  ASSERT_TRUE(good.ok()) << good.error().describe();
+}
+
+TEST_F(ProviderTest, NoSilentInsecureDefault) {
+  // The factory with neither CA file nor fingerprint trusts only the system CAs: the simulator's
+  // self-signed CA is refused.
+  inv_.provider.proxmox.ca_file.clear();
+  auto p = make_provider(inv_);
+  ASSERT_TRUE(p.ok()) << p.error().describe();
+  auto r = (*p)->list(inv_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::auth);
+}
+
+TEST_F(ProviderTest, OfflineHostGetsNoVmAndSharingIsReported) {
+  server_->sim().set_node_status("pve3", "offline");
+  auto r = provider()->ensure(inv_, req_);
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  for (const auto& [name, vm] : vms()) EXPECT_NE(vm["node"], "pve3");
+  EXPECT_TRUE(warned("pve3 is offline"));
+  EXPECT_TRUE(warned("share a host"));
+}
+
+TEST_F(ProviderTest, InvalidNodeNameIsRejectedBeforeAnyCall) {
+  inv_.nodes[0].name = "pg_1";
+  auto r = provider()->ensure(inv_, req_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::bad_input);
+  EXPECT_TRUE(vms().empty());
+}
+
+}  // namespace
+}  // namespace pgha::pve
