@@ -41,13 +41,7 @@ Status converge_etcd(EngineContext& ctx) {
   auto members = with_role(ctx, Role::etcd);
   if (members.empty()) return {};
   // All members start together: a lone new member waits for its peers before it serves.
-  if (auto s = in_parallel(members,
-                           [&](NodeHandle& n) -> Status {
-                             bool changed = n.changed.count(Role::etcd) > 0;
-                             return ensure_unit(n, "etcd:start", "etcd.service", changed,
-                                                /*reload_on_change=*/false);
-                           });
-      !s)
+  if (auto s = in_parallel(members, [](NodeHandle& n) { return ensure_role_units(n, Role::etcd); }); !s)
     return s;
   NodeHandle& probe = *members.front();
   const size_t want = members.size();
@@ -81,10 +75,7 @@ Status converge_etcd(EngineContext& ctx) {
 Status converge_patroni(EngineContext& ctx) {
   auto nodes = with_role(ctx, Role::patroni);
   if (nodes.empty()) return {};
-  auto start = [&](NodeHandle& n) {
-    return ensure_unit(n, "patroni:start", "patroni.service", n.changed.count(Role::patroni) > 0,
-                       /*reload_on_change=*/true);
-  };
+  auto start = [](NodeHandle& n) { return ensure_role_units(n, Role::patroni); };
   // With no leader yet, one node bootstraps alone first, so the others join it as replicas.
   std::string why;
   if (!find_leader(ctx, &why)) {

@@ -85,10 +85,7 @@ Status converge_sql_objects(EngineContext& ctx) {
 Status converge_pgbouncer(EngineContext& ctx) {
   auto nodes = with_role(ctx, Role::pgbouncer);
   return each(nodes, [&](NodeHandle& n) -> Status {
-    if (auto s = ensure_unit(n, "pgbouncer:start", "pgbouncer.service", n.changed.count(Role::pgbouncer) > 0,
-                             true);
-        !s)
-      return s;
+    if (auto s = ensure_role_units(n, Role::pgbouncer); !s) return s;
     return gate_query(ctx, n, "PgBouncer on " + n.node->name, "127.0.0.1", ctx.inv.ports.pgbouncer,
                       "SELECT 1;", "1");
   });
@@ -98,9 +95,7 @@ Status converge_haproxy(EngineContext& ctx) {
   auto nodes = with_role(ctx, Role::haproxy);
   const bool has_replicas = ctx.inv.nodes_with(Role::patroni).size() > 1;
   return each(nodes, [&](NodeHandle& n) -> Status {
-    if (auto s = ensure_unit(n, "haproxy:start", "haproxy.service", n.changed.count(Role::haproxy) > 0, true);
-        !s)
-      return s;
+    if (auto s = ensure_role_units(n, Role::haproxy); !s) return s;
     if (auto s = gate_query(ctx, n, "HAProxy write port on " + n.node->name, "127.0.0.1",
                             ctx.inv.ports.haproxy_write, "SELECT pg_is_in_recovery();", "f");
         !s)
@@ -114,12 +109,7 @@ Status converge_haproxy(EngineContext& ctx) {
 Status converge_keepalived(EngineContext& ctx) {
   auto nodes = with_role(ctx, Role::keepalived);
   if (nodes.empty() || ctx.inv.network.vip.empty()) return {};
-  if (auto s = each(nodes,
-                    [&](NodeHandle& n) {
-                      return ensure_unit(n, "keepalived:start", "keepalived.service",
-                                         n.changed.count(Role::keepalived) > 0, true);
-                    });
-      !s)
+  if (auto s = each(nodes, [](NodeHandle& n) { return ensure_role_units(n, Role::keepalived); }); !s)
     return s;
   return gate_query(ctx, *nodes.front(), "the VIP " + ctx.inv.network.vip, ctx.inv.network.vip,
                     ctx.inv.ports.haproxy_write, "SELECT pg_is_in_recovery();", "f");

@@ -66,6 +66,10 @@ Status converge_pgbackrest(EngineContext& ctx);
 Status ensure_unit(NodeHandle& node, const std::string& step, const std::string& unit, bool changed,
                    bool reload_on_change);
 
+// ensure_unit() for every unit of the role, with the catalog's reload-or-restart choice; "changed" is
+// whether this run rewrote any of the role's files on the node.
+Status ensure_role_units(NodeHandle& node, Role role);
+
 // The node whose Patroni is the leader, asked through any Patroni node's REST API; nullptr if none.
 NodeHandle* find_leader(EngineContext& ctx, std::string* why = nullptr);
 

@@ -30,20 +30,20 @@ Status wait_for_systemd(NodeHandle& n, int timeout_s) {
   return {};
 }
 
-std::vector<std::string> packages_for(const Node& node) {
+std::vector<std::string> packages_for(const Node& node, int postgres_version) {
   std::vector<std::string> out;
   std::set<std::string> seen;
   for (const auto& spec : role_catalog()) {
     if (!has_role(node, spec.role)) continue;
-    for (const auto& p : spec.packages) {
+    for (const auto& p : role_packages(spec.role, postgres_version)) {
       if (seen.insert(p).second) out.push_back(p);
     }
   }
   return out;
 }
 
-Status ensure_packages(NodeHandle& n, Progress& progress) {
-  auto pkgs = packages_for(*n.node);
+Status ensure_packages(NodeHandle& n, const Inventory& inv, Progress& progress) {
+  auto pkgs = packages_for(*n.node, inv.postgres_version);
   if (pkgs.empty()) return {};
   std::string list;
   for (const auto& p : pkgs) list += " " + shell_quote(p);
@@ -118,7 +118,7 @@ Status prepare_nodes(EngineContext& ctx) {
   return for_each_parallel<NodeHandle>(ctx.nodes, [&](NodeHandle& n) -> Status {
     ctx.progress.node(n.node->name, "waiting for systemd");
     if (auto s = wait_for_systemd(n, ctx.timeouts.boot_s); !s) return s;
-    if (auto s = ensure_packages(n, ctx.progress); !s) return s;
+    if (auto s = ensure_packages(n, ctx.inv, ctx.progress); !s) return s;
     if (auto s = remove_debian_defaults(n, ctx.inv); !s) return s;
     ctx.progress.node(n.node->name, "ready");
     return {};

@@ -1,4 +1,5 @@
 // Unit convergence and SQL helpers shared by the role phases.
+#include "roles/catalog.hpp"
 #include "roles/engine.hpp"
 #include "roles/patroni_api.hpp"
 #include "roles/remote.hpp"
@@ -27,6 +28,17 @@ Status ensure_unit(NodeHandle& n, const std::string& step, const std::string& un
         !r)
       return r.error();
     n.actions.push_back((reload_on_change ? "reloaded " : "restarted ") + unit);
+  }
+  return {};
+}
+
+Status ensure_role_units(NodeHandle& n, Role role) {
+  const RoleSpec& spec = role_spec(role);
+  const bool changed = n.changed.count(role) > 0;
+  for (const auto& unit : spec.units) {
+    Status s = ensure_unit(n, std::string(to_string(role)) + ":start", unit, changed,
+                           spec.on_change == ApplyAction::reload);
+    if (!s) return s;
   }
   return {};
 }
