@@ -134,8 +134,8 @@ std::string PveSim::Impl::start_task(CallCtx& c, const std::string& node, const 
   long now = static_cast<long>(std::time(nullptr));
   char buf[256];
   unsigned task_pid = ++pid;
-  std::snprintf(buf, sizeof buf, "UPID:%s:%08X:%08X:%08lX:%s:%s:%s:", node.c_str(), task_pid, task_pid * 7919u, now,
-                type.c_str(), id.c_str(), c.user.c_str());
+  std::snprintf(buf, sizeof buf, "UPID:%s:%08X:%08X:%08lX:%s:%s:%s:", node.c_str(), task_pid,
+                task_pid * 7919u, now, type.c_str(), id.c_str(), c.user.c_str());
   SimTask task{buf, node, type, id, c.user, true, "", {}, now};
   std::string upid = task.upid;
   tasks[upid] = task;
