@@ -1,0 +1,300 @@
+// DockerProvider against a scripted engine: what ensure creates (and does not re-create), label
+// scoping of destroy, and the faults.
+#include <gtest/gtest.h>
+
+#include "fakes/fake_http.hpp"
+#include "providers/docker/docker_image.hpp"
+#include "providers/docker/docker_provider.hpp"
+#include "providers/docker/docker_spec.hpp"
+
+namespace pgha {
+namespace {
+
+const std::map<std::string, std::string> kTemplates = {
+    {"docker/Dockerfile.mustache",
+     "FROM {{{base_image}}}\n{{#bake_packages}}RUN bake\n{{/bake_packages}}COPY files/ /\n"},
+    {"docker/files/etc/ssh/sshd_config.d/pgha.conf", "PasswordAuthentication no\n"},
+};
+
+Inventory demo_inventory() {
+  Inventory inv;
+  inv.cluster_name = "demo";
+  inv.network.subnet = "10.42.0.0/24";
+  for (int i = 1; i <= 2; ++i) {
+    Node n;
+    n.name = "pg" + std::to_string(i);
+    n.address = "10.42.0.1" + std::to_string(i);
+    inv.nodes.push_back(n);
+  }
+  return inv;
+}
+
+std::string hash_of(const Inventory& inv) {
+  return make_build_context(inv.provider.docker, kTemplates)->hash;
+}
+
+class DockerProviderTest : public ::testing::Test {
+ protected:
+  DockerProviderTest() {
+    auto fake = std::make_unique<FakeHttp>();
+    http = fake.get();
+    DockerProviderDeps deps;
+    deps.http = std::move(fake);
+    deps.templates = kTemplates;
+    provider = std::make_unique<DockerProvider>(std::move(deps));
+    http->on("GET", "/v1.41/_ping", 200, "OK");
+  }
+
+  void image_present(const std::string& hash) {
+    http->on("GET", "/v1.41/images/pgha-node%3Abookworm/json", 200,
+             json{{"Config", {{"Labels", {{"pgha.context-hash", hash}}}}}}.dump());
+  }
+
+  // An engine on which the cluster's network, volumes and containers already exist.
+  void cluster_exists(bool running) {
+    http->on("GET", "/v1.41/networks/pgha-demo", 200,
+             json{{"Id", "net1"},
+                  {"Labels", {{"pgha.cluster", "demo"}}},
+                  {"IPAM", {{"Config", json::array({{{"Subnet", "10.42.0.0/24"}}})}}}}
+                 .dump());
+    http->on("GET", "/v1.41/volumes/", 200, json{{"Labels", {{"pgha.cluster", "demo"}}}}.dump());
+    for (const Node& n : inv.nodes) {
+      http->on("GET", "/v1.41/containers/pgha-demo-" + n.name + "/json", 200,
+               json{{"Id", "id-" + n.name},
+                    {"Config", {{"Labels", {{"pgha.cluster", "demo"}, {"pgha.node", n.name}}}}},
+                    {"State", {{"Running", running}, {"Paused", false}}},
+                    {"NetworkSettings",
+                     {{"Networks", {{"pgha-demo", {{"IPAMConfig", {{"IPv4Address", n.address}}}}}}}}}}
+                   .dump());
+    }
+    http->on("PUT", "/v1.41/containers/", 200);
+    http->on("POST", "/v1.41/containers/id-", 204);
+  }
+
+  Inventory inv = demo_inventory();
+  ProvisionRequest req{"ssh-ed25519 AAAA pgha-demo", "/tmp/state"};
+  FakeHttp* http = nullptr;
+  std::unique_ptr<DockerProvider> provider;
+};
+
+TEST_F(DockerProviderTest, EnsureCreatesNetworkVolumesAndContainersOnAnEmptyEngine) {
+  image_present(hash_of(inv));
+  http->on("POST", "/v1.41/networks/create", 201, R"({"Id":"net1"})");
+  http->on("POST", "/v1.41/volumes/create", 201, "{}");
+  http->on("POST", "/v1.41/containers/create", [](const HttpRequest& r) -> Result<HttpResponse> {
+    HttpResponse resp;
+    resp.status = 201;
+    resp.body = json{{"Id", "id-" + r.url.substr(r.url.find("name=pgha-demo-") + 15)}}.dump();
+    return resp;
+  });
+  http->on("PUT", "/v1.41/containers/", 200);
+  http->on("POST", "/v1.41/containers/id-", 204);
+
+  auto machines = provider->ensure(inv, req);
+  ASSERT_TRUE(machines.ok()) << machines.error().describe();
+  ASSERT_EQ(machines->size(), 2u);
+  EXPECT_EQ((*machines)[0].node, "pg1");
+  EXPECT_EQ((*machines)[0].address, "10.42.0.11");
+  EXPECT_EQ((*machines)[0].resource_id, "id-pg1");
+  EXPECT_EQ((*machines)[1].ssh_user, "root");
+
+  EXPECT_EQ(http->count("POST", "/v1.41/build"), 0);  // the image's hash matched
+  ASSERT_EQ(http->count("POST", "/v1.41/networks/create"), 1);
+  json net;
+  for (const auto& r : http->requests) {
+    if (r.url.ends_with("/networks/create")) net = json::parse(r.body);
+  }
+  EXPECT_EQ(net["Name"], "pgha-demo");
+  EXPECT_EQ(net["Labels"]["pgha.cluster"], "demo");
+  EXPECT_EQ(net["IPAM"]["Config"][0]["Subnet"], "10.42.0.0/24");
+  EXPECT_EQ(net["IPAM"]["Config"][0]["Gateway"], "10.42.0.1");
+
+  EXPECT_EQ(http->count("POST", "/v1.41/volumes/create"), 6);  // data, etcd, backup per node
+  ASSERT_EQ(http->count("POST", "/v1.41/containers/create"), 2);
+  json c;
+  for (const auto& r : http->requests) {
+    if (r.url.ends_with("name=pgha-demo-pg1")) c = json::parse(r.body);
+  }
+  EXPECT_EQ(c["Hostname"], "pg1");
+  EXPECT_EQ(c["Labels"]["pgha.cluster"], "demo");
+  EXPECT_EQ(c["Labels"]["pgha.node"], "pg1");
+  EXPECT_EQ(c["NetworkingConfig"]["EndpointsConfig"]["pgha-demo"]["IPAMConfig"]["IPv4Address"], "10.42.0.11");
+  EXPECT_EQ(c["HostConfig"]["NetworkMode"], "pgha-demo");
+  EXPECT_EQ(c["Cmd"], json::array({"/sbin/init"}));
+  EXPECT_EQ(c["StopSignal"], "SIGRTMIN+3");
+  EXPECT_NE(c["HostConfig"]["Binds"].dump().find("pgha-demo-pg1-data:/var/lib/postgresql"),
+            std::string::npos);
+  EXPECT_NE(c["HostConfig"]["Binds"].dump().find("/sys/fs/cgroup:/sys/fs/cgroup:ro"), std::string::npos);
+}
+
+TEST_F(DockerProviderTest, KeyIsUploadedBeforeTheFirstStart) {
+  image_present(hash_of(inv));
+  http->on("POST", "/v1.41/networks/create", 201, R"({"Id":"net1"})");
+  http->on("POST", "/v1.41/volumes/create", 201, "{}");
+  http->on("POST", "/v1.41/containers/create", 201, R"({"Id":"id-x"})");
+  http->on("PUT", "/v1.41/containers/id-x/archive", 200);
+  http->on("POST", "/v1.41/containers/id-x/start", 204);
+  ASSERT_TRUE(provider->ensure(inv, req).ok());
+  std::vector<std::string> seq;
+  for (const auto& r : http->requests) {
+    std::string p = FakeHttp::path_of(r.url);
+    if (p.starts_with("/v1.41/containers/id-x")) seq.push_back(r.method + " " + p.substr(0, p.find('?')));
+  }
+  ASSERT_GE(seq.size(), 2u);
+  EXPECT_EQ(seq[0], "PUT /v1.41/containers/id-x/archive");
+  EXPECT_EQ(seq[1], "POST /v1.41/containers/id-x/start");
+  for (const auto& r : http->requests) {
+    if (r.method == "PUT") {
+      EXPECT_NE(r.body.find("ssh-ed25519 AAAA pgha-demo\n"), std::string::npos);
+    }
+  }
+}
+
+TEST_F(DockerProviderTest, EnsureIsIdempotentWhenEverythingRuns) {
+  image_present(hash_of(inv));
+  cluster_exists(/*running=*/true);
+  auto machines = provider->ensure(inv, req);
+  ASSERT_TRUE(machines.ok()) << machines.error().describe();
+  EXPECT_EQ(machines->size(), 2u);
+  EXPECT_EQ(http->count("POST", "/v1.41/networks/create"), 0);
+  EXPECT_EQ(http->count("POST", "/v1.41/volumes/create"), 0);
+  EXPECT_EQ(http->count("POST", "/v1.41/containers/create"), 0);
+  EXPECT_EQ(http->count("POST", "/v1.41/containers/id-pg1/start"), 0);
+  EXPECT_EQ(http->count("POST", "/v1.41/build"), 0);
+}
+
+TEST_F(DockerProviderTest, StoppedContainersAreStarted) {
+  image_present(hash_of(inv));
+  cluster_exists(/*running=*/false);
+  ASSERT_TRUE(provider->ensure(inv, req).ok());
+  EXPECT_EQ(http->count("POST", "/v1.41/containers/create"), 0);
+  EXPECT_EQ(http->count("POST", "/v1.41/containers/id-pg1/start"), 1);
+  EXPECT_EQ(http->count("POST", "/v1.41/containers/id-pg2/start"), 1);
+}
+
+TEST_F(DockerProviderTest, ForeignNetworkWithOurNameIsAConflict) {
+  image_present(hash_of(inv));
+  http->on("GET", "/v1.41/networks/pgha-demo", 200, R"({"Id":"n","Labels":{}})");
+  auto r = provider->ensure(inv, req);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::conflict);
+  EXPECT_NE(r.error().message.find("not labelled pgha.cluster=demo"), std::string::npos);
+  EXPECT_EQ(http->count("POST", "/v1.41/containers/create"), 0);
+}
+
+TEST_F(DockerProviderTest, ImageIsBuiltWhenItsHashDiffers) {
+  image_present("stale");
+  http->on("GET", "/v1.41/images/debian%3Abookworm/json", 200, "{}");
+  http->on("POST", "/v1.41/build", 200, "{\"stream\":\"Step 1/3 : FROM debian:bookworm\\n\"}\n");
+  cluster_exists(true);
+  ASSERT_TRUE(provider->ensure(inv, req).ok());
+  ASSERT_EQ(http->count("POST", "/v1.41/build"), 1);
+  for (const auto& r : http->requests) {
+    if (r.url.find("/build?") != std::string::npos) {
+      EXPECT_NE(r.url.find(hash_of(inv)), std::string::npos);
+      EXPECT_NE(r.body.find("FROM debian:bookworm\nRUN bake\nCOPY files/ /\n"), std::string::npos);
+      EXPECT_NE(r.body.find("files/etc/ssh/sshd_config.d/pgha.conf"), std::string::npos);
+    }
+  }
+}
+
+TEST_F(DockerProviderTest, MissingBaseImageSaysHowToGetIt) {
+  auto r = provider->ensure(inv, req);  // no image, no base image
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::not_found);
+  EXPECT_NE(r.error().message.find("ensure-docker.sh"), std::string::npos);
+}
+
+TEST_F(DockerProviderTest, ContextHashFollowsTheInventory) {
+  Inventory lean = inv;
+  lean.provider.docker.bake_packages = false;
+  EXPECT_NE(hash_of(lean), hash_of(inv));
+  EXPECT_EQ(hash_of(inv), hash_of(demo_inventory()));
+}
+
+TEST_F(DockerProviderTest, DestroyRemovesOnlyLabelledResources) {
+  http->on("GET", "/v1.41/containers/json", 200, R"([{"Id":"c1"},{"Id":"c2"}])");
+  http->on("GET", "/v1.41/volumes", 200, R"({"Volumes":[{"Name":"pgha-demo-pg1-data"}]})");
+  http->on("GET", "/v1.41/networks", 200, R"([{"Id":"net1"}])");
+  http->on("DELETE", "/v1.41/", 204);
+  ASSERT_TRUE(provider->destroy(inv, DataRetention::remove).ok());
+  std::vector<std::string> deleted;
+  for (const auto& r : http->requests) {
+    if (r.method == "DELETE") deleted.push_back(FakeHttp::path_of(r.url));
+    if (r.method == "GET") {
+      EXPECT_NE(r.url.find("pgha.cluster%3Ddemo"), std::string::npos) << r.url;
+    }
+  }
+  EXPECT_EQ(deleted,
+            (std::vector<std::string>{"/v1.41/containers/c1?force=1&v=1", "/v1.41/containers/c2?force=1&v=1",
+                                      "/v1.41/volumes/pgha-demo-pg1-data", "/v1.41/networks/net1"}));
+
+  http->requests.clear();
+  ASSERT_TRUE(provider->destroy(inv, DataRetention::keep).ok());
+  EXPECT_EQ(http->count("DELETE", "/v1.41/volumes"), 0);
+  EXPECT_EQ(http->count("GET", "/v1.41/volumes"), 0);
+}
+
+TEST_F(DockerProviderTest, ListReportsLabelledContainersIncludingStrangers) {
+  http->on("GET", "/v1.41/containers/json", 200, R"([
+    {"Id":"c9","Names":["/pgha-demo-old"],"Labels":{"pgha.cluster":"demo","pgha.node":"old"},"State":"exited",
+     "NetworkSettings":{"Networks":{"pgha-demo":{"IPAddress":""}}}},
+    {"Id":"c1","Names":["/pgha-demo-pg1"],"Labels":{"pgha.cluster":"demo","pgha.node":"pg1"},"State":"running",
+     "NetworkSettings":{"Networks":{"pgha-demo":{"IPAddress":"10.42.0.11"}}}}])");
+  auto r = provider->list(inv);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->size(), 2u);
+  EXPECT_EQ((*r)[0].node, "pg1");
+  EXPECT_TRUE((*r)[0].running);
+  EXPECT_EQ((*r)[0].address, "10.42.0.11");
+  EXPECT_EQ((*r)[1].node, "old");
+  EXPECT_FALSE((*r)[1].running);
+}
+
+TEST_F(DockerProviderTest, FaultsMapToEngineCalls) {
+  cluster_exists(true);
+  http->on("POST", "/v1.41/networks/pgha-demo/", 200);
+  ASSERT_TRUE(provider->inject(inv, "pg1", MachineFault::kill).ok());
+  EXPECT_EQ(http->count("POST", "/v1.41/containers/id-pg1/kill?signal=SIGKILL"), 1);
+  ASSERT_TRUE(provider->inject(inv, "pg1", MachineFault::pause).ok());
+  EXPECT_EQ(http->count("POST", "/v1.41/containers/id-pg1/pause"), 1);
+  ASSERT_TRUE(provider->inject(inv, "pg1", MachineFault::partition).ok());
+  EXPECT_EQ(http->count("POST", "/v1.41/networks/pgha-demo/disconnect"), 1);
+  EXPECT_EQ(json::parse(http->requests.back().body)["Force"], true);
+
+  auto unknown = provider->inject(inv, "pg9", MachineFault::kill);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().kind, ErrorKind::bad_input);
+}
+
+TEST_F(DockerProviderTest, PartitionLiftReconnectsWithTheSameAddress) {
+  http->on("GET", "/v1.41/containers/pgha-demo-pg2/json", 200,
+           R"({"Id":"id-pg2","Config":{"Labels":{"pgha.cluster":"demo"}},"State":{"Running":true},
+               "NetworkSettings":{"Networks":{}}})");
+  http->on("POST", "/v1.41/networks/pgha-demo/connect", 200);
+  ASSERT_TRUE(provider->lift(inv, "pg2", MachineFault::partition).ok());
+  json body = json::parse(http->requests.back().body);
+  EXPECT_EQ(body["Container"], "id-pg2");
+  EXPECT_EQ(body["EndpointConfig"]["IPAMConfig"]["IPv4Address"], "10.42.0.12");
+}
+
+TEST(DockerHostTest, ParsesUnixAndTcp) {
+  EXPECT_EQ(parse_docker_host("")->unix_socket, "/var/run/docker.sock");
+  EXPECT_EQ(parse_docker_host("unix:///run/d.sock")->unix_socket, "/run/d.sock");
+  EXPECT_EQ(parse_docker_host("tcp://10.0.0.5:2375")->base_url, "http://10.0.0.5:2375/v1.41");
+  EXPECT_EQ(parse_docker_host("ssh://x").error().kind, ErrorKind::bad_input);
+}
+
+TEST(DockerSpecTest, GatewayDefaultsToFirstHost) {
+  Network n;
+  n.subnet = "10.77.0.0/24";
+  EXPECT_EQ(*network_gateway(n), "10.77.0.1");
+  n.gateway = "10.77.0.254";
+  EXPECT_EQ(*network_gateway(n), "10.77.0.254");
+  n.gateway = "";
+  n.subnet = "nonsense";
+  EXPECT_FALSE(network_gateway(n).ok());
+}
+
+}  // namespace
+}  // namespace pgha
