@@ -24,6 +24,9 @@ bool wait_fd(int fd, bool for_write, Clock::time_point deadline) {
   }
 }
 
+// Server notices ("relation already exists, skipping") are not ours to print.
+void ignore_notice(void*, const char*) {}
+
 std::string first_line(const char* msg) {
   std::string s = msg ? msg : "";
   auto nl = s.find('\n');
@@ -64,6 +67,7 @@ Result<PgConn> PgConn::connect(const PgParams& p, std::chrono::milliseconds time
           .with(where);
     st = PQconnectPoll(conn.get());
   }
+  PQsetNoticeProcessor(conn.get(), ignore_notice, nullptr);
   return PgConn(std::move(conn), std::move(where));
 }
 

@@ -99,16 +99,20 @@ Status SshShell::connect() {
 }
 
 Result<CommandResult> SshShell::run(const std::string& command, std::string_view stdin_data) {
-  if (auto st = connect(); !st) return st.error();
-  auto r = run_once(command, stdin_data);
-  if (!r) {
+  for (int attempt = 1;; ++attempt) {
+    if (auto st = connect(); !st) return st.error();
+    bool started = false;
+    auto r = run_once(command, stdin_data, started);
+    if (r) return r;
     conn_.reset();  // the session's state is unknown after a transport failure
-    return in_context(std::move(r.error()));
+    // A kept connection may have died meanwhile (the machine restarted): when the command never
+    // reached the host, reconnect once and try again.
+    if (started || attempt == 2) return in_context(std::move(r.error()));
   }
-  return r;
 }
 
-Result<CommandResult> SshShell::run_once(const std::string& command, std::string_view stdin_data) {
+Result<CommandResult> SshShell::run_once(const std::string& command, std::string_view stdin_data,
+                                         bool& started) {
   auto deadline = Clock::now() + std::chrono::milliseconds(options_.command_timeout_ms);
   LIBSSH2_SESSION* s = conn_->get();
   auto fail = [&](const std::string& what) {
@@ -129,6 +133,7 @@ Result<CommandResult> SshShell::run_once(const std::string& command, std::string
   Channel ch(s, raw);
 
   int rc;
+  started = true;  // from here on the command may have run
   while ((rc = libssh2_channel_exec(ch.get(), command.c_str())) == LIBSSH2_ERROR_EAGAIN) {
     if (!conn_->wait(deadline)) return timed_out();
   }

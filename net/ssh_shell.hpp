@@ -44,7 +44,8 @@ class SshShell final : public RemoteShell {
   Result<std::optional<std::string>> read(const std::string& path) override;
 
  private:
-  Result<CommandResult> run_once(const std::string& command, std::string_view stdin_data);
+  // started is set once the command was sent: before that, a failure is safe to retry.
+  Result<CommandResult> run_once(const std::string& command, std::string_view stdin_data, bool& started);
   Error in_context(Error e) const;
 
   SshOptions options_;

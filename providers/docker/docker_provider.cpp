@@ -115,6 +115,11 @@ Result<Machine> DockerProvider::ensure_container(const Inventory& inv, const Nod
   // converges the key if the state dir's key was replaced.
   if (auto st = docker_.put_archive(id, "/", authorized_keys_tar(public_key)); !st) return st.error();
   const json state = fresh ? json::object() : field(**existing, "State");
+  // A partition left in place (an interrupted `pgha check`) is healed: the node rejoins its network.
+  if (!fresh && field(**existing, "NetworkSettings", "Networks", network_name(inv)).is_null()) {
+    json spec = {{"Container", id}, {"EndpointConfig", endpoint_config(node)}};
+    if (auto st = docker_.connect_network(network_name(inv), spec); !st) return st.error();
+  }
   if (flag(state, "Paused")) {
     if (auto st = docker_.unpause_container(id); !st) return st.error();
   } else if (!flag(state, "Running")) {

@@ -172,6 +172,17 @@ TEST_F(DockerProviderTest, StoppedContainersAreStarted) {
   EXPECT_EQ(http->count("POST", "/v1.41/containers/id-pg2/start"), 1);
 }
 
+TEST_F(DockerProviderTest, EnsureHealsALeftoverPartition) {
+  image_present(hash_of(inv));
+  cluster_exists(true);
+  http->on("GET", "/v1.41/containers/pgha-demo-pg2/json", 200,
+           R"({"Id":"id-pg2","Config":{"Labels":{"pgha.cluster":"demo"}},"State":{"Running":true},
+               "NetworkSettings":{"Networks":{}}})");
+  http->on("POST", "/v1.41/networks/pgha-demo/connect", 200);
+  ASSERT_TRUE(provider->ensure(inv, req).ok());
+  ASSERT_EQ(http->count("POST", "/v1.41/networks/pgha-demo/connect"), 1);
+}
+
 TEST_F(DockerProviderTest, ForeignNetworkWithOurNameIsAConflict) {
   image_present(hash_of(inv));
   http->on("GET", "/v1.41/networks/pgha-demo", 200, R"({"Id":"n","Labels":{}})");

@@ -188,6 +188,19 @@ TEST_F(SshShellTest, ManyCommandsOnOneConnectionAreQuick) {
   std::printf("20 commands: %lld ms\n", static_cast<long long>(ms.count()));
 }
 
+TEST_F(SshShellTest, DeadIdleConnectionIsReplacedTransparently) {
+  SshShell sh(options());
+  // The server side of this connection dies while the shell is idle (as when a machine restarts).
+  auto before = sh.run("echo $PPID");  // the server process of this connection
+  ASSERT_TRUE(before.ok());
+  auto r = sh.run("nohup sh -c \"sleep 0.3; kill -9 $PPID\" >/dev/null 2>&1 &");
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  auto again = sh.run("echo $PPID");
+  ASSERT_TRUE(again.ok()) << again.error().describe();
+  EXPECT_NE(again->out, before->out);  // a new connection
+}
+
 TEST_F(SshShellTest, CommandTimeout) {
   SshOptions o = options();
   o.command_timeout_ms = 1000;
