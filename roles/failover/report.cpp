@@ -101,7 +101,11 @@ std::vector<Verdict> verdicts(const RunResult& r, const Limits& limits) {
                  "at most " + std::to_string(r.split.max_primaries) + " primary at once over " +
                      std::to_string(r.split.samples) + " samples"});
   }
-  if (r.rejoined) {
+  if (r.rejoined && r.old_primary == r.new_primary) {
+    v.push_back(
+        {"rejoin", true,
+         r.old_primary + " recovered in place and leads timeline " + std::to_string(r.timeline_after)});
+  } else if (r.rejoined) {
     v.push_back({"rejoin", true,
                  r.old_primary + " streaming from " + r.new_primary + " on timeline " +
                      std::to_string(r.timeline_after) +

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Failover benchmark on local Docker (not run in CI): for each timing profile, a fresh 3-node sync
+# cluster and N `check failover --fault kill-node --direct` runs; on the default profile also N
+# stop-postgres runs and N switchovers. Prints a Markdown table of medians (min-max): the RTO through
+# HAProxy with its detection/promotion/routing split, through the VIP, and the direct-connection floor
+# (the same failover seen by a probe connecting straight to the new leader's postgres, no HAProxy).
+# Usage: bench/failover.sh [--runs N] [--profiles "fast default safe"] [--out FILE.md]
+# Env: PGHA (binary; default build/pgha), PGHA_TEMPLATES (optional --templates override).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PGHA=${PGHA:-build/pgha}
+RUNS=5 PROFILES="fast default safe" OUT=
+while [ $# -gt 0 ]; do
+  case $1 in
+    --runs) RUNS=$2; shift 2 ;;
+    --profiles) PROFILES=$2; shift 2 ;;
+    --out) OUT=$2; shift 2 ;;
+    *) echo "usage: $0 [--runs N] [--profiles LIST] [--out FILE]" >&2; exit 2 ;;
+  esac
+done
+WORK=$(mktemp -d /tmp/pgha-bench.XXXXXX)
+STATE=$WORK/state
+log() { printf '%s bench: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+tmpl=(${PGHA_TEMPLATES:+--templates "$PGHA_TEMPLATES"})
+current_inv=
+cleanup() { [ -n "$current_inv" ] && "$PGHA" down -i "$current_inv" --state-dir "$STATE" -q >/dev/null 2>&1; true; }
+trap cleanup EXIT
+
+# check NAME INV ARGS...: one pgha check/switchover invocation, JSON kept as $WORK/NAME.json.
+check() {
+  local name=$1 inv=$2; shift 2
+  log "$name: pgha $*"
+  "$PGHA" "$@" -i "$inv" --state-dir "$STATE" --direct -o json >"$WORK/$name.json" 2>"$WORK/$name.log" ||
+    log "$name: exit $? (see the table's notes)"
+}
+
+for profile in $PROFILES; do
+  inv=$WORK/docker-$profile.yml
+  sed "s/^  profile: .*/  profile: $profile/" inventories/docker-local.yml >"$inv"
+  "$PGHA" down -i "$inv" --state-dir "$STATE" -q >/dev/null 2>&1 || true
+  log "profile $profile: up"
+  current_inv=$inv
+  "$PGHA" up -i "$inv" --state-dir "$STATE" "${tmpl[@]}" -q >"$WORK/up-$profile.log" 2>&1 ||
+    { tail -20 "$WORK/up-$profile.log" >&2; exit 1; }
+  check "kill-node-$profile" "$inv" check failover --fault kill-node --runs "$RUNS"
+  if [ "$profile" = default ]; then
+    check "stop-postgres-$profile" "$inv" check failover --fault stop-postgres --runs "$RUNS"
+    check "switchover-$profile" "$inv" switchover --runs "$RUNS"
+  fi
+  "$PGHA" down -i "$inv" --state-dir "$STATE" -q >/dev/null 2>&1 || true
+  current_inv=
+done
+
+python3 - "$WORK" $PROFILES >"$WORK/table.md" <<'PY'
+import glob, json, os, statistics, sys
+work, profiles = sys.argv[1], sys.argv[2:]
+sys.path.insert(0, ".")
+def load(name):
+    p = os.path.join(work, name + ".json")
+    try:
+        return json.load(open(p))
+    except Exception:
+        return None
+def cell(j, key, path=None):
+    """median (min-max) over the runs of a per-run value"""
+    if not j: return "n/a"
+    vals = []
+    for r in j["runs"]:
+        if path:
+            p = next((x for x in r["paths"] if x["via"] == path), None)
+            v = p and p[key]
+        else:
+            v = r[key]
+        if v is not None: vals.append(v)
+    if not vals: return "n/a"
+    return "%.1f (%.1f-%.1f)" % (statistics.median(vals), min(vals), max(vals))
+def verdict(j):
+    if not j: return "no report"
+    bad = sum(1 for r in j["runs"] if not r["pass"])
+    lost = j["lost_writes"]
+    split = sum(1 for r in j["runs"] if r["split_brain"])
+    return "%d runs, %d failed, %d lost writes, %d split brains" % (len(j["runs"]), bad, lost, split)
+timing = {"fast": "20/2/3", "default": "30/5/5", "safe": "30/10/10"}
+print("| scenario | profile (ttl/loop_wait/retry_timeout) | RTO via HAProxy | detection | promotion | routing | via VIP | direct floor | rejoin | runs |")
+print("|---|---|---|---|---|---|---|---|---|---|")
+rows = [("kill-node", p) for p in profiles]
+if "default" in profiles: rows += [("stop-postgres", "default"), ("switchover", "default")]
+for scen, prof in rows:
+    j = load("%s-%s" % (scen, prof))
+    gap = scen == "switchover"
+    print("| %s | %s (%s) | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        scen + (" (write gap)" if gap else ""), prof, timing.get(prof, "?"),
+        cell(j, "write_gap_s", "haproxy") if gap else cell(j, "rto_s"),
+        cell(j, "detection_s"), cell(j, "promotion_s"), cell(j, "routing_s"),
+        cell(j, "write_gap_s" if gap else "rto_s", "vip"), cell(j, "write_gap_s" if gap else "rto_s", "direct"),
+        cell(j, "rejoin_s"), verdict(j)))
+print()
+print("Seconds, median (min-max). RTO: fault -> first acknowledged write of a write sent after the fault;")
+print("switchover: the longest time between two acknowledged writes. Direct floor: the same runs, probed")
+print("straight at the leader's postgres without HAProxy.")
+PY
+cat "$WORK/table.md"
+[ -n "$OUT" ] && cp "$WORK/table.md" "$OUT"
+log "raw reports kept in $WORK"
+trap - EXIT
