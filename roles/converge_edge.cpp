@@ -1,4 +1,6 @@
 // After Patroni: SQL users and databases, PgBouncer, HAProxy, keepalived, pgBackRest — each to its gate.
+#include <nlohmann/json.hpp>
+
 #include "roles/engine.hpp"
 #include "roles/parallel.hpp"
 #include "roles/remote.hpp"
@@ -82,27 +84,46 @@ Status converge_sql_objects(EngineContext& ctx) {
   return {};
 }
 
+// PgBouncer reaches PostgreSQL through the local HAProxy write port, which comes next: here it must
+// only accept connections; the query gate runs once HAProxy is up (converge_haproxy).
 Status converge_pgbouncer(EngineContext& ctx) {
   auto nodes = with_role(ctx, Role::pgbouncer);
   return each(nodes, [&](NodeHandle& n) -> Status {
     if (auto s = ensure_role_units(n, Role::pgbouncer); !s) return s;
-    return gate_query(ctx, n, "PgBouncer on " + n.node->name, "127.0.0.1", ctx.inv.ports.pgbouncer,
-                      "SELECT 1;", "1");
+    return poll_until(
+        "PgBouncer on " + n.node->name, std::chrono::seconds(ctx.timeouts.service_s), std::chrono::seconds(1),
+        [&](std::string& why) {
+          auto r =
+              n.shell->run("pg_isready -q -t 3 -h 127.0.0.1 -p " + std::to_string(ctx.inv.ports.pgbouncer));
+          if (r && r->exit_code == 0) return true;
+          why = "it does not accept connections on port " + std::to_string(ctx.inv.ports.pgbouncer);
+          return false;
+        });
   });
 }
 
 Status converge_haproxy(EngineContext& ctx) {
   auto nodes = with_role(ctx, Role::haproxy);
   const bool has_replicas = ctx.inv.nodes_with(Role::patroni).size() > 1;
-  return each(nodes, [&](NodeHandle& n) -> Status {
-    if (auto s = ensure_role_units(n, Role::haproxy); !s) return s;
-    if (auto s = gate_query(ctx, n, "HAProxy write port on " + n.node->name, "127.0.0.1",
-                            ctx.inv.ports.haproxy_write, "SELECT pg_is_in_recovery();", "f");
-        !s)
-      return s;
-    if (!has_replicas) return {};
-    return gate_query(ctx, n, "HAProxy read port on " + n.node->name, "127.0.0.1", ctx.inv.ports.haproxy_read,
-                      "SELECT pg_is_in_recovery();", "t");
+  if (auto s = each(nodes,
+                    [&](NodeHandle& n) -> Status {
+                      if (auto s = ensure_role_units(n, Role::haproxy); !s) return s;
+                      if (auto s =
+                              gate_query(ctx, n, "HAProxy write port on " + n.node->name, "127.0.0.1",
+                                         ctx.inv.ports.haproxy_write, "SELECT pg_is_in_recovery();", "f");
+                          !s)
+                        return s;
+                      if (!has_replicas) return {};
+                      return gate_query(ctx, n, "HAProxy read port on " + n.node->name, "127.0.0.1",
+                                        ctx.inv.ports.haproxy_read, "SELECT pg_is_in_recovery();", "t");
+                    });
+      !s)
+    return s;
+  // With the write port up, every PgBouncer must pass a query through to the primary.
+  auto bouncers = with_role(ctx, Role::pgbouncer);
+  return each(bouncers, [&](NodeHandle& n) {
+    return gate_query(ctx, n, "PgBouncer on " + n.node->name, "127.0.0.1", ctx.inv.ports.pgbouncer,
+                      "SELECT pg_is_in_recovery();", "f");
   });
 }
 
@@ -125,8 +146,14 @@ Status converge_pgbackrest(EngineContext& ctx) {
   const std::string pgbr =
       "runuser -u postgres -- pgbackrest --stanza=" + stanza + " --log-level-console=warn ";
   // stanza-create is idempotent; `info` tells whether it already ran, so a no-op `up` skips it.
+  // Status code 2 ("no valid backups") still means the stanza exists: its db list is what counts.
   auto info = leader->shell->run(pgbr + "info --output=json");
-  bool exists = info && info->exit_code == 0 && info->out.find("\"status\":{\"code\":0") != std::string::npos;
+  bool exists = false;
+  if (info && info->exit_code == 0) {
+    auto j = nlohmann::json::parse(info->out, nullptr, false);
+    exists =
+        j.is_array() && !j.empty() && j[0].contains("db") && j[0]["db"].is_array() && !j[0]["db"].empty();
+  }
   if (!exists) {
     if (auto r = must(*leader->shell, "pgbackrest:stanza-create", pgbr + "stanza-create"); !r)
       return r.error();

@@ -66,6 +66,9 @@ Status converge_pgbackrest(EngineContext& ctx);
 Status ensure_unit(NodeHandle& node, const std::string& step, const std::string& unit, bool changed,
                    bool reload_on_change);
 
+// Forgets a pending-work marker (see roles/files.cpp) once the work it stands for is done.
+Status clear_pending(NodeHandle& node, const std::string& marker);
+
 // ensure_unit() for every unit of the role, with the catalog's reload-or-restart choice; "changed" is
 // whether this run rewrote any of the role's files on the node.
 Status ensure_role_units(NodeHandle& node, Role role);

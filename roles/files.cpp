@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "roles/engine.hpp"
@@ -36,66 +37,114 @@ struct RemoteFile {
   std::string attrs;  // owner:group:mode
 };
 
-// One round trip for all paths: "path<TAB>sha256<TAB>owner:group:mode" per line.
-Result<std::map<std::string, RemoteFile>> inspect(NodeHandle& n) {
+// Where a node remembers work a run promised but may not have finished: a marker per role whose
+// files were rewritten (its units still need a restart or reload) and "systemd" (daemon-reload). A
+// marker is written before the file it stands for and removed only after the work is done, so a run
+// killed in between leaves the next run knowing what is owed.
+const char* const kPendingDir = "/var/lib/pgha/pending";
+
+struct RemoteView {
+  std::map<std::string, RemoteFile> files;
+  std::set<std::string> pending;
+};
+
+// One round trip for all paths: "path<TAB>sha256<TAB>owner:group:mode" per line, then
+// "pending<TAB>name" per marker.
+Result<RemoteView> inspect(NodeHandle& n) {
   std::string paths;
   for (const auto& f : n.files) paths += " " + shell_quote(f.path);
   auto r = must(
       *n.shell, "files:inspect",
       "for f in" + paths +
           "; do if [ -f \"$f\" ]; then printf '%s\\t%s\\t%s\\n' \"$f\" \"$(sha256sum < \"$f\" | cut -d' ' "
-          "-f1)\" \"$(stat -c '%U:%G:%a' \"$f\")\"; else printf '%s\\t-\\t-\\n' \"$f\"; fi; done");
+          "-f1)\" \"$(stat -c '%U:%G:%a' \"$f\")\"; else printf '%s\\t-\\t-\\n' \"$f\"; fi; done; "
+          "for p in " +
+          std::string(kPendingDir) +
+          "/*; do [ -e \"$p\" ] && printf 'pending\\t%s\\t-\\n' "
+          "\"${p##*/}\"; done; true");
   if (!r) return r.error();
-  std::map<std::string, RemoteFile> out;
+  RemoteView out;
   std::istringstream in(r->out);
   std::string line;
   while (std::getline(in, line)) {
     auto t1 = line.find('\t');
     auto t2 = line.find('\t', t1 + 1);
     if (t1 == std::string::npos || t2 == std::string::npos) continue;
-    out[line.substr(0, t1)] = RemoteFile{line.substr(t1 + 1, t2 - t1 - 1), line.substr(t2 + 1)};
+    std::string first = line.substr(0, t1), second = line.substr(t1 + 1, t2 - t1 - 1);
+    if (first == "pending") {
+      out.pending.insert(second);
+    } else {
+      out.files[first] = RemoteFile{second, line.substr(t2 + 1)};
+    }
   }
   return out;
 }
 
+bool is_unit_file(const std::string& path) {
+  return path.rfind("/etc/systemd/", 0) == 0;
+}
+
 }  // namespace
+
+Status clear_pending(NodeHandle& n, const std::string& marker) {
+  auto r = must(*n.shell, "files:pending", "rm -f " + shell_quote(std::string(kPendingDir) + "/" + marker));
+  if (!r) return r.error();
+  return {};
+}
 
 Status sync_files(EngineContext& ctx) {
   return for_each_parallel<NodeHandle>(ctx.nodes, [&](NodeHandle& n) -> Status {
     if (n.files.empty()) return {};
     auto remote = inspect(n);
     if (!remote) return remote.error();
-    bool units_changed = false;
-    int written = 0;
+    for (const auto& name : remote->pending) {
+      if (auto role = role_from_string(name)) n.changed.insert(*role);
+    }
+    // What differs, and the markers it owes, before touching anything.
+    std::vector<const RenderedFile*> rewrite, fix_attrs;
+    std::set<std::string> markers;
     for (const auto& f : n.files) {
-      const RemoteFile& have = (*remote)[f.path];
-      const std::string want_attrs = attrs_string(f.attrs);
+      const RemoteFile& have = remote->files[f.path];
       if (have.hash != sha256_hex(f.content)) {
-        if (auto s = n.shell->upload(f.path, f.content, f.attrs); !s)
-          return std::move(s.error())
-              .with("upload " + f.path)
-              .with("step files:write")
-              .with("host " + n.node->name);
-        n.actions.push_back("wrote " + f.path);
-        ++written;
-      } else if (have.attrs != want_attrs) {
-        char mode[8];
-        std::snprintf(mode, sizeof mode, "%o", f.attrs.mode);
-        auto r = must(*n.shell, "files:attrs",
-                      "chown " + shell_quote(f.attrs.owner + ":" + f.attrs.group) + " " +
-                          shell_quote(f.path) + " && chmod " + mode + " " + shell_quote(f.path));
-        if (!r) return r.error();
-        n.actions.push_back("fixed owner/mode of " + f.path);
-        ++written;
+        rewrite.push_back(&f);
+      } else if (have.attrs != attrs_string(f.attrs)) {
+        fix_attrs.push_back(&f);
       } else {
         continue;
       }
-      n.changed.insert(f.role);
-      if (f.path.rfind("/etc/systemd/", 0) == 0) units_changed = true;
+      markers.insert(is_unit_file(f.path) ? "systemd" : "");
+      markers.insert(to_string(f.role));
     }
-    if (units_changed) {
+    markers.erase("");
+    if (!markers.empty()) {
+      std::string touch = "mkdir -p " + std::string(kPendingDir) + " && cd " + kPendingDir + " && touch";
+      for (const auto& m : markers) touch += " " + shell_quote(m);
+      if (auto r = must(*n.shell, "files:pending", touch); !r) return r.error();
+    }
+    for (const RenderedFile* f : rewrite) {
+      if (auto s = n.shell->upload(f->path, f->content, f->attrs); !s)
+        return std::move(s.error())
+            .with("upload " + f->path)
+            .with("step files:write")
+            .with("host " + n.node->name);
+      n.actions.push_back("wrote " + f->path);
+      n.changed.insert(f->role);
+    }
+    for (const RenderedFile* f : fix_attrs) {
+      char mode[8];
+      std::snprintf(mode, sizeof mode, "%o", f->attrs.mode);
+      auto r = must(*n.shell, "files:attrs",
+                    "chown " + shell_quote(f->attrs.owner + ":" + f->attrs.group) + " " +
+                        shell_quote(f->path) + " && chmod " + mode + " " + shell_quote(f->path));
+      if (!r) return r.error();
+      n.actions.push_back("fixed owner/mode of " + f->path);
+      n.changed.insert(f->role);
+    }
+    if (markers.count("systemd") || remote->pending.count("systemd")) {
       if (auto r = must(*n.shell, "files:daemon-reload", "systemctl daemon-reload"); !r) return r.error();
+      if (auto s = clear_pending(n, "systemd"); !s) return s;
     }
+    const size_t written = rewrite.size() + fix_attrs.size();
     ctx.progress.node(n.node->name,
                       written ? std::to_string(written) + " files written" : "files up to date");
     return {};

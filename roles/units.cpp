@@ -40,6 +40,7 @@ Status ensure_role_units(NodeHandle& n, Role role) {
                            spec.on_change == ApplyAction::reload);
     if (!s) return s;
   }
+  if (changed && !spec.units.empty()) return clear_pending(n, to_string(role));
   return {};
 }
 

@@ -215,6 +215,8 @@ nlohmann::json report_json(const ReportHeader& h, const std::vector<RunResult>& 
                          {"split_brain_nodes", r.split.nodes},
                          {"split_brain_signal", r.split.signal},
                          {"split_brain_s", r.split.duration_s},
+                         {"split_brain_at", r.split.first_at},
+                         {"split_brain_answered_at", r.split.answered_at},
                          {"rejoined", r.rejoined},
                          {"rejoin_s", opt(r.rejoin_s)},
                          {"error", r.error}};

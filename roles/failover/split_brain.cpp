@@ -54,6 +54,8 @@ SplitBrainReport find_split_brain(std::vector<PrimarySample> samples, double sta
           r.first_at = s.at;
           r.nodes = now;
           r.signal = to_string(sig);
+          r.answered_at.clear();
+          for (const auto& n : now) r.answered_at.push_back(latest[n].at);
         }
       }
     }

@@ -29,6 +29,7 @@ struct SplitBrainReport {
   double duration_s = 0;           // total time with two or more claiming
   std::vector<std::string> nodes;  // the nodes of the first overlap
   std::string signal;              // which signal showed it first: "patroni" or "postgres"
+  std::vector<double> answered_at; // per node of `nodes`: when it last said yes at the first overlap
   int samples = 0;
 };
 

@@ -86,8 +86,21 @@ TEST(SyncFiles, FixesOnlyOwnerAndModeWhenContentMatches) {
   auto ctx = f.ctx();
   ASSERT_TRUE(sync_files(ctx).ok());
   EXPECT_TRUE(f.shell->uploads.empty());
-  ASSERT_EQ(f.shell->commands.size(), 2u);
-  EXPECT_NE(f.shell->commands[1].find("chmod 644"), std::string::npos);
+  ASSERT_EQ(f.shell->commands.size(), 3u);
+  EXPECT_NE(f.shell->commands[1].find("touch 'haproxy'"), std::string::npos);  // promise first
+  EXPECT_NE(f.shell->commands[2].find("chmod 644"), std::string::npos);
+  EXPECT_TRUE(f.nodes[0].changed.count(Role::haproxy));
+}
+
+TEST(SyncFiles, APendingMarkerFromAKilledRunMarksItsRoleChanged) {
+  Fixture f;
+  f.shell->on("sha256sum", CommandResult{0,
+                                         "/etc/haproxy/haproxy.cfg\t" + sha256_hex("global\n") +
+                                             "\troot:root:644\npending\thaproxy\t-\n",
+                                         ""});
+  auto ctx = f.ctx();
+  ASSERT_TRUE(sync_files(ctx).ok());
+  EXPECT_TRUE(f.shell->uploads.empty());
   EXPECT_TRUE(f.nodes[0].changed.count(Role::haproxy));
 }
 
