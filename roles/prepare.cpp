@@ -1,6 +1,7 @@
 // Phase 1: make each machine ready for its roles. See engine.hpp for the contract.
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "roles/catalog.hpp"
 #include "roles/engine.hpp"
@@ -108,6 +109,19 @@ Status remove_debian_defaults(NodeHandle& n, const Inventory& inv) {
             " 2>/dev/null); if [ -n \"$stock\" ]; then systemctl stop etcd; rm -rf $stock; echo dropped; fi");
     if (!r) return r.error();
     if (!trim(r->out).empty()) n.actions.push_back("removed Debian's stock etcd member");
+  }
+  // Stock haproxy and pgbouncer run with Debian's configs; some settings (listen addresses) only take
+  // effect on a fresh start, so they are stopped until pgha's own config is in place and started then.
+  const std::vector<std::tuple<Role, const char*, const char*>> stock = {
+      {Role::haproxy, "haproxy.service", "/etc/haproxy/haproxy.cfg"},
+      {Role::pgbouncer, "pgbouncer.service", "/etc/pgbouncer/pgbouncer.ini"}};
+  for (const auto& [role, unit, config] : stock) {
+    if (!has_role(*n.node, role)) continue;
+    auto r = must(*n.shell, std::string("prepare:stop-stock-") + to_string(role),
+                  std::string("if ! grep -qs 'Managed by pgha' ") + config + " && systemctl is-active -q " +
+                      unit + "; then systemctl stop " + unit + " && echo stopped; fi");
+    if (!r) return r.error();
+    if (!trim(r->out).empty()) n.actions.push_back(std::string("stopped stock ") + unit);
   }
   return {};
 }
