@@ -76,8 +76,9 @@ Status DockerProvider::ensure_volumes(const Inventory& inv, const Node& node) {
       }
       continue;
     }
-    if (auto st = docker_.create_volume(name, {{kClusterLabel, inv.cluster_name}, {kNodeLabel, node.name}});
-        !st) {
+    json labels = {{kClusterLabel, inv.cluster_name}};
+    if (!v.shared) labels[kNodeLabel] = node.name;
+    if (auto st = docker_.create_volume(name, labels); !st) {
       return st;
     }
   }

@@ -8,10 +8,11 @@ namespace pgha {
 
 std::vector<VolumeMount> node_volumes(const Inventory& inv) {
   std::vector<VolumeMount> v = {{"data", "/var/lib/postgresql"}, {"etcd", "/var/lib/etcd"}};
-  // Backups outlive the container too, when they live on the node (the default repo path).
+  // The pgBackRest repository is one volume mounted on every node, like an NFS share on VMs: whichever
+  // node is primary archives into the same repository, so a failover does not orphan the stanza.
   if (!inv.backup.repo_path.empty() && inv.backup.repo_path[0] == '/' &&
       !inv.backup.repo_path.starts_with("/var/lib/postgresql")) {
-    v.push_back({"backup", inv.backup.repo_path});
+    v.push_back({"backup", inv.backup.repo_path, /*shared=*/true});
   }
   return v;
 }
@@ -23,6 +24,7 @@ std::string container_name(const Inventory& inv, const std::string& node) {
   return "pgha-" + inv.cluster_name + "-" + node;
 }
 std::string volume_name(const Inventory& inv, const std::string& node, const VolumeMount& v) {
+  if (v.shared) return "pgha-" + inv.cluster_name + "-" + v.suffix;
   return container_name(inv, node) + "-" + v.suffix;
 }
 std::string cluster_label_filter(const Inventory& inv) {

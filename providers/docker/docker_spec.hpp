@@ -20,6 +20,7 @@ inline constexpr const char* kNodeLabel = "pgha.node";
 struct VolumeMount {
   std::string suffix;      // "data" -> pgha-<cluster>-<node>-data
   std::string mountpoint;  // /var/lib/postgresql
+  bool shared = false;     // one volume for every node: pgha-<cluster>-<suffix>
 };
 std::vector<VolumeMount> node_volumes(const Inventory& inv);
 
