@@ -36,7 +36,9 @@ check() {
 
 for profile in $PROFILES; do
   inv=$WORK/docker-$profile.yml
-  sed "s/^  profile: .*/  profile: $profile/" inventories/docker-local.yml >"$inv"
+  # Its own cluster name and subnet: never collides with a cluster built from the default inventory.
+  sed -e "s/^  profile: .*/  profile: $profile/" -e "s/^  name: pgha-local$/  name: pgha-bench/" -e "s/10\\.42\\.0\\./10.48.0./g" \
+    inventories/docker-local.yml >"$inv"
   "$PGHA" down -i "$inv" --state-dir "$STATE" -q >/dev/null 2>&1 || true
   log "profile $profile: up"
   current_inv=$inv

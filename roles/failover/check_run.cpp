@@ -168,6 +168,13 @@ class Cycle {
     if (auto s = rejoined ? wait_healthy(*rest_, d_.inv, seconds(120)) : Status{}; !s) {
       fail("after the cycle: " + s.error().describe());
       healthy = false;
+    } else if (auto a = rejoined
+                            ? wait_replicas_apply(*rest_, d_.inv, d_.secrets.superuser_password, seconds(60))
+                            : Status{};
+               !a) {
+      r_.rejoined = false;
+      r_.rejoin_detail = "replicas stream but do not apply new WAL: " + a.error().describe();
+      healthy = false;
     }
     auto c = rest_->cluster();
     if (!c || !c->leader()) return fail("no leader after the cycle");

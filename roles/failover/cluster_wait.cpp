@@ -66,6 +66,45 @@ Result<double> wait_rejoin(PatroniRest& rest, const Inventory& inv, const std::s
   return at;
 }
 
+Status wait_replicas_apply(PatroniRest& rest, const Inventory& inv, const std::string& password,
+                           std::chrono::seconds timeout) {
+  auto c = rest.cluster();
+  if (!c) return c.error();
+  const PatroniMember* leader = c->leader();
+  if (!leader) return Error(ErrorKind::remote_failure, "no leader");
+  auto conn = connect_node(inv, leader->name, password);
+  if (!conn) return conn.error();
+  const std::chrono::milliseconds t(10000);
+  auto lsn = conn->exec(
+      "INSERT INTO pgha_probe (run, via, seq) VALUES ('apply-check', 'leader', 0) ON CONFLICT (run, via, "
+      "seq) DO UPDATE "
+      "SET at = clock_timestamp()",
+      {}, t);
+  if (lsn) lsn = conn->exec("SELECT pg_switch_wal()", {}, t);
+  if (lsn) lsn = conn->exec("SELECT pg_current_wal_lsn()::text", {}, t);
+  if (!lsn) return std::move(lsn.error()).with("host " + leader->name);
+  const std::string target = lsn->at(0).at(0);
+  std::set<std::string> expected;
+  for (const auto& m : c->members)
+    if (m.name != leader->name) expected.insert(m.name);
+  return poll_until(
+      "WAL replay past " + target, timeout, std::chrono::milliseconds(500), [&](std::string& why) {
+        auto rows =
+            conn->exec("SELECT application_name FROM pg_stat_replication WHERE replay_lsn >= $1::pg_lsn",
+                       {target}, std::chrono::milliseconds(3000));
+        if (!rows) {
+          why = rows.error().describe();
+          return false;
+        }
+        std::set<std::string> behind = expected;
+        for (const auto& r : *rows) behind.erase(r.at(0));
+        why.clear();
+        for (const auto& b : behind) why += (why.empty() ? "" : ", ") + b;
+        if (!why.empty()) why += " not replaying";
+        return behind.empty();
+      });
+}
+
 Result<std::map<std::string, std::set<int64_t>>> probe_rows(PgConn& conn, const std::string& run_id) {
   auto rows =
       conn.exec("SELECT via, seq FROM pgha_probe WHERE run = $1", {run_id}, std::chrono::milliseconds(10000));

@@ -26,6 +26,13 @@ Status wait_healthy(PatroniRest& rest, const Inventory& inv, std::chrono::second
 Result<double> wait_rejoin(PatroniRest& rest, const Inventory& inv, const std::string& password,
                            const std::string& old_primary, std::chrono::seconds timeout);
 
+// Proves replication applies new WAL: writes a row and switches the WAL segment on the leader, then
+// waits until every other member replays past that point (pg_stat_replication.replay_lsn). Catches a
+// rejoined replica that streams but cannot apply (a diverged timeline that was not rewound).
+// Errors: timeout naming the members still behind.
+Status wait_replicas_apply(PatroniRest& rest, const Inventory& inv, const std::string& password,
+                           std::chrono::seconds timeout);
+
 // The probe rows of one run on `node`, as via -> seqs.
 Result<std::map<std::string, std::set<int64_t>>> probe_rows(PgConn& conn, const std::string& run_id);
 

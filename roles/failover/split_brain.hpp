@@ -24,12 +24,12 @@ struct PrimarySample {
 
 struct SplitBrainReport {
   bool split_brain = false;
-  int max_primaries = 0;           // most nodes claiming at once, by either signal
-  double first_at = 0;             // when two first claimed at once (0 when never)
-  double duration_s = 0;           // total time with two or more claiming
-  std::vector<std::string> nodes;  // the nodes of the first overlap
-  std::string signal;              // which signal showed it first: "patroni" or "postgres"
-  std::vector<double> answered_at; // per node of `nodes`: when it last said yes at the first overlap
+  int max_primaries = 0;            // most nodes claiming at once, by either signal
+  double first_at = 0;              // when two first claimed at once (0 when never)
+  double duration_s = 0;            // total time with two or more claiming
+  std::vector<std::string> nodes;   // the nodes of the first overlap
+  std::string signal;               // which signal showed it first: "patroni" or "postgres"
+  std::vector<double> answered_at;  // per node of `nodes`: when it last said yes at the first overlap
   int samples = 0;
 };
 

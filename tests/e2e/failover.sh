@@ -8,22 +8,37 @@ set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 cd "$PGHA_SOURCE_DIR"
 
-INV=inventories/docker-local.yml
 WORK=$(mktemp -d /tmp/pgha-e2e-failover.XXXXXX)
-STATE_ROOT=$WORK/state
-STATE=$STATE_ROOT/pgha-local
-VIP=10.42.0.100
+# PGHA_FAILOVER_STATE_ROOT + PGHA_FAILOVER_REUSE=1: reuse a cluster already up with that state (no
+# initial down; `up` then converges nothing). PGHA_FAILOVER_KEEP=1: no down at the end.
+STATE_ROOT=${PGHA_FAILOVER_STATE_ROOT:-$WORK/state}
+# The default inventory, renamed and moved to its own subnet so that it never collides with another
+# cluster built from inventories/docker-local.yml on the same engine (developers, other scenarios).
+# PGHA_FAILOVER_INVENTORY=inventories/docker-local.yml runs on the default one itself.
+if [ -n "${PGHA_FAILOVER_INVENTORY:-}" ]; then
+  INV=$PGHA_FAILOVER_INVENTORY
+else
+  INV=$WORK/docker-failover.yml
+  sed -e 's/^  name: pgha-local$/  name: pgha-failover/' -e 's/10\.42\.0\./10.47.0./g' inventories/docker-local.yml >"$INV"
+fi
+CLUSTER=$(awk '/^cluster:/{c=1} c && /^  name:/{print $2; exit}' "$INV")
+VIP=$(awk '/^  vip:/{print $2; exit}' "$INV")
+STATE=$STATE_ROOT/$CLUSTER
+[ -n "$CLUSTER" ] && [ -n "$VIP" ] || fail "cannot read the cluster name and VIP from $INV"
 TOLERANCE=${PGHA_RTO_TOLERANCE:-2.0}
 probe_pid=
 cleanup() {
   [ -n "$probe_pid" ] && kill "$probe_pid" 2>/dev/null
-  "$PGHA" down -i "$INV" --state-dir "$STATE_ROOT" -q >/dev/null 2>&1 || true
+  [ "${PGHA_FAILOVER_KEEP:-0}" = 1 ] || "$PGHA" down -i "$INV" --state-dir "$STATE_ROOT" -q >/dev/null 2>&1 || true
   [ -n "${PGHA_KEEP_WORK:-}" ] || rm -rf "$WORK"
+  true
 }
 trap cleanup EXIT
 
-log "removing leftovers of an earlier run"
-"$PGHA" down -i "$INV" --state-dir "$STATE_ROOT" -q >/dev/null 2>&1 || true
+if [ "${PGHA_FAILOVER_REUSE:-0}" != 1 ]; then
+  log "removing leftovers of an earlier run"
+  "$PGHA" down -i "$INV" --state-dir "$STATE_ROOT" -q >/dev/null 2>&1 || true
+fi
 
 log "up"
 # PGHA_TEMPLATES: an optional template override directory (passed as --templates).
@@ -93,6 +108,8 @@ kill "$probe_pid" 2>/dev/null; probe_pid=
 log "status after both faults"
 "$PGHA" status -i "$INV" --state-dir "$STATE_ROOT" -o json >"$WORK/status.json" || fail "status not healthy after the faults"
 
-log "down"
-"$PGHA" down -i "$INV" --state-dir "$STATE_ROOT" -q
+if [ "${PGHA_FAILOVER_KEEP:-0}" != 1 ]; then
+  log "down"
+  "$PGHA" down -i "$INV" --state-dir "$STATE_ROOT" -q
+fi
 log "PASS"
