@@ -119,7 +119,7 @@ int cmd_up(const GlobalOptions& g) {
   auto report = cluster_up(*inv, deps);
   if (!report) return report_error(report.error());
   if (g.output == "json") {
-    nlohmann::json j;
+    nlohmann::ordered_json j;  // phases stay in bring-up order
     j["cluster"] = inv->cluster_name;
     j["endpoints"] = {{"write", report->endpoints.write},
                       {"read", report->endpoints.read},
@@ -127,7 +127,7 @@ int cmd_up(const GlobalOptions& g) {
                       {"user", report->endpoints.user},
                       {"database", report->endpoints.database}};
     j["changes"] = report->actions;
-    j["timings"] = nlohmann::json::object();
+    j["timings"] = nlohmann::ordered_json::object();
     for (const auto& [phase, s] : report->timings) j["timings"][phase] = s;
     std::cout << j.dump(2) << "\n";
     return 0;
