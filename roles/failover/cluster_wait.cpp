@@ -29,6 +29,13 @@ Status wait_healthy(PatroniRest& rest, const Inventory& inv, std::chrono::second
       return false;
     }
     why = patroni_unhealthy_reason(*c, expected);
+    // In sync mode Patroni only fails or switches over to the designated sync standby: until one is
+    // designated (right after a previous failover) a cycle would measure nothing.
+    if (why.empty() && inv.replication.mode == ReplicationMode::sync_mode && expected > 1) {
+      bool designated = false;
+      for (const auto& m : c->members) designated = designated || m.role == "sync_standby";
+      if (!designated) why = "no sync standby designated yet";
+    }
     return why.empty();
   });
 }

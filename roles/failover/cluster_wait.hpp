@@ -17,7 +17,8 @@ namespace pgha {
 Result<PgConn> connect_node(const Inventory& inv, const std::string& node, const std::string& password,
                             std::chrono::milliseconds timeout = std::chrono::milliseconds(3000));
 
-// Until Patroni reports one running leader and every member running on its timeline with lag 0.
+// Until Patroni reports one running leader, every member running on its timeline with lag 0, and in
+// sync mode a designated sync standby.
 // Errors: timeout carrying the last reason.
 Status wait_healthy(PatroniRest& rest, const Inventory& inv, std::chrono::seconds timeout);
 
