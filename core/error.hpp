@@ -87,6 +87,8 @@ class [[nodiscard]] Result<void> {
 
 using Status = Result<void>;
 
-inline Error make_error(ErrorKind kind, std::string message) { return Error(kind, std::move(message)); }
+inline Error make_error(ErrorKind kind, std::string message) {
+  return Error(kind, std::move(message));
+}
 
 }  // namespace pgha

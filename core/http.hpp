@@ -11,16 +11,16 @@ namespace pgha {
 
 struct HttpRequest {
   std::string method = "GET";
-  std::string url;                            // absolute: http://localhost/v1.41/_ping
+  std::string url;  // absolute: http://localhost/v1.41/_ping
   std::map<std::string, std::string> headers;
   std::string body;
-  long timeout_ms = 30000;                    // whole request; 0 = none (streams such as /build)
+  long timeout_ms = 30000;  // whole request; 0 = none (streams such as /build)
 };
 
 struct HttpResponse {
-  long status = 0;                            // 200, 404, ...
-  std::string reason;                         // the status line's reason phrase (Proxmox puts errors there)
-  std::map<std::string, std::string> headers; // names lower-cased
+  long status = 0;                             // 200, 404, ...
+  std::string reason;                          // the status line's reason phrase (Proxmox puts errors there)
+  std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;
 };
 

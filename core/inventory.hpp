@@ -27,32 +27,32 @@ std::optional<Role> role_from_string(const std::string& name);
 const std::vector<Role>& all_roles();
 
 struct DockerSettings {
-  std::string host;                 // "" = $DOCKER_HOST, else unix:///var/run/docker.sock
+  std::string host;  // "" = $DOCKER_HOST, else unix:///var/run/docker.sock
   std::string base_image = "debian:bookworm";
   std::string image = "pgha-node:bookworm";  // the node image pgha builds
-  bool bake_packages = true;        // install role packages into the image at build time
+  bool bake_packages = true;                 // install role packages into the image at build time
 };
 
 struct ProxmoxSettings {
-  std::string endpoint;             // https://pve1.example:8006
-  std::vector<std::string> nodes;   // Proxmox hosts to spread VMs across (anti-affinity)
+  std::string endpoint;            // https://pve1.example:8006
+  std::vector<std::string> nodes;  // Proxmox hosts to spread VMs across (anti-affinity)
   int template_vmid = 0;
-  std::string storage;              // target storage for full clones
+  std::string storage;  // target storage for full clones
   bool full_clone = true;
   std::string bridge = "vmbr0";
-  int vlan_tag = 0;                 // 0 = untagged
+  int vlan_tag = 0;  // 0 = untagged
   std::string ciuser = "debian";
   std::string nameserver;
-  std::string ca_file;              // trust this CA, or
-  std::string fingerprint;          // pin this SHA-256 certificate fingerprint, or
-  bool insecure = false;            // explicitly skip verification (warns)
-  std::string token_id;             // USER@REALM!TOKENID, usually ${PROXMOX_API_TOKEN_ID}
-  std::string token_secret;         // usually ${PROXMOX_API_TOKEN_SECRET}
+  std::string ca_file;       // trust this CA, or
+  std::string fingerprint;   // pin this SHA-256 certificate fingerprint, or
+  bool insecure = false;     // explicitly skip verification (warns)
+  std::string token_id;      // USER@REALM!TOKENID, usually ${PROXMOX_API_TOKEN_ID}
+  std::string token_secret;  // usually ${PROXMOX_API_TOKEN_SECRET}
 };
 
 struct StaticSettings {
   std::string user = "root";
-  std::string ssh_key;              // private key path; "" = the cluster key in state
+  std::string ssh_key;  // private key path; "" = the cluster key in state
   int ssh_port = 22;
 };
 
@@ -71,17 +71,17 @@ struct Resources {
 
 struct Node {
   std::string name;
-  std::string address;              // IPv4, inside network.subnet
+  std::string address;  // IPv4, inside network.subnet
   Resources resources;
-  std::vector<Role> roles;          // defaults.roles unless overridden
+  std::vector<Role> roles;                  // defaults.roles unless overridden
   std::map<std::string, std::string> tags;  // patroni tags (nofailover, noloadbalance, ...)
 };
 
 struct Network {
   std::string subnet = "10.42.0.0/24";  // CIDR
-  std::string gateway;              // "" = first host address of the subnet
-  std::string vip;                  // "" = no VIP (keepalived role then has nothing to do)
-  std::string interface = "eth0";   // interface carrying the VIP inside the nodes
+  std::string gateway;                  // "" = first host address of the subnet
+  std::string vip;                      // "" = no VIP (keepalived role then has nothing to do)
+  std::string interface = "eth0";       // interface carrying the VIP inside the nodes
 };
 
 struct Ports {
@@ -113,7 +113,7 @@ struct Timing {
 
 struct Replication {
   ReplicationMode mode = ReplicationMode::async_mode;
-  bool strict = false;              // synchronous_mode_strict: never degrade to async
+  bool strict = false;  // synchronous_mode_strict: never degrade to async
 };
 
 struct Keepalived {
@@ -124,22 +124,22 @@ struct Keepalived {
 struct Backup {
   std::string repo_path = "/var/lib/pgbackrest";
   int retention_full = 2;
-  std::string cipher_type = "none"; // none | aes-256-cbc (then cipher_pass secret)
+  std::string cipher_type = "none";  // none | aes-256-cbc (then cipher_pass secret)
 };
 
 // Secrets: "" means "not given"; such a secret is generated on first `up` and kept in state.
 // A `${VAR}` that names an unset variable is a validation error naming VAR.
 struct Secrets {
-  std::string superuser_password;   // PATRONI_SUPERUSER_PASSWORD
-  std::string replication_password; // PATRONI_REPLICATION_PASSWORD
-  std::string admin_password;       // PATRONI_ADMIN_PASSWORD (Patroni REST API + pgbouncer admin)
+  std::string superuser_password;    // PATRONI_SUPERUSER_PASSWORD
+  std::string replication_password;  // PATRONI_REPLICATION_PASSWORD
+  std::string admin_password;        // PATRONI_ADMIN_PASSWORD (Patroni REST API + pgbouncer admin)
   std::string backup_cipher_pass;
 };
 
 struct User {
   std::string name;
-  std::string password;             // "" = generated and kept in state
-  std::vector<std::string> options; // LOGIN, CREATEDB, ...
+  std::string password;              // "" = generated and kept in state
+  std::vector<std::string> options;  // LOGIN, CREATEDB, ...
 };
 
 struct Database {
@@ -148,7 +148,7 @@ struct Database {
 };
 
 struct Inventory {
-  std::string source_name;          // the display name it was parsed from (file path)
+  std::string source_name;  // the display name it was parsed from (file path)
   std::string cluster_name;
   int postgres_version = 15;
   ProviderSettings provider;

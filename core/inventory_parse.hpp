@@ -18,7 +18,8 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string& na
 
 struct ParseOutcome {
   std::optional<Inventory> inventory;  // absent when the text could not be turned into one
-  std::vector<Diagnostic> diagnostics; // every problem found while parsing (unknown keys, types, unset ${VAR}, ...)
+  std::vector<Diagnostic>
+      diagnostics;  // every problem found while parsing (unknown keys, types, unset ${VAR}, ...)
 };
 
 ParseOutcome parse_inventory(std::string_view text, const std::string& display_name, const EnvLookup& env);

@@ -13,17 +13,17 @@ namespace pgha {
 
 // What a provider knows about one inventory node's machine.
 struct Machine {
-  std::string node;          // inventory node name
-  std::string address;       // where SSH reaches it
+  std::string node;     // inventory node name
+  std::string address;  // where SSH reaches it
   int ssh_port = 22;
   std::string ssh_user = "root";
-  std::string resource_id;   // container id, "pve2/104", or "" for static hosts
+  std::string resource_id;  // container id, "pve2/104", or "" for static hosts
   bool running = false;
 };
 
 struct ProvisionRequest {
-  std::string public_key;    // OpenSSH one-liner, installed as the node's authorized key
-  std::string state_dir;     // .pgha/<cluster>/ (providers may keep ids there)
+  std::string public_key;  // OpenSSH one-liner, installed as the node's authorized key
+  std::string state_dir;   // .pgha/<cluster>/ (providers may keep ids there)
 };
 
 enum class DataRetention { remove, keep };

@@ -19,7 +19,8 @@ std::vector<RoleSpec> build_catalog() {
            {"patroni.service"}, ApplyAction::reload, {Role::etcd}),
       // haproxy.service's reload checks the config first and keeps established sessions.
       make(Role::haproxy, {"haproxy"}, {"haproxy.service"}, ApplyAction::reload, {Role::patroni}),
-      make(Role::keepalived, {"keepalived", "procps"}, {"keepalived.service"}, ApplyAction::reload, {Role::haproxy}),
+      make(Role::keepalived, {"keepalived", "procps"}, {"keepalived.service"}, ApplyAction::reload,
+           {Role::haproxy}),
       // pgbouncer re-reads its ini and auth_file on SIGHUP (listen_addr changes need a restart).
       make(Role::pgbouncer, {"pgbouncer"}, {"pgbouncer.service"}, ApplyAction::reload, {Role::haproxy}),
       // No daemon: archive_command and backups read the file on every run.
