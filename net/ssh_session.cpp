@@ -112,9 +112,9 @@ Result<std::unique_ptr<SshSession>> SshSession::open(const SshOptions& o, Clock:
   if (!s->session_) return Error(ErrorKind::internal, "libssh2_session_init failed");
   libssh2_session_set_blocking(s->session_, 1);
   libssh2_session_set_timeout(s->session_, std::max(1000, std::min(ms_until(deadline), 20000)));
-  // A stable preference, so the same host always shows the same key type to known_hosts.
-  libssh2_session_method_pref(s->session_, LIBSSH2_METHOD_HOSTKEY,
-                              "ssh-ed25519,ecdsa-sha2-nistp256,rsa-sha2-512,rsa-sha2-256,ssh-rsa");
+  // A stable preference, so the same host always shows the same key type to known_hosts. Only
+  // methods libssh2 1.10 knows: for an unknown one it compacts the list with an overlapping memcpy.
+  libssh2_session_method_pref(s->session_, LIBSSH2_METHOD_HOSTKEY, "ssh-ed25519,ecdsa-sha2-nistp256,ssh-rsa");
 
   int rc = libssh2_session_handshake(s->session_, s->fd_);
   if (rc != 0) {

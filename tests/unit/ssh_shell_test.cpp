@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -80,6 +81,7 @@ class SshShellTest : public ::testing::Test {
         << "MaxSessions 50\n";
     pid_ = ::fork();
     if (pid_ == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive a crashed test (it would hold ctest's pipes)
       std::string cfg = (dir_ / "sshd_config").string();
       std::string log = (dir_ / "sshd.log").string();
       FILE* f = std::freopen(log.c_str(), "a", stderr);
