@@ -9,18 +9,6 @@
 namespace pgha {
 namespace {
 
-std::vector<NodeHandle*> with_role(EngineContext& ctx, Role role) {
-  std::vector<NodeHandle*> out;
-  for (auto& n : ctx.nodes) {
-    if (has_role(*n.node, role)) out.push_back(&n);
-  }
-  return out;
-}
-
-Status in_parallel(std::vector<NodeHandle*>& nodes, const std::function<Status(NodeHandle&)>& task) {
-  return for_each_parallel<NodeHandle*>(nodes, [&](NodeHandle*& n) { return task(*n); });
-}
-
 std::string patroni_url(const Inventory& inv, const Node& node, const std::string& path) {
   return "http://" + node.address + ":" + std::to_string(inv.ports.patroni_api) + path;
 }
@@ -38,10 +26,10 @@ std::string curl_config_string(const std::string& s) {
 }  // namespace
 
 Status converge_etcd(EngineContext& ctx) {
-  auto members = with_role(ctx, Role::etcd);
+  auto members = nodes_with_role(ctx, Role::etcd);
   if (members.empty()) return {};
   // All members start together: a lone new member waits for its peers before it serves.
-  if (auto s = in_parallel(members, [](NodeHandle& n) { return ensure_role_units(n, Role::etcd); }); !s)
+  if (auto s = for_each_node(members, [](NodeHandle& n) { return ensure_role_units(n, Role::etcd); }); !s)
     return s;
   NodeHandle& probe = *members.front();
   const size_t want = members.size();
@@ -73,7 +61,7 @@ Status converge_etcd(EngineContext& ctx) {
 }
 
 Status converge_patroni(EngineContext& ctx) {
-  auto nodes = with_role(ctx, Role::patroni);
+  auto nodes = nodes_with_role(ctx, Role::patroni);
   if (nodes.empty()) return {};
   auto start = [](NodeHandle& n) { return ensure_role_units(n, Role::patroni); };
   // With no leader yet, one node bootstraps alone first, so the others join it as replicas.
@@ -88,7 +76,7 @@ Status converge_patroni(EngineContext& ctx) {
         !s)
       return s;
   }
-  if (auto s = in_parallel(nodes, start); !s) return s;
+  if (auto s = for_each_node(nodes, start); !s) return s;
 
   // The gate: one leader, every replica running with lag 0, and — because Patroni's "running" does not
   // prove streaming — pg_stat_replication on the leader lists every replica.

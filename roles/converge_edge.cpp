@@ -8,18 +8,6 @@
 namespace pgha {
 namespace {
 
-std::vector<NodeHandle*> with_role(EngineContext& ctx, Role role) {
-  std::vector<NodeHandle*> out;
-  for (auto& n : ctx.nodes) {
-    if (has_role(*n.node, role)) out.push_back(&n);
-  }
-  return out;
-}
-
-Status each(std::vector<NodeHandle*>& nodes, const std::function<Status(NodeHandle&)>& task) {
-  return for_each_parallel<NodeHandle*>(nodes, [&](NodeHandle*& n) { return task(*n); });
-}
-
 std::string sql_literal(const std::string& s) {
   std::string out = "'";
   for (char c : s) {
@@ -87,8 +75,8 @@ Status converge_sql_objects(EngineContext& ctx) {
 // PgBouncer reaches PostgreSQL through the local HAProxy write port, which comes next: here it must
 // only accept connections; the query gate runs once HAProxy is up (converge_haproxy).
 Status converge_pgbouncer(EngineContext& ctx) {
-  auto nodes = with_role(ctx, Role::pgbouncer);
-  return each(nodes, [&](NodeHandle& n) -> Status {
+  auto nodes = nodes_with_role(ctx, Role::pgbouncer);
+  return for_each_node(nodes, [&](NodeHandle& n) -> Status {
     if (auto s = ensure_role_units(n, Role::pgbouncer); !s) return s;
     return poll_until(
         "PgBouncer on " + n.node->name, std::chrono::seconds(ctx.timeouts.service_s), std::chrono::seconds(1),
@@ -103,34 +91,34 @@ Status converge_pgbouncer(EngineContext& ctx) {
 }
 
 Status converge_haproxy(EngineContext& ctx) {
-  auto nodes = with_role(ctx, Role::haproxy);
+  auto nodes = nodes_with_role(ctx, Role::haproxy);
   const bool has_replicas = ctx.inv.nodes_with(Role::patroni).size() > 1;
-  if (auto s = each(nodes,
-                    [&](NodeHandle& n) -> Status {
-                      if (auto s = ensure_role_units(n, Role::haproxy); !s) return s;
-                      if (auto s =
-                              gate_query(ctx, n, "HAProxy write port on " + n.node->name, "127.0.0.1",
-                                         ctx.inv.ports.haproxy_write, "SELECT pg_is_in_recovery();", "f");
-                          !s)
-                        return s;
-                      if (!has_replicas) return {};
-                      return gate_query(ctx, n, "HAProxy read port on " + n.node->name, "127.0.0.1",
-                                        ctx.inv.ports.haproxy_read, "SELECT pg_is_in_recovery();", "t");
-                    });
+  if (auto s = for_each_node(
+          nodes,
+          [&](NodeHandle& n) -> Status {
+            if (auto s = ensure_role_units(n, Role::haproxy); !s) return s;
+            if (auto s = gate_query(ctx, n, "HAProxy write port on " + n.node->name, "127.0.0.1",
+                                    ctx.inv.ports.haproxy_write, "SELECT pg_is_in_recovery();", "f");
+                !s)
+              return s;
+            if (!has_replicas) return {};
+            return gate_query(ctx, n, "HAProxy read port on " + n.node->name, "127.0.0.1",
+                              ctx.inv.ports.haproxy_read, "SELECT pg_is_in_recovery();", "t");
+          });
       !s)
     return s;
   // With the write port up, every PgBouncer must pass a query through to the primary.
-  auto bouncers = with_role(ctx, Role::pgbouncer);
-  return each(bouncers, [&](NodeHandle& n) {
+  auto bouncers = nodes_with_role(ctx, Role::pgbouncer);
+  return for_each_node(bouncers, [&](NodeHandle& n) {
     return gate_query(ctx, n, "PgBouncer on " + n.node->name, "127.0.0.1", ctx.inv.ports.pgbouncer,
                       "SELECT pg_is_in_recovery();", "f");
   });
 }
 
 Status converge_keepalived(EngineContext& ctx) {
-  auto nodes = with_role(ctx, Role::keepalived);
+  auto nodes = nodes_with_role(ctx, Role::keepalived);
   if (nodes.empty() || ctx.inv.network.vip.empty()) return {};
-  if (auto s = each(nodes, [](NodeHandle& n) { return ensure_role_units(n, Role::keepalived); }); !s)
+  if (auto s = for_each_node(nodes, [](NodeHandle& n) { return ensure_role_units(n, Role::keepalived); }); !s)
     return s;
   return gate_query(ctx, *nodes.front(), "the VIP " + ctx.inv.network.vip, ctx.inv.network.vip,
                     ctx.inv.ports.haproxy_write, "SELECT pg_is_in_recovery();", "f");

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "core/remote_shell.hpp"
 #include "core/render.hpp"
 #include "providers/provider.hpp"
+#include "roles/patroni_api.hpp"
 #include "roles/progress.hpp"
 
 namespace pgha {
@@ -72,6 +74,14 @@ Status clear_pending(NodeHandle& node, const std::string& marker);
 // ensure_unit() for every unit of the role, with the catalog's reload-or-restart choice; "changed" is
 // whether this run rewrote any of the role's files on the node.
 Status ensure_role_units(NodeHandle& node, Role role);
+
+// The handles of the nodes that carry `role`, in inventory order.
+std::vector<NodeHandle*> nodes_with_role(EngineContext& ctx, Role role);
+// Runs task on each node on its own thread; every failure is kept (see for_each_parallel).
+Status for_each_node(std::vector<NodeHandle*>& nodes, const std::function<Status(NodeHandle&)>& task);
+
+// Patroni's GET /cluster, asked of each Patroni node in turn until one answers; nullopt when none does.
+std::optional<PatroniCluster> read_patroni_cluster(EngineContext& ctx);
 
 // The node whose Patroni is the leader, asked through any Patroni node's REST API; nullptr if none.
 NodeHandle* find_leader(EngineContext& ctx, std::string* why = nullptr);

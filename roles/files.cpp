@@ -6,25 +6,13 @@
 #include <set>
 #include <sstream>
 
+#include "core/sha256.hpp"
 #include "roles/engine.hpp"
 #include "roles/parallel.hpp"
 #include "roles/remote.hpp"
 
 namespace pgha {
 namespace {
-
-std::string sha256_hex(const std::string& data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  std::string out;
-  char buf[3];
-  for (unsigned int i = 0; i < len; ++i) {
-    std::snprintf(buf, sizeof buf, "%02x", md[i]);
-    out += buf;
-  }
-  return out;
-}
 
 std::string attrs_string(const FileAttrs& a) {
   char mode[8];

@@ -9,18 +9,12 @@ namespace pgha {
 namespace {
 
 void read_patroni(EngineContext& ctx, ClusterStatus& out) {
-  out.patroni_error = "no Patroni REST API answered";
-  for (auto& n : ctx.nodes) {
-    if (!has_role(*n.node, Role::patroni)) continue;
-    auto r = n.shell->run("curl -s --max-time 3 http://" + n.node->address + ":" +
-                          std::to_string(ctx.inv.ports.patroni_api) + "/cluster");
-    if (!r || r->exit_code != 0) continue;
-    auto c = parse_patroni_cluster(r->out);
-    if (!c) continue;
-    out.patroni = std::move(c.value());
-    out.patroni_error.clear();
+  auto c = read_patroni_cluster(ctx);
+  if (!c) {
+    out.patroni_error = "no Patroni REST API answered";
     return;
   }
+  out.patroni = std::move(*c);
 }
 
 void read_etcd(EngineContext& ctx, ClusterStatus& out) {

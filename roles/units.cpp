@@ -1,6 +1,7 @@
 // Unit convergence and SQL helpers shared by the role phases.
 #include "roles/catalog.hpp"
 #include "roles/engine.hpp"
+#include "roles/parallel.hpp"
 #include "roles/patroni_api.hpp"
 #include "roles/remote.hpp"
 
@@ -63,26 +64,44 @@ Result<CommandResult> query_tcp(NodeHandle& from, const std::string& step, const
               password + "\n" + sql);
 }
 
-NodeHandle* find_leader(EngineContext& ctx, std::string* why) {
+std::vector<NodeHandle*> nodes_with_role(EngineContext& ctx, Role role) {
+  std::vector<NodeHandle*> out;
   for (auto& n : ctx.nodes) {
-    if (!has_role(*n.node, Role::patroni)) continue;
-    auto r = n.shell->run("curl -s --max-time 3 http://" + n.node->address + ":" +
-                          std::to_string(ctx.inv.ports.patroni_api) + "/cluster");
+    if (has_role(*n.node, role)) out.push_back(&n);
+  }
+  return out;
+}
+
+Status for_each_node(std::vector<NodeHandle*>& nodes, const std::function<Status(NodeHandle&)>& task) {
+  return for_each_parallel<NodeHandle*>(nodes, [&](NodeHandle*& n) { return task(*n); });
+}
+
+std::optional<PatroniCluster> read_patroni_cluster(EngineContext& ctx) {
+  for (NodeHandle* n : nodes_with_role(ctx, Role::patroni)) {
+    auto r = n->shell->run("curl -s --max-time 3 http://" + n->node->address + ":" +
+                           std::to_string(ctx.inv.ports.patroni_api) + "/cluster");
     if (!r || r->exit_code != 0) continue;
     auto c = parse_patroni_cluster(r->out);
-    if (!c) continue;
-    const PatroniMember* leader = c->leader();
-    if (!leader) {
-      if (why) *why = "no Patroni leader yet";
-      return nullptr;
-    }
-    for (auto& m : ctx.nodes) {
-      if (m.node->name == leader->name) return &m;
-    }
-    if (why) *why = "leader " + leader->name + " is not in the inventory";
+    if (c) return std::move(c.value());
+  }
+  return std::nullopt;
+}
+
+NodeHandle* find_leader(EngineContext& ctx, std::string* why) {
+  auto c = read_patroni_cluster(ctx);
+  if (!c) {
+    if (why) *why = "no Patroni REST API answers";
     return nullptr;
   }
-  if (why) *why = "no Patroni REST API answers";
+  const PatroniMember* leader = c->leader();
+  if (!leader) {
+    if (why) *why = "no Patroni leader yet";
+    return nullptr;
+  }
+  for (auto& m : ctx.nodes) {
+    if (m.node->name == leader->name) return &m;
+  }
+  if (why) *why = "leader " + leader->name + " is not in the inventory";
   return nullptr;
 }
 

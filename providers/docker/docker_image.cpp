@@ -1,5 +1,7 @@
 #include "providers/docker/docker_image.hpp"
 
+#include "core/sha256.hpp"
+
 #include <openssl/evp.h>
 
 #include <kainjow/mustache.hpp>
@@ -11,19 +13,6 @@ namespace {
 
 constexpr const char* kDockerfile = "docker/Dockerfile.mustache";
 constexpr const char* kFilesPrefix = "docker/files/";
-
-std::string sha256_hex(const std::string& data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out += hex[md[i] >> 4];
-    out += hex[md[i] & 15];
-  }
-  return out;
-}
 
 }  // namespace
 

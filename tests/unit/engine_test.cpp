@@ -7,6 +7,7 @@
 
 #include <filesystem>
 
+#include "core/sha256.hpp"
 #include "fakes/fake_shell.hpp"
 #include "roles/engine.hpp"
 #include "roles/patroni_api.hpp"
@@ -51,19 +52,6 @@ TEST(SyncFiles, WritesAMissingFileAndMarksItsRoleChanged) {
   EXPECT_EQ(f.shell->uploads[0].first, "/etc/haproxy/haproxy.cfg");
   EXPECT_EQ(f.shell->files["/etc/haproxy/haproxy.cfg"], "global\n");
   EXPECT_TRUE(f.nodes[0].changed.count(Role::haproxy));
-}
-
-std::string sha256_hex(const std::string& data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  std::string out;
-  char buf[3];
-  for (unsigned int i = 0; i < len; ++i) {
-    std::snprintf(buf, sizeof buf, "%02x", md[i]);
-    out += buf;
-  }
-  return out;
 }
 
 TEST(SyncFiles, LeavesAnIdenticalFileAlone) {
