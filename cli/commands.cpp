@@ -63,11 +63,28 @@ std::unique_ptr<TemplateSource> templates_for(const GlobalOptions& g) {
   return g.templates_dir.empty() ? embedded_template_source() : directory_template_source(g.templates_dir);
 }
 
+}  // namespace
+
 std::unique_ptr<Progress> progress_for(const GlobalOptions& g) {
   return make_progress(std::cerr, g.quiet ? ProgressStyle::quiet : detect_progress_style(STDERR_FILENO));
 }
 
-}  // namespace
+std::optional<ClusterHandles> open_cluster(const GlobalOptions& g, int* exit_code) {
+  *exit_code = 2;
+  auto inv = load_inventory(g);
+  if (!inv) return std::nullopt;
+  auto state = StateDir::open(g.state_root, inv->cluster_name);
+  if (!state) {
+    *exit_code = report_error(state.error());
+    return std::nullopt;
+  }
+  auto provider = make_provider(*inv);
+  if (!provider) {
+    *exit_code = report_error(provider.error());
+    return std::nullopt;
+  }
+  return ClusterHandles{std::move(*inv), std::move(state.value()), std::move(provider.value())};
+}
 
 int cmd_validate(const GlobalOptions& g) {
   auto inv = load_inventory(g);
@@ -107,15 +124,14 @@ int cmd_render(const GlobalOptions& g, const std::string& out_dir) {
 }
 
 int cmd_up(const GlobalOptions& g) {
-  auto inv = load_inventory(g);
-  if (!inv) return 2;
-  auto state = StateDir::open(g.state_root, inv->cluster_name);
-  if (!state) return report_error(state.error());
-  auto provider = make_provider(*inv);
-  if (!provider) return report_error(provider.error());
+  int rc = 0;
+  auto c = open_cluster(g, &rc);
+  if (!c) return rc;
+  const Inventory* inv = &c->inv;
+  StateDir* state = &c->state;
   auto templates = templates_for(g);
   auto progress = progress_for(g);
-  UpDeps deps{**provider, make_ssh_factory(*state), *templates, *progress, *state, GateTimeouts{}};
+  UpDeps deps{*c->provider, make_ssh_factory(*state), *templates, *progress, *state, GateTimeouts{}};
   auto report = cluster_up(*inv, deps);
   if (!report) return report_error(report.error());
   if (g.output == "json") {
@@ -164,13 +180,12 @@ int cmd_down(const GlobalOptions& g, bool keep_data) {
 }
 
 int cmd_status(const GlobalOptions& g) {
-  auto inv = load_inventory(g);
-  if (!inv) return 2;
-  auto state = StateDir::open(g.state_root, inv->cluster_name);
-  if (!state) return report_error(state.error());
-  auto provider = make_provider(*inv);
-  if (!provider) return report_error(provider.error());
-  auto machines = (*provider)->list(*inv);
+  int rc = 0;
+  auto c = open_cluster(g, &rc);
+  if (!c) return rc;
+  const Inventory* inv = &c->inv;
+  StateDir* state = &c->state;
+  auto machines = c->provider->list(*inv);
   if (!machines) return report_error(machines.error());
   auto progress = make_progress(std::cerr, ProgressStyle::quiet);
   auto nodes = connect_nodes(*inv, *machines, make_ssh_factory(*state), *progress);

@@ -1,12 +1,15 @@
 // The subcommands' handlers. Each returns the process exit code: 0 ok, 1 failure, 2 invalid input.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "core/error.hpp"
 #include "core/inventory.hpp"
+#include "providers/provider.hpp"
 #include "roles/cluster_ops.hpp"
+#include "roles/progress.hpp"
 #include "roles/state.hpp"
 
 namespace CLI {
@@ -28,6 +31,18 @@ void add_common_options(CLI::App* sub, GlobalOptions& g);
 
 // Parses and validates the inventory; prints every diagnostic to stderr. nullopt on any error.
 std::optional<Inventory> load_inventory(const GlobalOptions& g);
+
+// What every cluster command starts from: the valid inventory, its state directory, its provider.
+struct ClusterHandles {
+  Inventory inv;
+  StateDir state;
+  std::unique_ptr<Provider> provider;
+};
+// nullopt once the reason is printed; *exit_code is then 2 (invalid inventory) or 1.
+std::optional<ClusterHandles> open_cluster(const GlobalOptions& g, int* exit_code);
+
+// Progress on stderr: none with -q, per-node lines on a terminal, timestamped lines otherwise.
+std::unique_ptr<Progress> progress_for(const GlobalOptions& g);
 
 // Prints "pgha: <context>: <message>" to stderr; returns 2 for bad_input, 1 otherwise.
 int report_error(const Error& e);

@@ -27,24 +27,23 @@ struct CheckArgs {
 };
 
 int run_check(const GlobalOptions& g, const CheckArgs& a, bool switchover) {
-  auto inv = load_inventory(g);
-  if (!inv) return 2;
   if (!switchover && !fault_from_string(a.fault)) {
     std::cerr << "pgha: error: unknown fault '" << a.fault << "'\n";
     return 2;
   }
+  int rc = 0;
+  auto c = open_cluster(g, &rc);
+  if (!c) return rc;
+  const Inventory* inv = &c->inv;
   if (switchover && !a.to.empty() && !inv->find_node(a.to)) {
     std::cerr << "pgha: error: --to " << a.to << ": no such node in " << g.inventory << "\n";
     return 2;
   }
-  auto state = StateDir::open(g.state_root, inv->cluster_name);
-  if (!state) return report_error(state.error());
+  StateDir* state = &c->state;
   auto secrets = state->resolve_secrets(*inv);
   if (!secrets) return report_error(secrets.error());
-  auto provider = make_provider(*inv);
-  if (!provider) return report_error(provider.error());
-  auto progress =
-      make_progress(std::cerr, g.quiet ? ProgressStyle::quiet : detect_progress_style(STDERR_FILENO));
+  auto* provider = &c->provider;
+  auto progress = progress_for(g);
 
   // Shells only for the faults that act inside a node; connected on first use.
   std::map<std::string, std::unique_ptr<RemoteShell>> shells;
