@@ -1,4 +1,5 @@
 #include "sim_https.hpp"
+#include <csignal>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstring>
 #include <sstream>
 
@@ -62,6 +64,9 @@ HttpsServer::~HttpsServer() {
 }
 
 int HttpsServer::start(const std::string& host, int port, std::string& error) {
+  // A client that gives up (a timeout under test) closes its socket while an answer is being written:
+  // that must be a failed write, not SIGPIPE killing the process that hosts the server.
+  std::signal(SIGPIPE, SIG_IGN);
   SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
   ctx_ = ctx;
   if (SSL_CTX_use_certificate_chain_file(ctx, cert_file_.c_str()) != 1 ||
