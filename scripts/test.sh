@@ -13,17 +13,19 @@ bash scripts/check-format.sh
 cmake -S . -B build -DPGHA_WERROR=ON >/dev/null
 cmake --build build -j2
 
+(
+  cd build
+  if [ -n "${PGHA_TEST_LABELS:-}" ]; then
+    ctest --output-on-failure -j2 -L "$PGHA_TEST_LABELS"
+  else
+    ctest --output-on-failure -j2
+  fi
+)
+
 if [ -z "${PGHA_TEST_LABELS:-}" ] && [ "${PGHA_SKIP_SANITIZE:-}" != 1 ]; then
   # The unit tests again under AddressSanitizer + UBSan.
   cmake -S . -B build-asan -DPGHA_WERROR=ON -DPGHA_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
   cmake --build build-asan -j2
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
      ctest --output-on-failure -j2 -L unit)
-fi
-
-cd build
-if [ -n "${PGHA_TEST_LABELS:-}" ]; then
-  ctest --output-on-failure -j2 -L "$PGHA_TEST_LABELS"
-else
-  ctest --output-on-failure -j2
 fi
