@@ -1,6 +1,8 @@
 #include "roles/failover/check_run.hpp"
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "roles/failover/analysis.hpp"
@@ -163,29 +165,48 @@ class Cycle {
     return true;
   }
 
+  // Runs step until it succeeds or 90 s pass, one attempt every 2 s; the last error if it never does.
+  static Status retry_transient(const std::function<Status()>& step) {
+    auto deadline = std::chrono::steady_clock::now() + seconds(90);
+    Status s = step();
+    while (!s && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(seconds(2));
+      s = step();
+    }
+    return s;
+  }
+
   bool finish(const Probes& probes, const ClusterMonitor& monitor, double end_at, bool rejoined) {
     bool healthy = rejoined;
     if (auto s = rejoined ? wait_healthy(*rest_, d_.inv, seconds(120)) : Status{}; !s) {
       fail("after the cycle: " + s.error().describe());
       healthy = false;
-    } else if (auto a = rejoined
-                            ? wait_replicas_apply(*rest_, d_.inv, d_.secrets.superuser_password, seconds(60))
-                            : Status{};
+    } else if (auto a = rejoined ? retry_transient([&] {
+                 return wait_replicas_apply(*rest_, d_.inv, d_.secrets.superuser_password, seconds(60));
+               })
+                                 : Status{};
                !a) {
       r_.rejoined = false;
       r_.rejoin_detail = "replicas stream but do not apply new WAL: " + a.error().describe();
       healthy = false;
     }
-    auto c = rest_->cluster();
-    if (!c || !c->leader()) return fail("no leader after the cycle");
-    r_.new_primary = c->leader()->name;
-    r_.timeline_after = c->leader()->timeline;
-    std::map<std::string, std::set<int64_t>> present;
-    auto conn = connect_node(d_.inv, r_.new_primary, d_.secrets.superuser_password);
-    if (!conn) return fail("reading the probe rows: " + conn.error().describe());
-    auto rows = probe_rows(*conn, run_id_);
-    if (!rows) return fail("reading the probe rows: " + rows.error().describe());
-    (void)conn->exec("DELETE FROM pgha_probe WHERE run = $1", {run_id_}, milliseconds(10000));
+    // The leader is asked again on every attempt: right after a rejoin a member may still be restarting
+    // (pg_rewind, demotion), and "the database system is shutting down" is not an answer about the run.
+    std::optional<std::map<std::string, std::set<int64_t>>> rows;
+    Status read = retry_transient([&]() -> Status {
+      auto c = rest_->cluster();
+      if (!c || !c->leader()) return Error(ErrorKind::remote_failure, "no leader after the cycle");
+      r_.new_primary = c->leader()->name;
+      r_.timeline_after = c->leader()->timeline;
+      auto conn = connect_node(d_.inv, r_.new_primary, d_.secrets.superuser_password);
+      if (!conn) return conn.error();
+      auto got = probe_rows(*conn, run_id_);
+      if (!got) return got.error();
+      rows = std::move(got.value());
+      (void)conn->exec("DELETE FROM pgha_probe WHERE run = $1", {run_id_}, milliseconds(10000));
+      return {};
+    });
+    if (!read) return fail("reading the probe rows: " + read.error().describe());
     for (const auto& p : probes.all) {
       ProbeLog log = p->snapshot();
       r_.paths.push_back(analyze_path(log, (*rows)[log.via], r_.fault_at, r_.fault_in_effect_at, end_at));
