@@ -205,9 +205,10 @@ TEST_F(SshShellTest, DeadIdleConnectionIsReplacedTransparently) {
 
 TEST_F(SshShellTest, CommandTimeout) {
   SshOptions o = options();
-  o.command_timeout_ms = 1000;
+  // Generous enough that the reconnect and `echo back` below fit in it on a loaded machine under ASan.
+  o.command_timeout_ms = 4000;
   SshShell sh(o);
-  auto r = sh.run("sleep 5");
+  auto r = sh.run("sleep 20");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind, ErrorKind::timeout);
   EXPECT_NE(r.error().describe().find("pg1"), std::string::npos);
