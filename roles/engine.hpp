@@ -48,7 +48,8 @@ struct EngineContext {
 };
 
 // Phase 1, per node in parallel: systemd up, packages present, Debian's stock postgres 15/main cluster
-// and stock etcd member removed (only before pgha's own config is in place).
+// and stock etcd member removed (only before pgha's own config is in place), and Patroni's etcd3
+// leader-key fix applied (templates/patroni/etcd3_leader_cas.py).
 Status prepare_nodes(EngineContext& ctx);
 // Phase 2, per node in parallel: every rendered file present with the right content, owner and mode.
 // Unchanged files are not rewritten. Fills NodeHandle::changed.

@@ -3,6 +3,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "core/embedded.hpp"
 #include "roles/catalog.hpp"
 #include "roles/engine.hpp"
 #include "roles/parallel.hpp"
@@ -126,6 +127,23 @@ Status remove_debian_defaults(NodeHandle& n, const Inventory& inv) {
   return {};
 }
 
+// Debian's Patroni 3.0.2 can write its leader key over a newer leader's after a partition heals (see
+// templates/patroni/etcd3_leader_cas.py, which applies upstream's rule). A Patroni already running keeps
+// the old module until it restarts; that restart is the operator's to schedule, so it is only reported.
+Status fix_patroni_leader_key(NodeHandle& n, Progress& progress) {
+  if (!has_role(*n.node, Role::patroni)) return {};
+  const std::string& script = embedded_templates().at("patroni/etcd3_leader_cas.py");
+  auto r = must(*n.shell, "prepare:patroni-leader-key", "python3 -c " + shell_quote(script));
+  if (!r) return r.error();
+  if (trim(r->out) != "applied") return {};
+  n.actions.push_back("applied the etcd3 leader-key fix to Patroni");
+  auto active = n.shell->run("systemctl is-active -q patroni");
+  if (active && active->exit_code == 0)
+    progress.warn(n.node->name + ": Patroni runs without the leader-key fix until it restarts "
+                  "(restart the replicas first, then switch over and restart the old primary)");
+  return {};
+}
+
 }  // namespace
 
 Status prepare_nodes(EngineContext& ctx) {
@@ -134,6 +152,7 @@ Status prepare_nodes(EngineContext& ctx) {
     if (auto s = wait_for_systemd(n, ctx.timeouts.boot_s); !s) return s;
     if (auto s = ensure_packages(n, ctx.inv, ctx.progress); !s) return s;
     if (auto s = remove_debian_defaults(n, ctx.inv); !s) return s;
+    if (auto s = fix_patroni_leader_key(n, ctx.progress); !s) return s;
     ctx.progress.node(n.node->name, "ready");
     return {};
   });
