@@ -139,7 +139,8 @@ Status fix_patroni_leader_key(NodeHandle& n, Progress& progress) {
   n.actions.push_back("applied the etcd3 leader-key fix to Patroni");
   auto active = n.shell->run("systemctl is-active -q patroni");
   if (active && active->exit_code == 0)
-    progress.warn(n.node->name + ": Patroni runs without the leader-key fix until it restarts "
+    progress.warn(n.node->name +
+                  ": Patroni runs without the leader-key fix until it restarts "
                   "(restart the replicas first, then switch over and restart the old primary)");
   return {};
 }
