@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <deque>
+#include <thread>
 
 namespace pgha {
 
@@ -202,6 +203,33 @@ Status DockerClient::remove_container(const std::string& id) {
   auto r = expect_ok("DELETE", "/containers/" + url_encode(id) + "?force=1&v=1", "remove container " + id);
   if (!r) return r.error();
   return {};
+}
+
+Result<int> DockerClient::exec(const std::string& id, const std::vector<std::string>& argv,
+                               std::chrono::milliseconds timeout) {
+  const std::string what = "exec in container " + id;
+  json spec = {{"Cmd", argv}, {"AttachStdout", false}, {"AttachStderr", false}};
+  auto created = expect_ok("POST", "/containers/" + url_encode(id) + "/exec", what, &spec);
+  if (!created) return created.error();
+  json answer = json::parse(created->body, nullptr, false);
+  const json& exec_id = field(answer, "Id");
+  if (!exec_id.is_string()) return Error(ErrorKind::remote_failure, "Docker returned no exec id").with(what);
+  const std::string path = "/exec/" + url_encode(exec_id.get<std::string>());
+  json start = {{"Detach", true}, {"Tty", false}};
+  if (auto r = expect_ok("POST", path + "/start", what, &start); !r) return r.error();
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    auto r = expect_ok("GET", path + "/json", what);
+    if (!r) return r.error();
+    json state = json::parse(r->body, nullptr, false);
+    const json& code = field(state, "ExitCode");
+    if (field(state, "Running") == false && code.is_number_integer()) return code.get<int>();
+    if (std::chrono::steady_clock::now() >= deadline)
+      return Error(ErrorKind::timeout,
+                   "still running after " + std::to_string(timeout.count()) + " ms: " + argv.back())
+          .with(what);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
 }
 
 Status DockerClient::put_archive(const std::string& id, const std::string& dir, const std::string& tar) {

@@ -4,6 +4,7 @@
 // is success.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -61,6 +62,10 @@ class DockerClient {
   Status pause_container(const std::string& id);
   Status unpause_container(const std::string& id);
   Status remove_container(const std::string& id);  // force, with its anonymous volumes
+  // Runs argv in the running container as root (POST exec, start detached, poll its state) and returns
+  // its exit code; its output is not kept. A timeout error when it still runs after `timeout`.
+  Result<int> exec(const std::string& id, const std::vector<std::string>& argv,
+                   std::chrono::milliseconds timeout);
   // Extracts a tar archive into the container's file system at dir.
   Status put_archive(const std::string& id, const std::string& dir, const std::string& tar);
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "net/ssh_shell.hpp"
 #include "providers/docker/docker_image.hpp"
 #include "providers/docker/docker_spec.hpp"
 
@@ -22,6 +23,32 @@ std::string first_name(const json& summary) {
     return n.starts_with("/") ? n.substr(1) : n;
   }
   return summary.value("Id", "");
+}
+
+// The partition fault runs inside the node: its cluster interface goes down (its default route saved
+// first, since the kernel drops routes with the link) and comes back up with that route. The interface
+// keeps its name and index, as on a machine whose cable is pulled and plugged back, so keepalived and
+// everything else bound to it carries on after the heal. (Disconnecting the container from its Docker
+// network instead would hand it a new interface, eth1, on reconnect.) Both scripts are idempotent.
+const char* const kPartitionRoutes = "/run/pgha-partition.routes";
+
+std::string link_is_up(const std::string& dev) {
+  return "ip -o link show dev " + dev + " | grep -q '[<,]UP[,>]'";
+}
+
+std::vector<std::string> cut_link(const Inventory& inv) {
+  const std::string dev = shell_quote(inv.network.interface);
+  return {"sh", "-c",
+          "set -e; if " + link_is_up(dev) + "; then ip route show default dev " + dev + " > " +
+              kPartitionRoutes + "; ip link set dev " + dev + " down; fi"};
+}
+
+std::vector<std::string> heal_link(const Inventory& inv) {
+  const std::string dev = shell_quote(inv.network.interface);
+  return {"sh", "-c",
+          "set -e; " + link_is_up(dev) + " || ip link set dev " + dev + " up; if [ -f " + kPartitionRoutes +
+              " ]; then while read -r route; do [ -z \"$route\" ] || ip route replace $route dev " + dev +
+              "; done < " + kPartitionRoutes + "; rm -f " + kPartitionRoutes + "; fi"};
 }
 
 }  // namespace
@@ -126,6 +153,9 @@ Result<Machine> DockerProvider::ensure_container(const Inventory& inv, const Nod
   } else if (!flag(state, "Running")) {
     if (auto st = docker_.start_container(id); !st) return st.error();
   }
+  if (!fresh && flag(state, "Running")) {  // a (re)started container has its link up anyway
+    if (auto st = exec_ok(id, heal_link(inv), "heal a partition left in place"); !st) return st.error();
+  }
   return Machine{node.name, node.address, 22, "root", id, true};
 }
 
@@ -210,6 +240,15 @@ Result<json> DockerProvider::node_container(const Inventory& inv, const std::str
   return std::move(**c);
 }
 
+Status DockerProvider::exec_ok(const std::string& id, const std::vector<std::string>& argv,
+                               const std::string& what) {
+  auto code = docker_.exec(id, argv, std::chrono::seconds(30));
+  if (!code) return std::move(code.error()).with(what);
+  if (*code != 0)
+    return Error(ErrorKind::remote_failure, "exit " + std::to_string(*code) + ": " + argv.back()).with(what);
+  return {};
+}
+
 Status DockerProvider::inject(const Inventory& inv, const std::string& node, MachineFault fault) {
   auto c = node_container(inv, node);
   if (!c) return c.error();
@@ -222,9 +261,7 @@ Status DockerProvider::inject(const Inventory& inv, const std::string& node, Mac
     case MachineFault::pause:
       if (flag(state, "Paused")) return {};
       return docker_.pause_container(id);
-    case MachineFault::partition:
-      if (field(*c, "NetworkSettings", "Networks", network_name(inv)).is_null()) return {};
-      return docker_.disconnect_network(network_name(inv), id);
+    case MachineFault::partition: return exec_ok(id, cut_link(inv), "cut the node's link");
   }
   return Error(ErrorKind::internal, "unknown fault");
 }
@@ -241,11 +278,7 @@ Status DockerProvider::lift(const Inventory& inv, const std::string& node, Machi
     case MachineFault::pause:
       if (!flag(state, "Paused")) return {};
       return docker_.unpause_container(id);
-    case MachineFault::partition: {
-      if (!field(*c, "NetworkSettings", "Networks", network_name(inv)).is_null()) return {};
-      json spec = {{"Container", id}, {"EndpointConfig", endpoint_config(*inv.find_node(node))}};
-      return docker_.connect_network(network_name(inv), spec);
-    }
+    case MachineFault::partition: return exec_ok(id, heal_link(inv), "bring the node's link back");
   }
   return Error(ErrorKind::internal, "unknown fault");
 }

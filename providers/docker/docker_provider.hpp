@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "net/curl_http.hpp"
 #include "providers/docker/docker_client.hpp"
@@ -39,6 +40,8 @@ class DockerProvider final : public Provider {
   // The node's container, checked to belong to this cluster. Errors: bad_input for an unknown
   // node, not_found when it has no container.
   Result<json> node_container(const Inventory& inv, const std::string& node);
+  // docker_.exec() and an error (with `what`) unless it exits 0.
+  Status exec_ok(const std::string& id, const std::vector<std::string>& argv, const std::string& what);
 
   DockerProviderDeps deps_;
   DockerClient docker_;

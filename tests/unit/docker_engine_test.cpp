@@ -134,11 +134,33 @@ TEST_F(DockerEngineTest, EnsureBootSshFaultsDestroy) {
   ASSERT_TRUE(provider_->lift(inv_, "n1", MachineFault::pause).ok());
   EXPECT_FALSE(inspect(m.resource_id)["State"]["Paused"].get<bool>());
 
+  // Partition: the node's link goes down (unreachable from here), then comes back as the same eth0,
+  // with its default route; a second cut or heal changes nothing.
+  auto link = [&](const std::string& cmd) {
+    auto code = docker_->exec(m.resource_id, {"sh", "-c", cmd}, std::chrono::seconds(30));
+    EXPECT_TRUE(code.ok()) << code.error().describe();
+    return code.ok() ? *code : -1;
+  };
+  const std::string up = "ip -o link show dev eth0 | grep -q '[<,]UP[,>]'";
   ASSERT_TRUE(provider_->inject(inv_, "n1", MachineFault::partition).ok());
-  EXPECT_FALSE(inspect(m.resource_id)["NetworkSettings"]["Networks"].contains("pgha-pgha-providertest"));
+  ASSERT_TRUE(provider_->inject(inv_, "n1", MachineFault::partition).ok());
+  EXPECT_NE(link(up), 0) << "eth0 is still up";
+  {
+    SshOptions o = ssh_options(m);
+    o.connect_timeout_ms = 2000;
+    SshShell sh(o);
+    EXPECT_FALSE(sh.run("true").ok()) << "the node answered through a cut link";
+  }
   ASSERT_TRUE(provider_->lift(inv_, "n1", MachineFault::partition).ok());
-  EXPECT_EQ(inspect(m.resource_id)["NetworkSettings"]["Networks"]["pgha-pgha-providertest"]["IPAddress"],
-            "10.77.0.10");
+  ASSERT_TRUE(provider_->lift(inv_, "n1", MachineFault::partition).ok());
+  EXPECT_EQ(link(up), 0) << "eth0 did not come back";
+  EXPECT_EQ(link("ip route show default dev eth0 | grep -q 'via 10.77.0.1'"), 0) << "default route lost";
+  {
+    SshShell sh(ssh_options(m));
+    auto r = sh.run("ip -o link show | grep -c 'eth[0-9]'");
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    EXPECT_EQ(r->out, "1\n") << "the heal made a second interface";
+  }
 
   ASSERT_TRUE(provider_->inject(inv_, "n1", MachineFault::kill).ok());
   EXPECT_FALSE(inspect(m.resource_id)["State"]["Running"].get<bool>());

@@ -69,6 +69,23 @@ class DockerProviderTest : public ::testing::Test {
     }
     http->on("PUT", "/v1.41/containers/", 200);
     http->on("POST", "/v1.41/containers/id-", 204);
+    exec_exits(0);
+  }
+
+  // Every exec in a container is created, started and then found finished with this exit code.
+  void exec_exits(int code) {
+    for (const Node& n : inv.nodes)
+      http->on("POST", "/v1.41/containers/id-" + n.name + "/exec", 201, R"({"Id":"exec-)" + n.name + R"("})");
+    http->on("POST", "/v1.41/exec/", 200);
+    http->on("GET", "/v1.41/exec/", 200, json{{"Running", false}, {"ExitCode", code}}.dump());
+  }
+
+  // The command of the last exec created in the node's container.
+  std::string last_exec(const std::string& node) {
+    for (auto it = http->requests.rbegin(); it != http->requests.rend(); ++it)
+      if (it->method == "POST" && it->url.ends_with("/containers/id-" + node + "/exec"))
+        return json::parse(it->body)["Cmd"].back().get<std::string>();
+    return "";
   }
 
   Inventory inv = demo_inventory();
@@ -161,6 +178,9 @@ TEST_F(DockerProviderTest, EnsureIsIdempotentWhenEverythingRuns) {
   EXPECT_EQ(http->count("POST", "/v1.41/containers/create"), 0);
   EXPECT_EQ(http->count("POST", "/v1.41/containers/id-pg1/start"), 0);
   EXPECT_EQ(http->count("POST", "/v1.41/build"), 0);
+  // The only call into a running node: bringing back a link an interrupted partition left down.
+  EXPECT_EQ(http->count("POST", "/v1.41/containers/id-pg1/exec"), 1);
+  EXPECT_NE(last_exec("pg1").find("ip link set dev 'eth0' up"), std::string::npos) << last_exec("pg1");
 }
 
 TEST_F(DockerProviderTest, StoppedContainersAreStarted) {
@@ -172,7 +192,7 @@ TEST_F(DockerProviderTest, StoppedContainersAreStarted) {
   EXPECT_EQ(http->count("POST", "/v1.41/containers/id-pg2/start"), 1);
 }
 
-TEST_F(DockerProviderTest, EnsureHealsALeftoverPartition) {
+TEST_F(DockerProviderTest, EnsureReconnectsAContainerLeftOutsideItsNetwork) {
   image_present(hash_of(inv));
   cluster_exists(true);
   http->on("GET", "/v1.41/containers/pgha-demo-pg2/json", 200,
@@ -270,23 +290,36 @@ TEST_F(DockerProviderTest, FaultsMapToEngineCalls) {
   ASSERT_TRUE(provider->inject(inv, "pg1", MachineFault::pause).ok());
   EXPECT_EQ(http->count("POST", "/v1.41/containers/id-pg1/pause"), 1);
   ASSERT_TRUE(provider->inject(inv, "pg1", MachineFault::partition).ok());
-  EXPECT_EQ(http->count("POST", "/v1.41/networks/pgha-demo/disconnect"), 1);
-  EXPECT_EQ(json::parse(http->requests.back().body)["Force"], true);
+  EXPECT_EQ(http->count("POST", "/v1.41/networks/pgha-demo/disconnect"), 0);
+  EXPECT_EQ(http->count("POST", "/v1.41/containers/id-pg1/exec"), 1);
+  EXPECT_EQ(http->count("POST", "/v1.41/exec/exec-pg1/start"), 1);
+  std::string cut = last_exec("pg1");
+  EXPECT_NE(cut.find("ip route show default dev 'eth0' > /run/pgha-partition.routes"), std::string::npos)
+      << cut;
+  EXPECT_NE(cut.find("ip link set dev 'eth0' down"), std::string::npos) << cut;
 
   auto unknown = provider->inject(inv, "pg9", MachineFault::kill);
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.error().kind, ErrorKind::bad_input);
 }
 
-TEST_F(DockerProviderTest, PartitionLiftReconnectsWithTheSameAddress) {
-  http->on("GET", "/v1.41/containers/pgha-demo-pg2/json", 200,
-           R"({"Id":"id-pg2","Config":{"Labels":{"pgha.cluster":"demo"}},"State":{"Running":true},
-               "NetworkSettings":{"Networks":{}}})");
-  http->on("POST", "/v1.41/networks/pgha-demo/connect", 200);
+TEST_F(DockerProviderTest, PartitionLiftBringsTheLinkAndItsRoutesBack) {
+  cluster_exists(true);
   ASSERT_TRUE(provider->lift(inv, "pg2", MachineFault::partition).ok());
-  json body = json::parse(http->requests.back().body);
-  EXPECT_EQ(body["Container"], "id-pg2");
-  EXPECT_EQ(body["EndpointConfig"]["IPAMConfig"]["IPv4Address"], "10.42.0.12");
+  std::string heal = last_exec("pg2");
+  EXPECT_NE(heal.find("ip link set dev 'eth0' up"), std::string::npos) << heal;
+  EXPECT_NE(heal.find("ip route replace $route dev 'eth0'"), std::string::npos) << heal;
+  EXPECT_EQ(http->count("POST", "/v1.41/networks/pgha-demo/connect"), 0);
+}
+
+TEST_F(DockerProviderTest, AFailedFaultCommandIsAnErrorWithItsExitCode) {
+  cluster_exists(true);
+  exec_exits(2);
+  auto r = provider->inject(inv, "pg1", MachineFault::partition);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::remote_failure);
+  EXPECT_NE(r.error().describe().find("exit 2"), std::string::npos) << r.error().describe();
+  EXPECT_NE(r.error().describe().find("cut the node's link"), std::string::npos) << r.error().describe();
 }
 
 TEST(DockerHostTest, ParsesUnixAndTcp) {
