@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Failover benchmark on local Docker (not run in CI): for each timing profile, a fresh 3-node sync
-# cluster and N `check failover --fault kill-node --direct` runs; on the default profile also N
-# stop-postgres runs and N switchovers. Prints a Markdown table of medians (min-max): the RTO through
+# cluster and N `check failover --fault kill-node --direct` runs; on the default profile (the one
+# inventories/docker-local.yml names, kDefaultProfile in core/profiles.hpp) also N stop-postgres runs
+# and N switchovers. Prints a Markdown table of medians (min-max): the RTO through
 # HAProxy with its detection/promotion/routing split, through the VIP, and the direct-connection floor
 # (the same failover seen by a probe connecting straight to the new leader's postgres, no HAProxy).
 # Usage: bench/failover.sh [--runs N] [--profiles "fast default safe"] [--out FILE.md]
@@ -10,6 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PGHA=${PGHA:-build/pgha}
 RUNS=5 PROFILES="fast default safe" OUT=
+DEFAULT_PROFILE=$(awk '/^  profile:/{print $2; exit}' inventories/docker-local.yml)
 while [ $# -gt 0 ]; do
   case $1 in
     --runs) RUNS=$2; shift 2 ;;
@@ -45,7 +47,7 @@ for profile in $PROFILES; do
   "$PGHA" up -i "$inv" --state-dir "$STATE" "${tmpl[@]}" -q >"$WORK/up-$profile.log" 2>&1 ||
     { tail -20 "$WORK/up-$profile.log" >&2; exit 1; }
   check "kill-node-$profile" "$inv" check failover --fault kill-node --runs "$RUNS"
-  if [ "$profile" = default ]; then
+  if [ "$profile" = "$DEFAULT_PROFILE" ]; then
     check "stop-postgres-$profile" "$inv" check failover --fault stop-postgres --runs "$RUNS"
     check "switchover-$profile" "$inv" switchover --runs "$RUNS"
   fi
@@ -53,9 +55,9 @@ for profile in $PROFILES; do
   current_inv=
 done
 
-python3 - "$WORK" $PROFILES >"$WORK/table.md" <<'PY'
+python3 - "$WORK" "$DEFAULT_PROFILE" $PROFILES >"$WORK/table.md" <<'PY'
 import glob, json, os, statistics, sys
-work, profiles = sys.argv[1], sys.argv[2:]
+work, default, profiles = sys.argv[1], sys.argv[2], sys.argv[3:]
 sys.path.insert(0, ".")
 def load(name):
     p = os.path.join(work, name + ".json")
@@ -86,7 +88,7 @@ timing = {"fast": "20/2/3", "default": "30/5/5", "safe": "30/10/10"}
 print("| scenario | profile (ttl/loop_wait/retry_timeout) | RTO via HAProxy | detection | promotion | routing | via VIP | direct floor | rejoin | runs |")
 print("|---|---|---|---|---|---|---|---|---|---|")
 rows = [("kill-node", p) for p in profiles]
-if "default" in profiles: rows += [("stop-postgres", "default"), ("switchover", "default")]
+if default in profiles: rows += [("stop-postgres", default), ("switchover", default)]
 for scen, prof in rows:
     j = load("%s-%s" % (scen, prof))
     gap = scen == "switchover"

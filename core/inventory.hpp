@@ -97,7 +97,7 @@ struct Ports {
 
 // Patroni + HAProxy timing. A profile name fills every field; explicit keys override it.
 struct Timing {
-  std::string profile = "default";  // fast | default | safe
+  std::string profile = "fast";  // fast | default | safe; kDefaultProfile (core/profiles.hpp)
   int ttl = 0;
   int loop_wait = 0;
   int retry_timeout = 0;

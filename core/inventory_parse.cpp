@@ -13,7 +13,7 @@ namespace {
 
 // Explicit patroni:/haproxy: keys, applied over the chosen profile.
 struct TimingKeys {
-  std::string profile = "default";
+  std::string profile = kDefaultProfile;
   std::optional<int> ttl, loop_wait, retry_timeout, primary_start_timeout;
   int64_t maximum_lag_on_failover = 1048576;
   std::optional<int> inter, fastinter, downinter, fall, rise;
@@ -90,7 +90,7 @@ void read_timing(YamlReader& r, const Sections& top, Inventory& inv) {
               {"check_rise", r.integer(k.rise)}});
   }
   Timing& t = inv.timing;
-  t = timing_profile(k.profile).value_or(*timing_profile("default"));
+  t = timing_profile(k.profile).value_or(*timing_profile(kDefaultProfile));
   t.ttl = k.ttl.value_or(t.ttl);
   t.loop_wait = k.loop_wait.value_or(t.loop_wait);
   t.retry_timeout = k.retry_timeout.value_or(t.retry_timeout);

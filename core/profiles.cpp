@@ -22,8 +22,9 @@ Timing make(const char* name, int ttl, int loop_wait, int retry_timeout, int pri
 
 }  // namespace
 
-// Initial values; "default" is to be tuned by failover measurements. Each satisfies Patroni's
-// documented minimums, loop_wait + 2*retry_timeout <= ttl, and HAProxy detection < ttl.
+// fast is the documented minimums; "default" is the previous conventional choice, kept by name; safe is
+// Patroni's stock timing. Each satisfies Patroni's documented minimums, loop_wait + 2*retry_timeout <= ttl,
+// and HAProxy detection < ttl.
 std::optional<Timing> timing_profile(const std::string& name) {
   if (name == "fast") return make("fast", 20, 2, 3, 10, 1000, 500, 1000, 2, 2);
   if (name == "default") return make("default", 30, 5, 5, 30, 2000, 1000, 2000, 3, 2);

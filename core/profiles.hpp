@@ -10,6 +10,10 @@
 
 namespace pgha {
 
+// The profile an inventory gets when it names none: the fastest that showed no spurious failover in
+// 10-minute idle runs on a loaded 2-core machine (bench/idle_soak.sh; numbers in bench/README.md).
+inline constexpr const char* kDefaultProfile = "fast";
+
 // Every Timing field set from the named profile (profile = name); nullopt for an unknown name.
 std::optional<Timing> timing_profile(const std::string& name);
 

@@ -64,7 +64,7 @@ TEST(ParseInventory, ReadsTheDefaultDockerInventory) {
   EXPECT_EQ(inv.nodes[0].roles, all_roles());
   EXPECT_EQ(inv.network.vip, "10.42.0.100");
   EXPECT_EQ(inv.replication.mode, ReplicationMode::sync_mode);
-  EXPECT_EQ(inv.timing.profile, "default");
+  EXPECT_EQ(inv.timing.profile, "fast");
   EXPECT_EQ(inv.secrets.superuser_password, "");
   ASSERT_EQ(inv.users.size(), 1u);
   EXPECT_EQ(inv.users[0].name, "app");
@@ -151,16 +151,17 @@ TEST(ParseInventory, ProfileFillsTimingAndExplicitKeysOverride) {
   EXPECT_EQ(t.primary_start_timeout, 10);
   EXPECT_EQ(t.check_inter_ms, 1000);
   EXPECT_EQ(t.check_rise, 5);
-  auto plain = parse("cluster: {name: x}\n");
-  EXPECT_EQ(plain.inventory->timing.ttl, 30);
-  EXPECT_EQ(plain.inventory->timing.check_fall, 3);
+  auto plain = parse("cluster: {name: x}\n");  // no profile: kDefaultProfile, the measured one
+  EXPECT_EQ(plain.inventory->timing.profile, "fast");
+  EXPECT_EQ(plain.inventory->timing.ttl, 20);
+  EXPECT_EQ(plain.inventory->timing.check_fall, 2);
 }
 
 TEST(ParseInventory, UnknownProfileSuggestsAndFallsBackToDefault) {
   auto out = parse("patroni: {profile: saef}\n");
   EXPECT_EQ(messages(out), "unknown timing profile 'saef'; did you mean 'safe'?\n");
-  EXPECT_EQ(out.inventory->timing.profile, "default");
-  EXPECT_EQ(out.inventory->timing.ttl, 30);
+  EXPECT_EQ(out.inventory->timing.profile, "fast");
+  EXPECT_EQ(out.inventory->timing.ttl, 20);
 }
 
 TEST(ParseInventory, InterpolatesEnvironmentVariables) {

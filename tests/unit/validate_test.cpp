@@ -246,10 +246,10 @@ TEST(Validate, HaproxyMustDetectAFailedPrimaryWithinTtl) {
   expect_error(
       ds,
       "HAProxy needs check_inter_ms + (check_fall-1)*check_fastinter_ms = 10000 + 2*10000 = 30000 ms to "
-      "mark a failed primary down, which must be less than the Patroni ttl (30000 ms)",
+      "mark a failed primary down, which must be less than the Patroni ttl (20000 ms)",
       "check_inter_ms");
   EXPECT_TRUE(
-      with("5haproxy", "haproxy:\n  check_inter_ms: 9000\n  check_fall: 3\n  check_fastinter_ms: 10000\n")
+      with("5haproxy", "haproxy:\n  check_inter_ms: 1000\n  check_fall: 3\n  check_fastinter_ms: 9000\n")
           .empty());
 }
 
