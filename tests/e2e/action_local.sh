@@ -3,12 +3,13 @@
 # step's `run` with its `env`, ${{ inputs.* }} and ${{ github.action_path }} substituted, and
 # GITHUB_OUTPUT / GITHUB_STEP_SUMMARY / GITHUB_ENV pointed at temp files; then checks what was written.
 # Fast cases use `validate` (a bad inventory for the file:line annotation, a ${VAR} secret for
-# ::add-mask::). PGHA_ACTION_FULL=1 also runs command=all (up, check failover, down) on Docker.
+# ::add-mask::). Then command=all (up, check failover, down) on Docker, on a copy of the default
+# inventory with its own name and subnet (pgha-action, 10.46.0.0/24); PGHA_ACTION_FULL=0 skips it.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 cd "$PGHA_SOURCE_DIR"
 WORK=$(mktemp -d /tmp/pgha-action.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
+trap '[ -n "${FULL_INV:-}" ] && "$PGHA" down -i "$FULL_INV" --state-dir "$WORK/full/state" -q >/dev/null 2>&1; rm -rf "$WORK"' EXIT
 
 # run_action NAME KEY=VALUE...: the inputs; writes $WORK/NAME/{stdout,stderr,output,summary,env,rc}.
 run_action() {
@@ -85,15 +86,17 @@ log "unknown command is an error annotation"
 run_action badcmd inventory=inventories/docker-local.yml command=explode pgha-binary="$PGHA"
 [ "$(cat "$WORK/badcmd/rc")" != 0 ] && grep -q "^::error::unknown command 'explode'" "$WORK/badcmd/stdout" || fail "unknown command accepted"
 
-if [ "${PGHA_ACTION_FULL:-0}" = 1 ]; then
+if [ "${PGHA_ACTION_FULL:-1}" = 1 ]; then
   log "full: command=all (up, check failover, down) on Docker"
-  "$PGHA" down -i inventories/docker-local.yml --state-dir "$WORK/full/state" -q >/dev/null 2>&1 || true
   mkdir -p "$WORK/full"
-  run_action full inventory=inventories/docker-local.yml command=all fault=kill-node max-rto=120 \
+  FULL_INV=$WORK/full/docker-action.yml
+  sed -e 's/^  name: pgha-local$/  name: pgha-action/' -e 's/10\.42\.0\./10.46.0./g' inventories/docker-local.yml >"$FULL_INV"
+  "$PGHA" down -i "$FULL_INV" --state-dir "$WORK/full/state" -q >/dev/null 2>&1 || true
+  run_action full inventory="$FULL_INV" command=all fault=kill-node max-rto=120 \
     state-dir="$WORK/full/state" pgha-binary="$PGHA"
   cat "$WORK/full/summary" >&2
   [ "$(cat "$WORK/full/rc")" = 0 ] || { tail -40 "$WORK/full/stderr" >&2; fail "command=all failed"; }
-  [ "$(out full write-endpoint)" = 10.42.0.100:5000 ] || fail "write-endpoint output: $(out full write-endpoint)"
+  [ "$(out full write-endpoint)" = 10.46.0.100:5000 ] || fail "write-endpoint output: $(out full write-endpoint)"
   [ "$(out full lost-writes)" = 0 ] || fail "lost-writes output: $(out full lost-writes)"
   [ -n "$(out full rto)" ] || fail "no rto output"
   grep -q '^::add-mask::' "$WORK/full/stdout" || fail "generated secrets were not masked"
