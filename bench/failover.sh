@@ -78,6 +78,10 @@ def cell(j, key, path=None):
         if v is not None: vals.append(v)
     if not vals: return "n/a"
     return "%.1f (%.1f-%.1f)" % (statistics.median(vals), min(vals), max(vals))
+def rejoin(j):
+    """a primary that recovered in place (stop-postgres) has nothing to rejoin"""
+    if j and j["runs"] and all(r["old_primary"] == r["new_primary"] for r in j["runs"]): return "in place"
+    return cell(j, "rejoin_s")
 def verdict(j):
     if not j: return "no report"
     bad = sum(1 for r in j["runs"] if not r["pass"])
@@ -97,7 +101,7 @@ for scen, prof in rows:
         cell(j, "write_gap_s", "haproxy") if gap else cell(j, "rto_s"),
         cell(j, "detection_s"), cell(j, "promotion_s"), cell(j, "routing_s"),
         cell(j, "write_gap_s" if gap else "rto_s", "vip"), cell(j, "write_gap_s" if gap else "rto_s", "direct"),
-        cell(j, "rejoin_s"), verdict(j)))
+        rejoin(j), verdict(j)))
 print()
 print("Seconds, median (min-max). RTO: fault -> first acknowledged write of a write sent after the fault;")
 print("switchover: the longest time between two acknowledged writes. Direct floor: the same runs, probed")
