@@ -143,8 +143,10 @@ Result<Machine> DockerProvider::ensure_container(const Inventory& inv, const Nod
   // converges the key if the state dir's key was replaced.
   if (auto st = docker_.put_archive(id, "/", authorized_keys_tar(public_key)); !st) return st.error();
   const json state = fresh ? json::object() : field(**existing, "State");
-  // A partition left in place (an interrupted `pgha check`) is healed: the node rejoins its network.
-  if (!fresh && field(**existing, "NetworkSettings", "Networks", network_name(inv)).is_null()) {
+  // A container outside its network (an older pgha's partition, or removed by hand) rejoins it.
+  const bool detached =
+      !fresh && field(**existing, "NetworkSettings", "Networks", network_name(inv)).is_null();
+  if (detached) {
     json spec = {{"Container", id}, {"EndpointConfig", endpoint_config(node)}};
     if (auto st = docker_.connect_network(network_name(inv), spec); !st) return st.error();
   }
@@ -153,7 +155,9 @@ Result<Machine> DockerProvider::ensure_container(const Inventory& inv, const Nod
   } else if (!flag(state, "Running")) {
     if (auto st = docker_.start_container(id); !st) return st.error();
   }
-  if (!fresh && flag(state, "Running")) {  // a (re)started container has its link up anyway
+  // A link an interrupted `pgha check` left down comes back up. A (re)started or just reconnected
+  // container has a fresh interface, up already (after a reconnect not even named like the inventory's).
+  if (!fresh && !detached && flag(state, "Running")) {
     if (auto st = exec_ok(id, heal_link(inv), "heal a partition left in place"); !st) return st.error();
   }
   return Machine{node.name, node.address, 22, "root", id, true};

@@ -201,6 +201,9 @@ TEST_F(DockerProviderTest, EnsureReconnectsAContainerLeftOutsideItsNetwork) {
   http->on("POST", "/v1.41/networks/pgha-demo/connect", 200);
   ASSERT_TRUE(provider->ensure(inv, req).ok());
   ASSERT_EQ(http->count("POST", "/v1.41/networks/pgha-demo/connect"), 1);
+  // The reconnected interface is new and up; only pg1, still attached, gets its link checked.
+  EXPECT_EQ(http->count("POST", "/v1.41/containers/id-pg2/exec"), 0);
+  EXPECT_EQ(http->count("POST", "/v1.41/containers/id-pg1/exec"), 1);
 }
 
 TEST_F(DockerProviderTest, ForeignNetworkWithOurNameIsAConflict) {
