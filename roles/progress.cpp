@@ -2,10 +2,15 @@
 
 #include <unistd.h>
 
-#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <iomanip>
+#include <map>
+#include <mutex>
 #include <sstream>
+
+#include "roles/progress_terminal.hpp"
 
 namespace pgha {
 namespace {
@@ -22,19 +27,22 @@ std::string utc_timestamp() {
   return buf;
 }
 
-class StreamProgress : public Progress {
+// The plain view (and the quiet one, which only keeps timings): one line per event.
+class PlainProgress : public Progress {
  public:
-  StreamProgress(std::ostream& out, ProgressStyle style) : out_(out), style_(style) {}
+  PlainProgress(std::ostream& out, ProgressStyle style) : out_(out), style_(style) {}
 
   void phase_begin(const std::string& phase) override {
     std::lock_guard lock(mu_);
     current_ = phase;
-    started_ = Clock::now();
-    emit("", style_ == ProgressStyle::terminal ? "\033[1m==> " + phase + "\033[0m" : "begin " + phase);
+    started_[phase] = Clock::now();
+    emit("", "begin " + phase);
   }
   void phase_end(const std::string& phase, bool ok) override {
     std::lock_guard lock(mu_);
-    double secs = std::chrono::duration<double>(Clock::now() - started_).count();
+    auto it = started_.find(phase);
+    double secs =
+        it == started_.end() ? 0.0 : std::chrono::duration<double>(Clock::now() - it->second).count();
     timings_.emplace_back(phase, secs);
     std::ostringstream msg;
     msg << (ok ? "done " : "FAILED ") << phase << " (" << std::fixed << std::setprecision(1) << secs << " s)";
@@ -44,13 +52,23 @@ class StreamProgress : public Progress {
     std::lock_guard lock(mu_);
     emit(node, message);
   }
+  void node_done(const std::string& node, bool ok) override {
+    if (ok) return;  // the phase lines already say so
+    std::lock_guard lock(mu_);
+    emit(node, "failed");
+  }
+  void node_failed(const std::string& node, const std::string& step, const std::string& message) override {
+    (void)message;  // the caller prints the whole error next; one line here marks where
+    std::lock_guard lock(mu_);
+    emit(node, step.empty() ? "failed" : "failed at " + step);
+  }
   void info(const std::string& message) override {
     std::lock_guard lock(mu_);
     emit("", message);
   }
   void warn(const std::string& message) override {
     std::lock_guard lock(mu_);
-    emit("", (style_ == ProgressStyle::terminal ? "\033[33mwarning:\033[0m " : "warning: ") + message);
+    emit("", "warning: " + message);
   }
   std::vector<std::pair<std::string, double>> timings() const override {
     std::lock_guard lock(mu_);
@@ -60,14 +78,8 @@ class StreamProgress : public Progress {
  private:
   void emit(const std::string& node, const std::string& message) {
     if (style_ == ProgressStyle::quiet) return;
-    if (style_ == ProgressStyle::plain) {
-      out_ << utc_timestamp() << " [" << current_ << "] " << (node.empty() ? "" : node + ": ") << message
-           << '\n';
-    } else if (node.empty()) {
-      out_ << message << '\n';
-    } else {
-      out_ << "    " << std::left << std::setw(12) << node << message << '\n';
-    }
+    out_ << utc_timestamp() << " [" << current_ << "] " << (node.empty() ? "" : node + ": ") << message
+         << '\n';
     out_.flush();
   }
 
@@ -75,18 +87,29 @@ class StreamProgress : public Progress {
   ProgressStyle style_;
   mutable std::mutex mu_;
   std::string current_ = "-";
-  Clock::time_point started_ = Clock::now();
+  std::map<std::string, Clock::time_point> started_;
   std::vector<std::pair<std::string, double>> timings_;
 };
+
+bool starts_with(const std::string& s, const char* prefix) {
+  return s.rfind(prefix, 0) == 0;
+}
 
 }  // namespace
 
 std::unique_ptr<Progress> make_progress(std::ostream& out, ProgressStyle style) {
-  return std::make_unique<StreamProgress>(out, style);
+  return make_progress(out, style, ProgressOptions{});
+}
+
+std::unique_ptr<Progress> make_progress(std::ostream& out, ProgressStyle style, ProgressOptions options) {
+  if (style == ProgressStyle::terminal) return make_terminal_progress(out, std::move(options));
+  return std::make_unique<PlainProgress>(out, style);
 }
 
 ProgressStyle detect_progress_style(int fd) {
-  return isatty(fd) ? ProgressStyle::terminal : ProgressStyle::plain;
+  const char* term = std::getenv("TERM");
+  bool dumb = term && std::strcmp(term, "dumb") == 0;
+  return isatty(fd) && !dumb ? ProgressStyle::terminal : ProgressStyle::plain;
 }
 
 std::string format_timings(const std::vector<std::pair<std::string, double>>& timings) {
@@ -101,6 +124,73 @@ std::string format_timings(const std::vector<std::pair<std::string, double>>& ti
   }
   out << "  " << std::left << std::setw(22) << "total" << std::right << std::setw(7) << std::fixed
       << std::setprecision(1) << total << " s\n";
+  return out.str();
+}
+
+FailureSite failure_site(const Error& e) {
+  FailureSite site;
+  for (const auto& c : e.context) {  // innermost first
+    if (site.node.empty()) {
+      if (starts_with(c, "host ")) site.node = c.substr(5);
+      if (starts_with(c, "node ")) site.node = c.substr(5);
+      if (starts_with(c, "render node ")) site.node = c.substr(12);
+    }
+    if (site.step.empty() && starts_with(c, "step ")) site.step = c.substr(5);
+  }
+  return site;
+}
+
+std::string summarize_changes(const std::vector<std::string>& actions) {
+  // Counted kinds, in display order: the action's first word and the noun it counts.
+  static const std::vector<std::pair<std::string, std::string>> kinds = {
+      {"installed", "packages installed"}, {"wrote", "files written"},   {"fixed", "files fixed"},
+      {"enabled", "units enabled"},        {"started", "units started"}, {"restarted", "units restarted"},
+      {"reloaded", "units reloaded"},
+  };
+  struct NodeChanges {
+    std::map<std::string, int> counts;
+    std::vector<std::string> other;
+  };
+  std::vector<std::string> order;
+  std::map<std::string, NodeChanges> by_node;
+  for (const auto& a : actions) {
+    auto colon = a.find(": ");
+    std::string node = colon == std::string::npos ? "" : a.substr(0, colon);
+    std::string what = colon == std::string::npos ? a : a.substr(colon + 2);
+    if (!by_node.count(node)) order.push_back(node);
+    NodeChanges& nc = by_node[node];
+    std::string verb = what.substr(0, what.find(' '));
+    bool counted = false;
+    for (const auto& [kind, _] : kinds) {
+      if (verb != kind) continue;
+      if (kind == "installed") {  // "installed a b c": one per package
+        std::istringstream words(what.substr(verb.size()));
+        std::string w;
+        int n = 0;
+        while (words >> w) ++n;
+        nc.counts[kind] += n > 0 ? n : 1;
+      } else {
+        nc.counts[kind] += 1;
+      }
+      counted = true;
+    }
+    if (!counted) nc.other.push_back(what.size() > 60 ? what.substr(0, what.find(':')) : what);
+  }
+  std::ostringstream out;
+  for (const auto& node : order) {
+    const NodeChanges& nc = by_node[node];
+    std::string line;
+    for (const auto& [kind, noun] : kinds) {
+      auto it = nc.counts.find(kind);
+      if (it == nc.counts.end()) continue;
+      if (!line.empty()) line += ", ";
+      std::string n = noun;
+      if (it->second == 1) n.erase(n.find(' ') - 1, 1);  // "1 file written"
+      line += std::to_string(it->second) + " " + n;
+    }
+    for (const auto& o : nc.other) line += (line.empty() ? "" : ", ") + o;
+    out << "  " << (node.empty() ? "" : node + ": ") << line << "\n";
+  }
   return out.str();
 }
 
