@@ -32,7 +32,10 @@ int run_cli(int argc, char** argv) {
       {"render", "write every node's rendered config files into a directory",
        [&](CLI::App* s) { s->add_option("--out", out_dir, "output directory")->required(); },
        [&] { return cmd_render(g, out_dir); }},
-      {"up", "provision the nodes and converge the cluster to the inventory", nullptr,
+      {"up", "provision the nodes and converge the cluster to the inventory",
+       [&](CLI::App* s) {
+         s->add_flag("-v,--verbose", g.verbose, "list every file written and unit touched");
+       },
        [&] { return cmd_up(g); }},
       {"down", "remove every resource of the cluster",
        [&](CLI::App* s) { s->add_flag("--keep-data", keep_data, "keep the data volumes"); },

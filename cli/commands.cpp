@@ -66,7 +66,10 @@ std::unique_ptr<TemplateSource> templates_for(const GlobalOptions& g) {
 }  // namespace
 
 std::unique_ptr<Progress> progress_for(const GlobalOptions& g) {
-  return make_progress(std::cerr, g.quiet ? ProgressStyle::quiet : detect_progress_style(STDERR_FILENO));
+  ProgressOptions o;
+  o.verbose = g.verbose;
+  o.width_fd = STDERR_FILENO;
+  return make_progress(std::cerr, g.quiet ? ProgressStyle::quiet : detect_progress_style(STDERR_FILENO), o);
 }
 
 std::optional<ClusterHandles> open_cluster(const GlobalOptions& g, int* exit_code) {
@@ -131,9 +134,19 @@ int cmd_up(const GlobalOptions& g) {
   StateDir* state = &c->state;
   auto templates = templates_for(g);
   auto progress = progress_for(g);
+  std::vector<std::string> names;
+  for (const auto& n : inv->nodes) names.push_back(n.name);
+  progress->set_nodes(names);
   UpDeps deps{*c->provider, make_ssh_factory(*state), *templates, *progress, *state, GateTimeouts{}};
   auto report = cluster_up(*inv, deps);
-  if (!report) return report_error(report.error());
+  if (!report) {
+    FailureSite site = failure_site(report.error());
+    progress->node_failed(site.node, site.step, report.error().message);
+    progress->finish();
+    return report_error(report.error());
+  }
+  for (const auto& n : names) progress->node_done(n, true);
+  progress->finish();
   if (g.output == "json") {
     nlohmann::ordered_json j;  // phases stay in bring-up order
     j["cluster"] = inv->cluster_name;
@@ -152,8 +165,12 @@ int cmd_up(const GlobalOptions& g) {
   if (report->actions.empty()) {
     std::cout << "no changes: the cluster already matches the inventory\n";
   } else {
-    std::cout << report->actions.size() << " changes:\n";
-    for (const auto& a : report->actions) std::cout << "  " << a << "\n";
+    std::cout << report->actions.size() << " changes" << (g.verbose ? ":\n" : " (-v lists each):\n");
+    if (g.verbose) {
+      for (const auto& a : report->actions) std::cout << "  " << a << "\n";
+    } else {
+      std::cout << summarize_changes(report->actions);
+    }
   }
   std::cout << format_endpoints(*inv, report->endpoints, state->path());
   return 0;

@@ -24,6 +24,7 @@ struct GlobalOptions {
   std::string templates_dir;    // "" = the templates compiled in
   std::string output = "text";  // text | json
   bool quiet = false;
+  bool verbose = false;  // up: every node message live, and every change listed at the end
 };
 
 // -i, --state-dir, --templates, -o, -q on a subcommand.
