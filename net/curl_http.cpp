@@ -5,9 +5,15 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 namespace pgha {
 namespace {
@@ -23,8 +29,16 @@ struct EasyDeleter {
 struct ListDeleter {
   void operator()(curl_slist* l) const { curl_slist_free_all(l); }
 };
+struct UrlDeleter {
+  void operator()(CURLU* u) const { curl_url_cleanup(u); }
+};
+struct StringDeleter {
+  void operator()(char* s) const { curl_free(s); }
+};
 using Easy = std::unique_ptr<CURL, EasyDeleter>;
 using List = std::unique_ptr<curl_slist, ListDeleter>;
+using Url = std::unique_ptr<CURLU, UrlDeleter>;
+using CurlString = std::unique_ptr<char, StringDeleter>;
 
 // Per-request state the callbacks write into.
 struct Transfer {
@@ -123,7 +137,64 @@ CURLcode on_ssl_ctx(CURL*, void* ssl_ctx, void* user) {
   return CURLE_OK;
 }
 
-Error map_curl_error(CURLcode code, const char* detail, const Transfer& t, const HttpRequest& req) {
+// strerror's text with a lower-case first letter, to follow "...: ".
+std::string errno_text(int e) {
+  std::string text = std::strerror(e);
+  if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+  return text;
+}
+
+// "host:port" of a URL, the port filled in from the scheme; the URL itself if it does not parse.
+std::string host_port(const std::string& url) {
+  Url u(curl_url());
+  if (!u || curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) return url;
+  char* host = nullptr;
+  char* port = nullptr;
+  curl_url_get(u.get(), CURLUPART_HOST, &host, 0);
+  curl_url_get(u.get(), CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
+  CurlString h(host), p(port);
+  if (!h) return url;
+  return std::string(h.get()) + (p ? ":" + std::string(p.get()) : "");
+}
+
+// What a failed transfer tells about the connection, read from the handle once it has failed.
+struct ConnectFacts {
+  long os_errno = 0;            // connect()'s errno, 0 if none was recorded
+  curl_off_t connect_us = 0;    // 0: no connection was ever made
+  long connect_timeout_ms = 0;  // the limit a connect timeout hit
+};
+
+// A connect error when the transfer never got a connection, else nullopt.
+std::optional<Error> connect_failure(CURLcode code, const ConnectFacts& f, const CurlHttpOptions& options,
+                                     const HttpRequest& req) {
+  const bool unix_socket = !options.unix_socket_path.empty();
+  const std::string where = unix_socket ? "unix socket " + options.unix_socket_path : host_port(req.url);
+  const int e = static_cast<int>(f.os_errno);
+  switch (code) {
+    case CURLE_COULDNT_RESOLVE_HOST: return connect_error(ErrorKind::io, where, "unknown host");
+    case CURLE_OPERATION_TIMEDOUT:
+      if (f.connect_us != 0) return std::nullopt;
+      return connect_error(ErrorKind::timeout, where,
+                           "no answer within " + std::to_string(f.connect_timeout_ms) + " ms");
+    case CURLE_COULDNT_CONNECT: break;
+    default: return std::nullopt;
+  }
+  if (unix_socket)
+    return connect_error(ErrorKind::io, where, unix_socket_failure(options.unix_socket_path, e));
+  std::string reason;
+  switch (e) {
+    case ECONNREFUSED: reason = "connection refused"; break;
+    case EHOSTUNREACH: reason = "no route to host"; break;
+    case ENETUNREACH: reason = "network unreachable"; break;
+    case ETIMEDOUT: return connect_error(ErrorKind::timeout, where, "connection timed out");
+    case 0: reason = "cannot connect"; break;
+    default: reason = errno_text(e); break;
+  }
+  return connect_error(ErrorKind::io, where, reason);
+}
+
+Error map_curl_error(CURLcode code, const char* detail, const Transfer& t, const ConnectFacts& facts,
+                     const CurlHttpOptions& options, const HttpRequest& req) {
   std::string what = std::string(req.method) + " " + req.url;
   std::string msg = detail && *detail ? detail : curl_easy_strerror(code);
   if (t.pin_mismatch) {
@@ -131,6 +202,7 @@ Error map_curl_error(CURLcode code, const char* detail, const Transfer& t, const
                                       ", got " + t.seen_pin)
         .with(what);
   }
+  if (auto e = connect_failure(code, facts, options, req)) return std::move(*e).with(what);
   ErrorKind kind = ErrorKind::io;
   switch (code) {
     case CURLE_OPERATION_TIMEDOUT: kind = ErrorKind::timeout; break;
@@ -147,6 +219,32 @@ Error map_curl_error(CURLcode code, const char* detail, const Transfer& t, const
 }
 
 }  // namespace
+
+Error connect_error(ErrorKind kind, const std::string& where, const std::string& reason) {
+  return Error(kind, reason).with("connect to " + where);
+}
+
+bool is_connect_error(const Error& error) {
+  return (error.kind == ErrorKind::io || error.kind == ErrorKind::timeout) && !error.context.empty() &&
+         error.context.front().starts_with("connect to ");
+}
+
+std::string unix_socket_failure(const std::string& path, int os_errno) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    const int e = errno;
+    if (e == ENOENT || e == ENOTDIR) return "no such file";
+    if (e == EACCES) return "permission denied";
+    return errno_text(e);
+  }
+  if (S_ISDIR(st.st_mode)) return "a directory, not a socket";
+  if (!S_ISSOCK(st.st_mode)) return "not a socket";
+  if (os_errno == EACCES || os_errno == EPERM || ::access(path.c_str(), W_OK) != 0)
+    return "permission denied";
+  if (os_errno == ECONNREFUSED) return "nothing is listening";
+  if (os_errno == 0) return "cannot connect";
+  return errno_text(os_errno);
+}
 
 std::string format_fingerprint(std::string_view raw_digest) {
   static const char* hex = "0123456789ABCDEF";
@@ -248,7 +346,15 @@ Result<HttpResponse> CurlHttp::perform(const HttpRequest& request, const ChunkFn
   }
 
   CURLcode rc = curl_easy_perform(c);
-  if (rc != CURLE_OK) return map_curl_error(rc, errbuf, t, request);
+  if (rc != CURLE_OK) {
+    ConnectFacts facts;
+    facts.connect_timeout_ms = request.timeout_ms > 0 && request.timeout_ms < options_.connect_timeout_ms
+                                   ? request.timeout_ms
+                                   : options_.connect_timeout_ms;
+    curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &facts.os_errno);
+    curl_easy_getinfo(c, CURLINFO_CONNECT_TIME_T, &facts.connect_us);
+    return map_curl_error(rc, errbuf, t, facts, options_, request);
+  }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &t.response.status);
   return std::move(t.response);
 }

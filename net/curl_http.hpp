@@ -38,7 +38,8 @@ class CurlHttp final : public StreamingHttpTransport {
   CurlHttp(const CurlHttp&) = delete;
   CurlHttp& operator=(const CurlHttp&) = delete;
 
-  // Errors: io (connect refused, reset, DNS), timeout, auth (TLS verification or pin mismatch).
+  // Errors: io (connect refused, reset, DNS), timeout, auth (TLS verification or pin mismatch). A
+  // connection that could not be made at all is a connect error (below).
   Result<HttpResponse> send(const HttpRequest& request) override;
   Result<HttpResponse> send_streaming(const HttpRequest& request, const ChunkFn& on_chunk) override;
 
@@ -47,6 +48,20 @@ class CurlHttp final : public StreamingHttpTransport {
 
   CurlHttpOptions options_;
 };
+
+// A connection that could not be made: kind io (timeout when it timed out), the reason alone as the
+// message ("no such file", "permission denied", "not a socket", "nothing is listening", "connection
+// refused", "unknown host", ...), and "connect to WHERE" as its innermost context ("unix socket
+// /run/docker.sock", "10.0.0.5:2375"). Callers that can say what was unreachable in their own terms
+// (DockerClient) recognise it with is_connect_error(); fakes build it with connect_error().
+Error connect_error(ErrorKind kind, const std::string& where, const std::string& reason);
+bool is_connect_error(const Error& error);
+
+// Why connecting to the unix socket at path failed, given connect()'s errno (0 if unknown). The path
+// itself is looked at first, since connect() says ECONNREFUSED both for a file that is not a socket
+// and for a socket nobody listens on: "no such file", "permission denied", "not a socket", "nothing is
+// listening", else the errno's text.
+std::string unix_socket_failure(const std::string& path, int os_errno);
 
 // "AA:BB:..." upper-case hex with colons, the form the pin is compared and reported in.
 std::string format_fingerprint(std::string_view raw_digest);

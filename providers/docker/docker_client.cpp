@@ -44,11 +44,32 @@ Error docker_error(const HttpResponse& r, const std::string& what) {
   return Error(kind, "Docker answered " + std::to_string(r.status) + ": " + message).with(what);
 }
 
-DockerClient::DockerClient(StreamingHttpTransport& http, std::string base)
-    : http_(http), base_(std::move(base)) {}
+Error engine_unreachable(const Error& connect_error, const EngineAddress& address) {
+  const std::string& reason = connect_error.message;
+  std::string hint;
+  if (reason == "permission denied") {
+    hint = "run pgha as root or as a member of the docker group";
+  } else if (address.shown.starts_with("unix://")) {
+    hint = "is dockerd running? set " + address.setting + " to its socket";
+  } else {
+    hint = "is dockerd listening there? set " + address.setting + " to its address";
+  }
+  return Error(connect_error.kind,
+               "cannot reach the Docker engine at " + address.shown + ": " + reason + " (" + hint + ")");
+}
 
-Result<HttpResponse> DockerClient::call(const std::string& method, const std::string& path, const json* body,
-                                        long timeout_ms) {
+DockerClient::DockerClient(StreamingHttpTransport& http, std::string base, EngineAddress address)
+    : http_(http), base_(std::move(base)), address_(std::move(address)) {
+  if (address_.shown.empty()) address_.shown = base_;
+}
+
+Error DockerClient::transport_error(Error error, const std::string& what) const {
+  if (is_connect_error(error)) return engine_unreachable(error, address_);
+  return std::move(error).with("Docker engine at " + address_.shown).with(what);
+}
+
+Result<HttpResponse> DockerClient::call(const std::string& method, const std::string& path,
+                                        const std::string& what, const json* body, long timeout_ms) {
   HttpRequest req;
   req.method = method;
   req.url = base_ + path;
@@ -58,21 +79,21 @@ Result<HttpResponse> DockerClient::call(const std::string& method, const std::st
     req.headers["Content-Type"] = "application/json";
   }
   auto r = http_.send(req);
-  if (!r) return std::move(r.error()).with("Docker engine at " + base_);
+  if (!r) return transport_error(std::move(r.error()), what);
   return r;
 }
 
 Result<HttpResponse> DockerClient::expect_ok(const std::string& method, const std::string& path,
                                              const std::string& what, const json* body) {
-  auto r = call(method, path, body);
-  if (!r) return std::move(r.error()).with(what);
+  auto r = call(method, path, what, body);
+  if (!r) return r.error();
   if ((r->status >= 200 && r->status < 300) || r->status == 304) return r;
   return docker_error(*r, what);
 }
 
 Result<std::optional<json>> DockerClient::inspect(const std::string& path, const std::string& what) {
-  auto r = call("GET", path);
-  if (!r) return std::move(r.error()).with(what);
+  auto r = call("GET", path, what);
+  if (!r) return r.error();
   if (r->status == 404) return std::optional<json>();
   if (r->status != 200) return docker_error(*r, what);
   json j = json::parse(r->body, nullptr, false);
@@ -111,6 +132,10 @@ Result<std::vector<json>> DockerClient::networks_with_label(const std::string& l
 }
 Result<std::vector<json>> DockerClient::volumes_with_label(const std::string& label) {
   return list("/volumes?filters=" + label_filter(label), "list volumes " + label, "Volumes");
+}
+
+Result<std::vector<json>> DockerClient::networks() {
+  return list("/networks", "list networks", nullptr);
 }
 
 Result<std::optional<json>> DockerClient::inspect_container(const std::string& id) {
@@ -240,7 +265,7 @@ Status DockerClient::put_archive(const std::string& id, const std::string& dir, 
   req.body = tar;
   std::string what = "upload files to container " + id;
   auto r = http_.send(req);
-  if (!r) return std::move(r.error()).with(what);
+  if (!r) return transport_error(std::move(r.error()), what);
   if (r->status != 200) return docker_error(*r, what);
   return {};
 }
@@ -280,7 +305,7 @@ Status DockerClient::build_image(const std::string& context_tar, const std::stri
     }
   });
   if (!pending.empty()) on_json_line(pending);
-  if (!r) return std::move(r.error()).with(what);
+  if (!r) return transport_error(std::move(r.error()), what);
   if (r->status != 200) {
     r->body = raw;
     return docker_error(*r, what);

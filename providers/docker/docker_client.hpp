@@ -30,10 +30,23 @@ const json& field(const json& j, const std::string& key, const Keys&... rest) {
 // Percent-encodes a query parameter value.
 std::string url_encode(const std::string& s);
 
+// Where the engine is, as the user writes it, for a message that says what to fix when it cannot be
+// reached.
+struct EngineAddress {
+  std::string shown;                    // "unix:///var/run/docker.sock", "tcp://10.0.0.5:2375"
+  std::string setting = "DOCKER_HOST";  // what the user changes to point pgha elsewhere
+};
+
+// The error for an engine that could not be reached at all (a connect error of the transport):
+// "cannot reach the Docker engine at ADDRESS: REASON (HINT)", of the transport's kind, without context:
+// the request it happened on does not matter to the reader.
+Error engine_unreachable(const Error& connect_error, const EngineAddress& address);
+
 class DockerClient {
  public:
-  // base: "http://localhost/v1.41" for the unix socket, "http://host:2375/v1.41" over TCP.
-  DockerClient(StreamingHttpTransport& http, std::string base);
+  // base: "http://localhost/v1.41" for the unix socket, "http://host:2375/v1.41" over TCP. address
+  // names the engine in errors; its shown "" means the base URL.
+  DockerClient(StreamingHttpTransport& http, std::string base, EngineAddress address = {});
 
   Status ping();
 
@@ -41,6 +54,8 @@ class DockerClient {
   Result<std::vector<json>> containers_with_label(const std::string& label);
   Result<std::vector<json>> networks_with_label(const std::string& label);
   Result<std::vector<json>> volumes_with_label(const std::string& label);
+  // Every network on the engine, as GET /networks lists them (Name, Id, IPAM.Config[].Subnet, ...).
+  Result<std::vector<json>> networks();
 
   // nullopt when absent (404).
   Result<std::optional<json>> inspect_container(const std::string& id_or_name);
@@ -75,8 +90,11 @@ class DockerClient {
                      const std::function<void(const std::string&)>& on_line);
 
  private:
-  Result<HttpResponse> call(const std::string& method, const std::string& path, const json* body = nullptr,
-                            long timeout_ms = 60000);
+  // The transport's error with the engine and what was attempted: engine_unreachable() alone for a
+  // connect error.
+  Error transport_error(Error error, const std::string& what) const;
+  Result<HttpResponse> call(const std::string& method, const std::string& path, const std::string& what,
+                            const json* body = nullptr, long timeout_ms = 60000);
   // call() and an error for any status outside [200, 300) and other than 304.
   Result<HttpResponse> expect_ok(const std::string& method, const std::string& path, const std::string& what,
                                  const json* body = nullptr);
@@ -85,6 +103,7 @@ class DockerClient {
 
   StreamingHttpTransport& http_;
   std::string base_;
+  EngineAddress address_;
 };
 
 }  // namespace pgha

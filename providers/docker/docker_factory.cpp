@@ -10,6 +10,8 @@ namespace pgha {
 
 Result<std::unique_ptr<Provider>> make_docker_provider(const Inventory& inv) {
   std::string host = inv.provider.docker.host;
+  EngineAddress address;
+  if (!host.empty()) address.setting = "provider.docker.host in the inventory";
   if (host.empty()) {
     const char* env = std::getenv("DOCKER_HOST");
     host = env ? env : "";
@@ -21,6 +23,8 @@ Result<std::unique_ptr<Provider>> make_docker_provider(const Inventory& inv) {
   DockerProviderDeps deps;
   deps.http = std::make_unique<CurlHttp>(options);
   deps.base_url = endpoint->base_url;
+  address.shown = endpoint->address;
+  deps.address = address;
   deps.templates = embedded_templates();
   deps.progress = [](const std::string& line) { std::cerr << "  docker: " << line << "\n"; };
   return std::unique_ptr<Provider>(std::make_unique<DockerProvider>(std::move(deps)));

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/net_addr.hpp"
+
 #include "net/ssh_shell.hpp"
 #include "providers/docker/docker_image.hpp"
 #include "providers/docker/docker_spec.hpp"
@@ -11,6 +13,13 @@ namespace {
 
 bool flag(const json& state, const char* key) {
   return state.is_object() && state.value(key, false);
+}
+
+// Two IPv4 subnets share an address when their networks agree on the shorter prefix.
+bool overlap(const Subnet& a, const Subnet& b) {
+  const Subnet& wider = a.prefix <= b.prefix ? a : b;
+  const Subnet& narrower = a.prefix <= b.prefix ? b : a;
+  return wider.contains(narrower.network());
 }
 
 bool has_cluster_label(const json& labels, const Inventory& inv) {
@@ -54,15 +63,23 @@ std::vector<std::string> heal_link(const Inventory& inv) {
 }  // namespace
 
 Result<DockerEndpoint> parse_docker_host(const std::string& host) {
-  if (host.empty()) return DockerEndpoint{"/var/run/docker.sock", "http://localhost/v1.41"};
-  if (host.starts_with("unix://")) return DockerEndpoint{host.substr(7), "http://localhost/v1.41"};
-  if (host.starts_with("tcp://")) return DockerEndpoint{"", "http://" + host.substr(6) + "/v1.41"};
+  const std::string local = "http://localhost/v1.41";
+  if (host.empty()) return DockerEndpoint{"/var/run/docker.sock", local, "unix:///var/run/docker.sock"};
+  if (host.starts_with("unix://") && host.size() > 7) return DockerEndpoint{host.substr(7), local, host};
+  if (host.starts_with("tcp://") && host.size() > 6) {
+    std::string authority = host.substr(6);
+    while (authority.ends_with("/")) authority.pop_back();
+    size_t bracket = authority.rfind(']');  // [::1]:2375
+    if (authority.find(':', bracket == std::string::npos ? 0 : bracket) == std::string::npos)
+      authority += ":2375";
+    return DockerEndpoint{"", "http://" + authority + "/v1.41", "tcp://" + authority};
+  }
   return Error(ErrorKind::bad_input,
                "Docker host '" + host + "' is neither unix:///path nor tcp://host:port");
 }
 
 DockerProvider::DockerProvider(DockerProviderDeps deps)
-    : deps_(std::move(deps)), docker_(*deps_.http, deps_.base_url) {}
+    : deps_(std::move(deps)), docker_(*deps_.http, deps_.base_url, deps_.address) {}
 
 Status DockerProvider::ensure_network(const Inventory& inv) {
   std::string name = network_name(inv);
@@ -87,8 +104,39 @@ Status DockerProvider::ensure_network(const Inventory& inv) {
   auto gateway = network_gateway(inv.network);
   if (!gateway) return gateway.error();
   auto id = docker_.create_network(network_spec(inv, *gateway));
-  if (!id) return id.error();
+  if (!id) return explain_network_failure(inv, std::move(id.error()));
   return {};
+}
+
+Error DockerProvider::explain_network_failure(const Inventory& inv, Error failure) {
+  // The engine's words for a requested subnet that overlaps another network's pool.
+  if (failure.message.find("overlaps") == std::string::npos) return failure;
+  auto ours = parse_cidr(inv.network.subnet);
+  auto networks = docker_.networks();
+  if (!ours || !networks) return failure;
+  std::vector<std::string> holders;
+  for (const json& n : *networks) {
+    const json& configs = field(n, "IPAM", "Config");
+    if (!configs.is_array()) continue;
+    for (const json& config : configs) {
+      const json& subnet = field(config, "Subnet");
+      if (!subnet.is_string()) continue;
+      auto theirs = parse_cidr(subnet.get<std::string>());
+      if (theirs && overlap(*ours, *theirs)) {
+        holders.push_back("'" + n.value("Name", n.value("Id", std::string("?"))) + "' (" +
+                          subnet.get<std::string>() + ")");
+      }
+    }
+  }
+  if (holders.empty()) return failure;
+  std::sort(holders.begin(), holders.end());
+  std::string named = holders[0];
+  for (size_t i = 1; i < holders.size(); ++i)
+    named += (i + 1 == holders.size() ? " and " : ", ") + holders[i];
+  return Error(ErrorKind::conflict, "network.subnet " + inv.network.subnet + " overlaps Docker network" +
+                                        (holders.size() > 1 ? "s " : " ") + named +
+                                        "; choose another subnet in the inventory's network.subnet, with the "
+                                        "nodes' addresses, gateway and vip inside it");
 }
 
 Status DockerProvider::ensure_volumes(const Inventory& inv, const Node& node) {
@@ -165,9 +213,10 @@ Result<Machine> DockerProvider::ensure_container(const Inventory& inv, const Nod
 
 Result<std::vector<Machine>> DockerProvider::ensure(const Inventory& inv, const ProvisionRequest& req) {
   if (auto st = docker_.ping(); !st) return st.error();
+  // The network first: a subnet conflict is reported in a second, not after an image build.
+  if (auto st = ensure_network(inv); !st) return st.error();
   auto image = ensure_image(docker_, inv.provider.docker, deps_.templates, deps_.progress);
   if (!image) return image.error();
-  if (auto st = ensure_network(inv); !st) return st.error();
   std::vector<Machine> machines;
   for (const Node& node : inv.nodes) {
     if (auto st = ensure_volumes(inv, node); !st) return std::move(st.error()).with("node " + node.name);

@@ -18,6 +18,7 @@ namespace pgha {
 struct DockerProviderDeps {
   std::unique_ptr<StreamingHttpTransport> http;
   std::string base_url = "http://localhost/v1.41";
+  EngineAddress address;                             // names the engine in errors; "" = base_url
   std::map<std::string, std::string> templates;      // the image's build context source
   std::function<void(const std::string&)> progress;  // image build steps; may be empty
 };
@@ -35,6 +36,10 @@ class DockerProvider final : public Provider {
 
  private:
   Status ensure_network(const Inventory& inv);
+  // Why creating the cluster's network failed, when the answer was an address pool overlap: the
+  // engine's networks holding an overlapping subnet, named, and the inventory key to change. Any
+  // other failure (or no such network found) is returned as it came.
+  Error explain_network_failure(const Inventory& inv, Error failure);
   Status ensure_volumes(const Inventory& inv, const Node& node);
   Result<Machine> ensure_container(const Inventory& inv, const Node& node, const std::string& public_key);
   // The node's container, checked to belong to this cluster. Errors: bad_input for an unknown
@@ -47,10 +52,12 @@ class DockerProvider final : public Provider {
   DockerClient docker_;
 };
 
-// DOCKER_HOST-style address -> (unix socket path or "", base URL). Errors: bad_input.
+// DOCKER_HOST-style address -> (unix socket path or "", base URL, the address as shown to the
+// user). "" is the local socket; tcp:// without a port is Docker's 2375. Errors: bad_input.
 struct DockerEndpoint {
   std::string unix_socket;
   std::string base_url;
+  std::string address;  // "unix:///var/run/docker.sock", "tcp://10.0.0.5:2375"
 };
 Result<DockerEndpoint> parse_docker_host(const std::string& host);
 

@@ -7,9 +7,13 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -178,6 +182,101 @@ TEST(CurlHttpTest, TimeoutAndRefusedMapToKinds) {
   auto refused = http.send(req);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().kind, ErrorKind::io);
+}
+
+// A connection that is never made says where it went and why, in words: the reason is the message,
+// "connect to WHERE" its innermost context, so a caller (DockerClient) can name the engine instead.
+TEST(CurlHttpTest, RefusedTcpIsAConnectErrorNamingHostAndPort) {
+  CurlHttp http({});
+  HttpRequest req;
+  req.url = "http://127.0.0.1:1/nothing";
+  auto r = http.send(req);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(is_connect_error(r.error()));
+  EXPECT_EQ(r.error().describe(),
+            "GET http://127.0.0.1:1/nothing: connect to 127.0.0.1:1: connection refused");
+
+  req.url = "http://pgha-no-such-host.invalid/x";
+  auto unknown = http.send(req);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_TRUE(is_connect_error(unknown.error()));
+  EXPECT_EQ(unknown.error().describe(),
+            "GET http://pgha-no-such-host.invalid/x: connect to pgha-no-such-host.invalid:80: unknown host");
+}
+
+TEST(CurlHttpTest, AnAnswerThatTimesOutIsNotAConnectError) {
+  TinyServer slow("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", nullptr, 1500);
+  CurlHttp http({});
+  HttpRequest req;
+  req.url = slow.url("/slow");
+  req.timeout_ms = 300;
+  auto r = http.send(req);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::timeout);
+  EXPECT_FALSE(is_connect_error(r.error())) << r.error().describe();
+}
+
+class CurlUnixSocketTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/pgha-curl-unix-XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+  }
+  void TearDown() override {
+    if (fd_ >= 0) ::close(fd_);
+    fs::remove_all(dir_);
+  }
+
+  // A unix socket bound at path that nobody accepts on: connect() is refused.
+  void bind_socket(const fs::path& path) {
+    fd_ = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::snprintf(a.sun_path, sizeof(a.sun_path), "%s", path.c_str());
+    ASSERT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  }
+
+  Error send_to(const fs::path& path) {
+    CurlHttpOptions o;
+    o.unix_socket_path = path.string();
+    CurlHttp http(o);
+    HttpRequest req;
+    req.url = "http://localhost/v1.41/_ping";
+    auto r = http.send(req);
+    EXPECT_FALSE(r.ok());
+    return r.ok() ? Error() : r.error();
+  }
+
+  fs::path dir_;
+  int fd_ = -1;
+};
+
+TEST_F(CurlUnixSocketTest, SaysWhyTheSocketCannotBeReached) {
+  std::ofstream(dir_ / "file") << "not a socket\n";
+  fs::create_directory(dir_ / "dir");
+  bind_socket(dir_ / "s.sock");
+  struct Case {
+    fs::path path;
+    std::string reason;
+  };
+  for (const Case& c :
+       {Case{dir_ / "missing.sock", "no such file"}, Case{dir_ / "file/x.sock", "no such file"},
+        Case{dir_ / "file", "not a socket"}, Case{dir_ / "dir", "a directory, not a socket"},
+        Case{dir_ / "s.sock", "nothing is listening"}}) {
+    Error e = send_to(c.path);
+    EXPECT_TRUE(is_connect_error(e)) << e.describe();
+    EXPECT_EQ(e.kind, ErrorKind::io);
+    EXPECT_EQ(e.describe(), "GET http://localhost/v1.41/_ping: connect to unix socket " + c.path.string() +
+                                ": " + c.reason);
+  }
+}
+
+TEST_F(CurlUnixSocketTest, PermissionDeniedWhenNotRoot) {
+  bind_socket(dir_ / "s.sock");
+  ::chmod((dir_ / "s.sock").c_str(), 0);
+  EXPECT_EQ(unix_socket_failure((dir_ / "s.sock").string(), EACCES), "permission denied");
+  if (::geteuid() == 0) GTEST_SKIP() << "root may connect to any socket";
+  EXPECT_EQ(send_to(dir_ / "s.sock").message, "permission denied");
 }
 
 TEST(CurlHttpTest, FingerprintHelpers) {

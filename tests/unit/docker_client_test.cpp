@@ -54,6 +54,62 @@ TEST_F(DockerClientTest, TransportErrorsPassThroughWithContext) {
   EXPECT_NE(st.error().describe().find("Docker engine at http://localhost/v1.41"), std::string::npos);
 }
 
+// An engine that cannot be reached is named as the user wrote its address, with the transport's
+// reason and what to do; the request it happened on is left out.
+TEST(DockerClientUnreachableTest, NamesTheAddressTheReasonAndTheFix) {
+  struct Case {
+    std::string address, where, reason, message;
+    ErrorKind kind = ErrorKind::io;
+  };
+  const Case cases[] = {
+      {"unix:///nonexistent.sock", "unix socket /nonexistent.sock", "no such file",
+       "cannot reach the Docker engine at unix:///nonexistent.sock: no such file (is dockerd running? set "
+       "DOCKER_HOST to its socket)"},
+      {"unix:///tmp/x/file", "unix socket /tmp/x/file", "not a socket",
+       "cannot reach the Docker engine at unix:///tmp/x/file: not a socket (is dockerd running? set "
+       "DOCKER_HOST to its socket)"},
+      {"unix:///tmp/x/s.sock", "unix socket /tmp/x/s.sock", "nothing is listening",
+       "cannot reach the Docker engine at unix:///tmp/x/s.sock: nothing is listening (is dockerd running? "
+       "set DOCKER_HOST to its socket)"},
+      {"unix:///var/run/docker.sock", "unix socket /var/run/docker.sock", "permission denied",
+       "cannot reach the Docker engine at unix:///var/run/docker.sock: permission denied (run pgha as root "
+       "or as a member of the docker group)"},
+      {"tcp://10.0.0.5:2375", "10.0.0.5:2375", "connection refused",
+       "cannot reach the Docker engine at tcp://10.0.0.5:2375: connection refused (is dockerd listening "
+       "there? set DOCKER_HOST to its address)"},
+      {"tcp://10.0.0.5:2375", "10.0.0.5:2375", "no answer within 10000 ms",
+       "cannot reach the Docker engine at tcp://10.0.0.5:2375: no answer within 10000 ms (is dockerd "
+       "listening there? set DOCKER_HOST to its address)",
+       ErrorKind::timeout},
+  };
+  for (const Case& c : cases) {
+    FakeHttp http;
+    http.on("GET", "/v1.41/", [&](const HttpRequest& r) -> Result<HttpResponse> {
+      return connect_error(c.kind, c.where, c.reason).with("GET " + r.url);
+    });
+    DockerClient docker(http, "http://localhost/v1.41", {c.address});
+    auto st = docker.ping();
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error().kind, c.kind);
+    EXPECT_EQ(st.error().describe(), c.message);
+    auto listed = docker.networks();
+    ASSERT_FALSE(listed.ok());
+    EXPECT_EQ(listed.error().describe(), c.message);
+  }
+}
+
+TEST(DockerClientUnreachableTest, AnAddressFromTheInventorySaysSo) {
+  FakeHttp http;
+  http.on("GET", "/v1.41/_ping", [](const HttpRequest&) -> Result<HttpResponse> {
+    return connect_error(ErrorKind::io, "unix socket /run/d.sock", "no such file");
+  });
+  DockerClient docker(http, "http://localhost/v1.41",
+                      {"unix:///run/d.sock", "provider.docker.host in the inventory"});
+  EXPECT_EQ(docker.ping().error().describe(),
+            "cannot reach the Docker engine at unix:///run/d.sock: no such file (is dockerd running? set "
+            "provider.docker.host in the inventory to its socket)");
+}
+
 TEST_F(DockerClientTest, LabelFilterIsUrlEncodedJson) {
   http.on("GET", "/v1.41/containers/json", 200, R"([{"Id":"a"},{"Id":"b"}])");
   auto r = docker.containers_with_label("pgha.cluster=demo");

@@ -216,6 +216,73 @@ TEST_F(DockerProviderTest, ForeignNetworkWithOurNameIsAConflict) {
   EXPECT_EQ(http->count("POST", "/v1.41/containers/create"), 0);
 }
 
+// Another network holding part of the subnet is named, with its subnet and the inventory key to change;
+// the engine's own words ("Pool overlaps with other one on this address space") say neither.
+TEST_F(DockerProviderTest, SubnetTakenByAnotherNetworkNamesItAndTheKey) {
+  image_present(hash_of(inv));
+  http->on("GET", "/v1.41/networks", 200, R"([
+    {"Name":"bridge","Id":"b1","IPAM":{"Config":[{"Subnet":"172.17.0.0/16","Gateway":"172.17.0.1"}]}},
+    {"Name":"host","Id":"h1","IPAM":{"Config":[]}},
+    {"Name":"foo","Id":"f1","IPAM":{"Config":[{"Subnet":"fd00::/64"},{"Subnet":"10.42.0.0/16"}]}},
+    {"Name":"next-door","Id":"n1","IPAM":{"Config":[{"Subnet":"10.42.1.0/24"}]}}])");
+  http->on("GET", "/v1.41/networks/pgha-demo", 404, R"({"message":"network pgha-demo not found"})");
+  http->on("POST", "/v1.41/networks/create", 403,
+           R"({"message":"Pool overlaps with other one on this address space"})");
+  auto r = provider->ensure(inv, req);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::conflict);
+  EXPECT_EQ(
+      r.error().describe(),
+      "network.subnet 10.42.0.0/24 overlaps Docker network 'foo' (10.42.0.0/16); choose another subnet in "
+      "the inventory's network.subnet, with the nodes' addresses, gateway and vip inside it");
+  // Found before any image work, container or volume.
+  EXPECT_EQ(http->count("GET", "/v1.41/images/"), 0);
+  EXPECT_EQ(http->count("POST", "/v1.41/volumes/create"), 0);
+  EXPECT_EQ(http->count("POST", "/v1.41/containers/create"), 0);
+
+  http->on("GET", "/v1.41/networks", 200, R"([
+    {"Name":"b","IPAM":{"Config":[{"Subnet":"10.42.0.128/25"}]}},
+    {"Name":"a","IPAM":{"Config":[{"Subnet":"10.0.0.0/8"}]}}])");
+  http->on("GET", "/v1.41/networks/pgha-demo", 404, R"({"message":"network pgha-demo not found"})");
+  EXPECT_EQ(provider->ensure(inv, req).error().message,
+            "network.subnet 10.42.0.0/24 overlaps Docker networks 'a' (10.0.0.0/8) and 'b' (10.42.0.128/25); "
+            "choose another subnet in the inventory's network.subnet, with the nodes' addresses, gateway and "
+            "vip inside it");
+}
+
+TEST_F(DockerProviderTest, OverlapWithNoNetworkToNameKeepsTheEnginesWords) {
+  http->on("GET", "/v1.41/networks", 200,
+           R"([{"Name":"bridge","IPAM":{"Config":[{"Subnet":"172.17.0.0/16"}]}}])");
+  http->on("GET", "/v1.41/networks/pgha-demo", 404, "{}");
+  http->on("POST", "/v1.41/networks/create", 403,
+           R"({"message":"Pool overlaps with other one on this address space"})");
+  auto r = provider->ensure(inv, req);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(
+      r.error().describe(),
+      "create network pgha-demo: Docker answered 403: Pool overlaps with other one on this address space");
+}
+
+TEST(DockerProviderUnreachableTest, EnsureNamesTheEngineAddress) {
+  auto fake = std::make_unique<FakeHttp>();
+  fake->on("GET", "/v1.41/", [](const HttpRequest&) -> Result<HttpResponse> {
+    return connect_error(ErrorKind::io, "unix socket /nonexistent.sock", "no such file");
+  });
+  DockerProviderDeps deps;
+  deps.http = std::move(fake);
+  deps.address = {parse_docker_host("unix:///nonexistent.sock")->address};
+  DockerProvider provider(std::move(deps));
+  const std::string message =
+      "cannot reach the Docker engine at unix:///nonexistent.sock: no such file (is dockerd running? set "
+      "DOCKER_HOST to its socket)";
+  auto r = provider.ensure(demo_inventory(), {"ssh-ed25519 AAAA", "/tmp/state"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::io);
+  EXPECT_EQ(r.error().describe(), message);
+  EXPECT_EQ(provider.list(demo_inventory()).error().describe(), message);
+  EXPECT_EQ(provider.destroy(demo_inventory(), DataRetention::keep).error().describe(), message);
+}
+
 TEST_F(DockerProviderTest, ImageIsBuiltWhenItsHashDiffers) {
   image_present("stale");
   http->on("GET", "/v1.41/images/debian%3Abookworm/json", 200, "{}");
@@ -233,6 +300,7 @@ TEST_F(DockerProviderTest, ImageIsBuiltWhenItsHashDiffers) {
 }
 
 TEST_F(DockerProviderTest, MissingBaseImageSaysHowToGetIt) {
+  http->on("POST", "/v1.41/networks/create", 201, R"({"Id":"net1"})");
   auto r = provider->ensure(inv, req);  // no image, no base image
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind, ErrorKind::not_found);
@@ -329,6 +397,14 @@ TEST(DockerHostTest, ParsesUnixAndTcp) {
   EXPECT_EQ(parse_docker_host("")->unix_socket, "/var/run/docker.sock");
   EXPECT_EQ(parse_docker_host("unix:///run/d.sock")->unix_socket, "/run/d.sock");
   EXPECT_EQ(parse_docker_host("tcp://10.0.0.5:2375")->base_url, "http://10.0.0.5:2375/v1.41");
+  EXPECT_EQ(parse_docker_host("")->address, "unix:///var/run/docker.sock");
+  EXPECT_EQ(parse_docker_host("unix:///run/d.sock")->address, "unix:///run/d.sock");
+  EXPECT_EQ(parse_docker_host("tcp://10.0.0.5:2375/")->address, "tcp://10.0.0.5:2375");
+  // Docker's own default port, not HTTP's 80.
+  EXPECT_EQ(parse_docker_host("tcp://dockerhost")->base_url, "http://dockerhost:2375/v1.41");
+  EXPECT_EQ(parse_docker_host("tcp://dockerhost")->address, "tcp://dockerhost:2375");
+  EXPECT_EQ(parse_docker_host("tcp://[::1]")->base_url, "http://[::1]:2375/v1.41");
+  EXPECT_EQ(parse_docker_host("unix://").error().kind, ErrorKind::bad_input);
   EXPECT_EQ(parse_docker_host("ssh://x").error().kind, ErrorKind::bad_input);
 }
 
