@@ -180,14 +180,18 @@ TEST_F(SshShellTest, LargeStreamsBothWays) {
   EXPECT_EQ(r->err.size(), 1000000u);
 }
 
-TEST_F(SshShellTest, ManyCommandsOnOneConnectionAreQuick) {
+// Correctness only: many commands, one connection, each with its own exit status and output. Its
+// speed is measured by bench/ssh_latency.sh against OpenSSH's multiplexed client (bench/README.md):
+// against this host's sshd a command costs what root's login shell costs to start.
+TEST_F(SshShellTest, ManyCommandsOnOneConnection) {
   SshShell sh(options());
   ASSERT_TRUE(sh.connect().ok());
-  auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < 20; ++i) ASSERT_TRUE(sh.run("true").ok());
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
-  EXPECT_LT(ms.count(), 15000);  // sshd here takes ~0.25 s per session; the client adds little
-  std::printf("20 commands: %lld ms\n", static_cast<long long>(ms.count()));
+  for (int i = 0; i < 20; ++i) {
+    auto r = sh.run("echo " + std::to_string(i) + "; exit " + std::to_string(i % 3));
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    EXPECT_EQ(r->exit_code, i % 3);
+    EXPECT_EQ(r->out, std::to_string(i) + "\n");
+  }
 }
 
 TEST_F(SshShellTest, DeadIdleConnectionIsReplacedTransparently) {
