@@ -17,6 +17,7 @@ int run_cli(int argc, char** argv) {
 
   std::string out_dir;
   bool keep_data = false;
+  StatusOptions status;
   std::function<int()> handler;
 
   // The subcommand table: name, help, handler.
@@ -40,8 +41,12 @@ int run_cli(int argc, char** argv) {
       {"down", "remove every resource of the cluster",
        [&](CLI::App* s) { s->add_flag("--keep-data", keep_data, "keep the data volumes"); },
        [&] { return cmd_down(g, keep_data); }},
-      {"status", "show members, etcd health, HAProxy backends and the VIP holder", nullptr,
-       [&] { return cmd_status(g); }},
+      {"status", "the verdict (healthy, degraded, down) and why; members with lag, etcd, HAProxy, VIP",
+       [&](CLI::App* s) {
+         s->add_flag("-w,--watch", status.watch, "refresh every second until Ctrl-C");
+         s->add_option("--count", status.count, "with --watch: stop after N snapshots")->check(CLI::PositiveNumber);
+       },
+       [&] { return cmd_status(g, status); }},
   };
   for (auto& e : table) {
     CLI::App* sub = app.add_subcommand(e.name, e.help);

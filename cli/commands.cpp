@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "core/diagnostics.hpp"
@@ -14,7 +15,6 @@
 #include "core/render.hpp"
 #include "core/validate.hpp"
 #include "roles/state.hpp"
-#include "roles/status.hpp"
 
 namespace pgha {
 namespace fs = std::filesystem;
@@ -194,29 +194,6 @@ int cmd_down(const GlobalOptions& g, bool keep_data) {
   std::cout << "cluster " << inv->cluster_name << " removed" << (keep_data ? " (data volumes kept)" : "")
             << "\n";
   return 0;
-}
-
-int cmd_status(const GlobalOptions& g) {
-  int rc = 0;
-  auto c = open_cluster(g, &rc);
-  if (!c) return rc;
-  const Inventory* inv = &c->inv;
-  StateDir* state = &c->state;
-  auto machines = c->provider->list(*inv);
-  if (!machines) return report_error(machines.error());
-  auto progress = make_progress(std::cerr, ProgressStyle::quiet);
-  auto nodes = connect_nodes(*inv, *machines, make_ssh_factory(*state), *progress);
-  if (!nodes) return report_error(nodes.error());
-  ResolvedSecrets none;
-  EngineContext ctx{*inv, none, *progress, *nodes, GateTimeouts{}};
-  ClusterStatus st = collect_status(ctx);
-  if (g.output == "json") {
-    std::cout << status_json(st).dump(2) << "\n";
-  } else {
-    std::cout << format_status(st);
-  }
-  bool healthy = st.patroni.leader_count() == 1;
-  return healthy ? 0 : 1;
 }
 
 }  // namespace pgha

@@ -49,12 +49,18 @@ std::unique_ptr<Progress> progress_for(const GlobalOptions& g);
 int report_error(const Error& e);
 
 // The SSH shell factory for a cluster: its key and known_hosts from the state directory.
-ShellFactory make_ssh_factory(const StateDir& state);
+// The default connect timeout lets a fresh VM or container boot sshd.
+ShellFactory make_ssh_factory(const StateDir& state, int connect_timeout_ms = 180000);
 
 int cmd_validate(const GlobalOptions& g);
 int cmd_render(const GlobalOptions& g, const std::string& out_dir);
 int cmd_up(const GlobalOptions& g);
 int cmd_down(const GlobalOptions& g, bool keep_data);
-int cmd_status(const GlobalOptions& g);
+struct StatusOptions {
+  bool watch = false;  // a snapshot every second until SIGINT
+  int count = 0;       // with watch: stop after this many snapshots (0 = never)
+};
+// Defined in cli/commands_status.cpp.
+int cmd_status(const GlobalOptions& g, const StatusOptions& o);
 
 }  // namespace pgha

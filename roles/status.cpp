@@ -1,130 +1,239 @@
 #include "roles/status.hpp"
 
-#include <iomanip>
 #include <sstream>
 
+#include "roles/parallel.hpp"
 #include "roles/remote.hpp"
 
 namespace pgha {
 namespace {
 
-void read_patroni(EngineContext& ctx, ClusterStatus& out) {
-  auto c = read_patroni_cluster(ctx);
-  if (!c) {
-    out.patroni_error = "no Patroni REST API answered";
-    return;
+// One round trip per node reads everything that node can tell, each part after an "@@name" line:
+// Patroni's /cluster, etcd's health of every member, HAProxy's stats CSV, whether it holds the VIP,
+// and its pg_stat_replication (rows only on the leader). A part that fails prints nothing.
+std::string probe_command(const Inventory& inv, const Node& node) {
+  std::string cmd;
+  if (has_role(node, Role::patroni)) {
+    cmd += "echo @@patroni; curl -s --max-time 3 http://" + node.address + ":" +
+           std::to_string(inv.ports.patroni_api) + "/cluster; echo\n";
+    cmd +=
+        "echo @@replication; PGCONNECT_TIMEOUT=3 timeout 5 runuser -u postgres -- psql -X -q -tA -c "
+        "\"SELECT application_name, COALESCE(EXTRACT(epoch FROM replay_lag)::text, 'null') FROM "
+        "pg_stat_replication\" 2>/dev/null\n";
   }
-  out.patroni = std::move(*c);
+  if (has_role(node, Role::etcd)) {
+    cmd += "echo @@etcd; ETCDCTL_API=3 etcdctl --endpoints=http://127.0.0.1:" +
+           std::to_string(inv.ports.etcd_client) +
+           " --command-timeout=3s endpoint health --cluster -w json 2>/dev/null; echo\n";
+  }
+  if (has_role(node, Role::haproxy)) {
+    cmd +=
+        "echo @@haproxy; curl -s --max-time 3 'http://127.0.0.1:" + std::to_string(inv.ports.haproxy_stats) +
+        "/;csv'\n";
+  }
+  if (has_role(node, Role::keepalived) && !inv.network.vip.empty()) {
+    cmd += "echo @@vip; ip -o -4 addr show | grep -qF ' " + inv.network.vip + "/' && echo holds\n";
+  }
+  return cmd + "true\n";
 }
 
-void read_etcd(EngineContext& ctx, ClusterStatus& out) {
-  for (auto& n : ctx.nodes) {
-    if (!has_role(*n.node, Role::etcd)) continue;
-    auto r = n.shell->run(
-        "ETCDCTL_API=3 etcdctl --endpoints=http://127.0.0.1:" + std::to_string(ctx.inv.ports.etcd_client) +
-        " --command-timeout=3s endpoint health --cluster -w json 2>/dev/null");
-    if (!r) continue;
-    auto j = nlohmann::json::parse(r->out, nullptr, false);
-    if (!j.is_array()) continue;
-    for (const auto& e : j) {
-      out.etcd.push_back({e.value("endpoint", ""), e.value("health", false), e.value("error", "")});
-    }
-    return;
-  }
-}
-
-void read_haproxy(EngineContext& ctx, ClusterStatus& out) {
-  for (auto& n : ctx.nodes) {
-    if (!has_role(*n.node, Role::haproxy)) continue;
-    auto r = n.shell->run(
-        "curl -s --max-time 3 'http://127.0.0.1:" + std::to_string(ctx.inv.ports.haproxy_stats) + "/;csv'");
-    if (!r || r->exit_code != 0) continue;
-    std::istringstream in(r->out);
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.empty() || line[0] == '#') continue;
-      std::vector<std::string> f;
-      std::string field;
-      std::istringstream ls(line);
-      while (std::getline(ls, field, ',')) f.push_back(field);
-      if (f.size() < 18 || f[1] == "FRONTEND" || f[1] == "BACKEND") continue;
-      if (f[0] == "stats") continue;
-      out.backends.push_back({n.node->name, f[0], f[1], f[17]});
+std::map<std::string, std::string> split_parts(const std::string& out) {
+  std::map<std::string, std::string> parts;
+  std::istringstream in(out);
+  std::string line;
+  std::string* current = nullptr;
+  while (std::getline(in, line)) {
+    if (line.rfind("@@", 0) == 0) {
+      current = &parts[line.substr(2)];
+    } else if (current) {
+      *current += line + "\n";
     }
   }
+  return parts;
 }
 
-void read_vip(EngineContext& ctx, ClusterStatus& out) {
-  out.vip = ctx.inv.network.vip;
-  if (out.vip.empty()) return;
-  for (auto& n : ctx.nodes) {
-    if (!has_role(*n.node, Role::keepalived)) continue;
-    auto r = n.shell->run("ip -o -4 addr show | grep -qF ' " + out.vip + "/' && echo holds");
-    if (r && trim(r->out) == "holds") {
-      out.vip_holder = n.node->name;
-      return;
+std::vector<BackendState> parse_haproxy_csv(const std::string& node, const std::string& csv) {
+  std::vector<BackendState> out;
+  std::istringstream in(csv);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::vector<std::string> f;
+    std::string field;
+    std::istringstream ls(line);
+    while (std::getline(ls, field, ',')) f.push_back(field);
+    if (f.size() < 18 || f[1] == "FRONTEND" || f[1] == "BACKEND" || f[0] == "stats") continue;
+    out.push_back({node, f[0], f[1], f[17]});
+  }
+  return out;
+}
+
+std::map<std::string, std::optional<double>> parse_replication(const std::string& rows) {
+  std::map<std::string, std::optional<double>> out;
+  std::istringstream in(rows);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto bar = line.rfind('|');
+    if (bar == std::string::npos) continue;
+    std::string value = line.substr(bar + 1);
+    std::optional<double> seconds;
+    if (value != "null") {
+      try {
+        seconds = std::stod(value);
+      } catch (const std::exception&) {
+      }
+    }
+    out[line.substr(0, bar)] = seconds;
+  }
+  return out;
+}
+
+// Folds the nodes' parts (inventory order) into one status: the first node that answers for the
+// cluster-wide facts (Patroni's member table, etcd's health) speaks for the cluster.
+void absorb(const std::vector<std::pair<const Node*, std::map<std::string, std::string>>>& reports,
+            ClusterStatus& s) {
+  bool have_patroni = false;
+  bool have_etcd = false;
+  for (const auto& [node, parts] : reports) {
+    auto part = [&](const char* name) -> const std::string* {
+      auto it = parts.find(name);
+      return it == parts.end() ? nullptr : &it->second;
+    };
+    if (const std::string* p = part("patroni"); p && !have_patroni) {
+      if (auto c = parse_patroni_cluster(*p)) {
+        s.patroni = std::move(c.value());
+        have_patroni = true;
+      }
+    }
+    if (const std::string* p = part("etcd"); p && !have_etcd) {
+      auto j = nlohmann::json::parse(*p, nullptr, false);
+      if (j.is_array()) {
+        for (const auto& e : j)
+          s.etcd.push_back({e.value("endpoint", ""), e.value("health", false), e.value("error", "")});
+        have_etcd = true;
+      }
+    }
+    if (const std::string* p = part("haproxy")) {
+      auto rows = parse_haproxy_csv(node->name, *p);
+      if (rows.empty()) s.haproxy_silent.push_back(node->name);
+      s.backends.insert(s.backends.end(), rows.begin(), rows.end());
+    }
+    if (const std::string* p = part("vip"); p && trim(*p) == "holds") s.vip_holders.push_back(node->name);
+  }
+  if (!have_patroni) s.patroni_error = "no Patroni REST API answered";
+  if (const PatroniMember* leader = s.patroni.leader()) {
+    for (const auto& [node, parts] : reports) {
+      auto it = parts.find("replication");
+      if (node->name == leader->name && it != parts.end()) s.replay_lag = parse_replication(it->second);
     }
   }
 }
 
 }  // namespace
 
-ClusterStatus collect_status(EngineContext& ctx) {
+StatusExpectations expectations_of(const Inventory& inv) {
+  StatusExpectations e;
+  e.cluster = inv.cluster_name;
+  for (const auto& n : inv.nodes) {
+    e.addresses[n.name] = n.address;
+    if (has_role(n, Role::patroni)) e.patroni_nodes.push_back(n.name);
+    if (has_role(n, Role::haproxy)) e.haproxy_nodes.push_back(n.name);
+    if (has_role(n, Role::etcd)) e.etcd_nodes.push_back(n.name);
+    auto tag = n.tags.find("noloadbalance");
+    if (tag != n.tags.end() && tag->second == "true") e.noloadbalance.insert(n.name);
+  }
+  e.sync_mode = inv.replication.mode == ReplicationMode::sync_mode;
+  e.max_lag_bytes = inv.timing.maximum_lag_on_failover;
+  e.write_port = inv.ports.haproxy_write;
+  e.read_port = inv.ports.haproxy_read;
+  return e;
+}
+
+std::string not_running_message(const Inventory& inv, const std::vector<Machine>& machines,
+                                const std::string& inventory_path) {
+  bool found = false;
+  for (const auto& node : inv.nodes) {
+    for (const auto& m : machines) {
+      if (m.node != node.name) continue;
+      found = true;
+      if (m.running) return "";
+    }
+  }
+  const std::string hint = "; `pgha up -i " + inventory_path + "` starts it";
+  return "cluster " + inv.cluster_name + " is not running (" +
+         (found ? "its machines are stopped" : "no machines found") + ")" + hint;
+}
+
+struct StatusProbe::Impl {
+  const Inventory& inv;
+  Provider& provider;
+  ShellFactory shells;
+  std::vector<NodeHandle> nodes;  // one per inventory node; shell null until connected
+};
+
+StatusProbe::StatusProbe(const Inventory& inv, Provider& provider, ShellFactory shells)
+    : impl_(new Impl{inv, provider, std::move(shells), {}}) {
+  for (const auto& node : inv.nodes) {
+    NodeHandle h;
+    h.node = &node;
+    impl_->nodes.push_back(std::move(h));
+  }
+}
+
+StatusProbe::~StatusProbe() = default;
+
+Result<ClusterStatus> StatusProbe::snapshot() {
+  auto machines = impl_->provider.list(impl_->inv);
+  if (!machines) return machines.error();
   ClusterStatus s;
-  read_patroni(ctx, s);
-  read_etcd(ctx, s);
-  read_haproxy(ctx, s);
-  read_vip(ctx, s);
+  s.expected = expectations_of(impl_->inv);
+  for (const auto& node : impl_->inv.nodes) {
+    if (has_role(node, Role::keepalived)) s.vip = impl_->inv.network.vip;
+  }
+  std::vector<std::string> why(impl_->nodes.size());
+  std::vector<std::map<std::string, std::string>> parts(impl_->nodes.size());
+  std::vector<size_t> index(impl_->nodes.size());
+  for (size_t i = 0; i < index.size(); ++i) index[i] = i;
+  // Never fails: a node that cannot be read leaves its reason in why[i].
+  (void)for_each_parallel<size_t>(index, [&](size_t& i) -> Status {
+    NodeHandle& n = impl_->nodes[i];
+    const Machine* m = nullptr;
+    for (const auto& candidate : *machines) {
+      if (candidate.node == n.node->name) m = &candidate;
+    }
+    if (!m || !m->running) {
+      n.shell.reset();
+      why[i] = m ? "machine stopped" : "no machine";
+      return {};
+    }
+    if (!n.shell || n.machine.address != m->address) {
+      n.machine = *m;
+      auto sh = impl_->shells(*m);
+      if (!sh) {
+        why[i] = sh.error().describe();
+        return {};
+      }
+      n.shell = std::move(sh.value());
+    }
+    auto r = n.shell->run(probe_command(impl_->inv, *n.node));
+    if (!r) {
+      n.shell.reset();  // connect again next time
+      why[i] = r.error().describe();
+      return {};
+    }
+    parts[i] = split_parts(r->out);
+    return {};
+  });
+  std::vector<std::pair<const Node*, std::map<std::string, std::string>>> reports;
+  for (size_t i = 0; i < impl_->nodes.size(); ++i) {
+    if (!why[i].empty()) {
+      s.unreachable[impl_->nodes[i].node->name] = why[i];
+    } else {
+      reports.emplace_back(impl_->nodes[i].node, std::move(parts[i]));
+    }
+  }
+  absorb(reports, s);
   return s;
-}
-
-std::string format_status(const ClusterStatus& s) {
-  std::ostringstream out;
-  out << std::left << std::setw(12) << "Member" << std::setw(16) << "Host" << std::setw(14) << "Role"
-      << std::setw(11) << "State" << std::setw(5) << "TL"
-      << "Lag in MB\n";
-  if (!s.patroni_error.empty()) out << "  (" << s.patroni_error << ")\n";
-  for (const auto& m : s.patroni.members) {
-    std::string lag =
-        is_primary_role(m.role) ? "" : (m.lag_bytes ? std::to_string(*m.lag_bytes / 1048576) : "unknown");
-    out << std::setw(12) << m.name << std::setw(16) << m.host << std::setw(14) << m.role << std::setw(11)
-        << m.state << std::setw(5) << m.timeline << lag << "\n";
-  }
-  out << "\netcd:\n";
-  if (s.etcd.empty()) out << "  (no etcd member answered)\n";
-  for (const auto& e : s.etcd)
-    out << "  " << std::setw(28) << e.endpoint << (e.healthy ? "healthy" : "UNHEALTHY " + e.error) << "\n";
-  out << "\nHAProxy backends:\n";
-  if (s.backends.empty()) out << "  (no HAProxy stats answered)\n";
-  for (const auto& b : s.backends)
-    out << "  " << std::setw(10) << b.haproxy_node << std::setw(10) << b.listener << std::setw(10) << b.server
-        << b.status << "\n";
-  if (!s.vip.empty())
-    out << "\nVIP " << s.vip << ": " << (s.vip_holder.empty() ? "NOT HELD" : "held by " + s.vip_holder)
-        << "\n";
-  return out.str();
-}
-
-nlohmann::json status_json(const ClusterStatus& s) {
-  nlohmann::json j;
-  j["members"] = nlohmann::json::array();
-  for (const auto& m : s.patroni.members) {
-    nlohmann::json mj = {
-        {"member", m.name}, {"host", m.host}, {"role", m.role}, {"state", m.state}, {"timeline", m.timeline}};
-    mj["lag_bytes"] = m.lag_bytes ? nlohmann::json(*m.lag_bytes) : nlohmann::json(nullptr);
-    j["members"].push_back(mj);
-  }
-  if (!s.patroni_error.empty()) j["patroni_error"] = s.patroni_error;
-  j["etcd"] = nlohmann::json::array();
-  for (const auto& e : s.etcd)
-    j["etcd"].push_back({{"endpoint", e.endpoint}, {"healthy", e.healthy}, {"error", e.error}});
-  j["haproxy"] = nlohmann::json::array();
-  for (const auto& b : s.backends)
-    j["haproxy"].push_back(
-        {{"haproxy", b.haproxy_node}, {"listener", b.listener}, {"server", b.server}, {"status", b.status}});
-  j["vip"] = {{"address", s.vip},
-              {"holder", s.vip_holder.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.vip_holder)}};
-  return j;
 }
 
 }  // namespace pgha

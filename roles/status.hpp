@@ -1,20 +1,30 @@
-// `pgha status`: what the cluster looks like now, from the nodes themselves.
+// `pgha status`: what the cluster looks like now, from the nodes themselves, and a verdict on it
+// (healthy / degraded / down, with the reasons) against what the inventory says should exist.
+// Collection (status.cpp) does I/O; the verdict (status_judge.cpp) and the text and JSON views
+// (status_format.cpp) are pure functions of a ClusterStatus, so tests build one by hand.
 #pragma once
 
+#include <cstdint>
+#include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
-#include "roles/engine.hpp"
+#include "core/inventory.hpp"
+#include "providers/provider.hpp"
+#include "roles/cluster_ops.hpp"
 #include "roles/patroni_api.hpp"
 
 namespace pgha {
 
 struct BackendState {
   std::string haproxy_node;  // whose HAProxy reported it
-  std::string listener;      // primary | replicas
+  std::string listener;      // primary | replicas (the listen sections of templates/haproxy)
   std::string server;        // node name
-  std::string status;        // UP | DOWN | ...
+  std::string status;        // UP | DOWN | "UP 1/2" | MAINT | ...
 };
 
 struct EtcdMemberHealth {
@@ -23,18 +33,89 @@ struct EtcdMemberHealth {
   std::string error;
 };
 
+// What the inventory says should exist; the verdict compares the nodes' answers with it.
+struct StatusExpectations {
+  std::string cluster;
+  std::vector<std::string> patroni_nodes;  // inventory order
+  std::vector<std::string> haproxy_nodes;
+  std::vector<std::string> etcd_nodes;
+  std::set<std::string> noloadbalance;           // Patroni tag: never in the read pool
+  std::map<std::string, std::string> addresses;  // node name -> address
+  bool sync_mode = false;
+  int64_t max_lag_bytes = 1048576;  // maximum_lag_on_failover: a replica further behind is not promotable
+  int write_port = 5000;
+  int read_port = 5001;
+};
+
+StatusExpectations expectations_of(const Inventory& inv);
+
 struct ClusterStatus {
+  StatusExpectations expected;
+  std::map<std::string, std::string> unreachable;  // node -> why (machine stopped, SSH failed, ...)
   PatroniCluster patroni;
   std::string patroni_error;  // why the member table is missing, if it is
   std::vector<EtcdMemberHealth> etcd;
   std::vector<BackendState> backends;
-  std::string vip;
-  std::string vip_holder;  // node name, "" when nobody holds it
+  std::vector<std::string> haproxy_silent;  // HAProxy nodes reached whose stats page did not answer
+  std::string vip;                          // "" when the inventory has none
+  std::vector<std::string> vip_holders;     // nodes holding it, normally exactly one
+  // The leader's pg_stat_replication: application_name (Patroni sets it to the member name) ->
+  // replay_lag in seconds, nullopt where the column is NULL.
+  std::map<std::string, std::optional<double>> replay_lag;
 };
 
-// Reads everything over the nodes' shells; parts that cannot be read are reported, not fatal.
-ClusterStatus collect_status(EngineContext& ctx);
+// Keeps one shell per node across snapshots (`--watch`): a node whose machine was stopped or whose
+// shell failed is connected again on the next snapshot.
+class StatusProbe {
+ public:
+  StatusProbe(const Inventory& inv, Provider& provider, ShellFactory shells);
+  ~StatusProbe();
+  // Errors: only the provider's (it cannot list the machines). Nodes that cannot be reached are
+  // reported in ClusterStatus::unreachable, and what they would have told is then missing.
+  Result<ClusterStatus> snapshot();
 
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The answer to `pgha status` on a cluster without machines, "" when some machine runs.
+// inventory_path is the -i argument, quoted back in the hint.
+std::string not_running_message(const Inventory& inv, const std::vector<Machine>& machines,
+                                const std::string& inventory_path);
+
+enum class Health { healthy, degraded, down };
+const char* to_string(Health h);
+
+// One HAProxy instance's view of one server in one pool that differs from what Patroni's health
+// checks would answer (write: only the running leader; read: running replicas without noloadbalance).
+struct Disagreement {
+  std::string haproxy_node;
+  std::string pool;  // write | read
+  std::string server;
+  std::string status;  // what HAProxy says
+  std::string why;     // "pg3 is not the leader (pg1 is)"
+};
+
+struct StatusVerdict {
+  Health health = Health::healthy;
+  std::vector<std::string> reasons;  // down reasons first; empty when healthy
+  std::vector<Disagreement> disagreements;
+};
+
+StatusVerdict judge_status(const ClusterStatus& s);
+
+// A replica's replay lag in seconds: pg_stat_replication.replay_lag on the leader. That column is
+// measured by the leader's walsender with the leader's clock, so it needs no clock agreement between
+// nodes (pg_last_xact_replay_timestamp() on a replica does, and grows without bound on an idle
+// cluster). PostgreSQL resets it to NULL a moment after the replica caught up with an idle primary:
+// NULL with Patroni's byte lag 0 is therefore 0 s. nullopt for the leader, a replica the leader does
+// not stream to, or NULL with bytes outstanding.
+std::optional<double> lag_seconds(const ClusterStatus& s, const PatroniMember& m);
+
+// The summary line: "cluster NAME: healthy", "cluster NAME: degraded: why; why".
+std::string format_summary(const ClusterStatus& s, const StatusVerdict& v);
+// Summary, members with lag in bytes and seconds, etcd, the HAProxy matrix, the VIP.
 std::string format_status(const ClusterStatus& s);
 nlohmann::json status_json(const ClusterStatus& s);
 

@@ -2,8 +2,9 @@
 # End to end on real containers with the default inventory (3 nodes, all six roles, sync mode):
 #   up killed with SIGKILL halfway -> up again converges -> status -> a write through the HAProxy
 #   write port and through the VIP -> that row read on a replica through the read port -> a second
-#   up changes no file and restarts no service -> down removes exactly the cluster's resources and an
-#   unrelated container survives.
+#   up changes no file and restarts no service -> Patroni stopped on a replica makes status say
+#   degraded, naming it, and healthy once it is back -> down removes exactly the cluster's resources
+#   and an unrelated container survives.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 cd "$PGHA_SOURCE_DIR"
@@ -100,6 +101,40 @@ after=$(snapshot)
 python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["changes"]; assert c == [], c' "$WORK/up3.json" || fail "second up reported changes"
 [ "$before" = "$after" ] || { diff <(echo "$before") <(echo "$after") >&2; fail "second up restarted a service or touched a file"; }
 log "second up took $(python3 -c "print(round($end-$start,1))") s"
+
+log "status with Patroni stopped on a replica: degraded, naming it; healthy again once it is back"
+"$PGHA" status -i "$INV" --state-dir "$STATE_ROOT" -o json >"$WORK/status2.json"
+read -r replica raddr laddr < <(python3 -c '
+import json, sys
+ms = json.load(open(sys.argv[1]))["members"]
+leader = [m for m in ms if m["role"] in ("leader", "master", "primary")][0]
+r = [m for m in ms if m is not leader][-1]
+print(r["member"], r["host"], leader["host"])' "$WORK/status2.json")
+node_ssh "$STATE" "$raddr" systemctl stop patroni
+listed_running() {
+  curl -s --max-time 3 "http://$laddr:8008/cluster" | python3 -c '
+import json, sys
+sys.exit(0 if any(m["name"] == sys.argv[1] and m["state"] in ("running", "streaming") for m in json.load(sys.stdin)["members"]) else 1)' "$replica"
+}
+for _ in $(seq 1 60); do listed_running || break; sleep 1; done
+listed_running && fail "Patroni still lists $replica as running after its stop"
+"$PGHA" status -i "$INV" --state-dir "$STATE_ROOT" >"$WORK/degraded.txt" || fail "status failed on a degraded cluster"
+cat "$WORK/degraded.txt" >&2
+head -1 "$WORK/degraded.txt" | grep "degraded" | grep -q "$replica" || fail "status does not say degraded naming $replica"
+"$PGHA" status -i "$INV" --state-dir "$STATE_ROOT" -o json >"$WORK/degraded.json"
+python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["health"] == "degraded", s["health"]
+assert any(sys.argv[2] in r for r in s["reasons"]), s["reasons"]' "$WORK/degraded.json" "$replica" || fail "status JSON is not degraded naming $replica"
+node_ssh "$STATE" "$raddr" systemctl start patroni
+ok=
+for _ in $(seq 1 90); do
+  "$PGHA" status -i "$INV" --state-dir "$STATE_ROOT" >"$WORK/healed.txt" 2>&1 || true
+  head -1 "$WORK/healed.txt" | grep -q ": healthy$" && { ok=1; break; }
+  sleep 2
+done
+[ -n "$ok" ] || { cat "$WORK/healed.txt" >&2; fail "status not healthy after Patroni started again on $replica"; }
 
 log "down"
 "$PGHA" down -i "$INV" --state-dir "$STATE_ROOT"
