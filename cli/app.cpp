@@ -44,7 +44,8 @@ int run_cli(int argc, char** argv) {
       {"status", "the verdict (healthy, degraded, down) and why; members with lag, etcd, HAProxy, VIP",
        [&](CLI::App* s) {
          s->add_flag("-w,--watch", status.watch, "refresh every second until Ctrl-C");
-         s->add_option("--count", status.count, "with --watch: stop after N snapshots")->check(CLI::PositiveNumber);
+         s->add_option("--count", status.count, "with --watch: stop after N snapshots")
+             ->check(CLI::PositiveNumber);
        },
        [&] { return cmd_status(g, status); }},
   };
