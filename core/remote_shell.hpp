@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/error.hpp"
 
@@ -36,6 +37,20 @@ class RemoteShell {
   // Writes content to path atomically: a temp file in the same directory, owner and mode set, then
   // rename. Parent directories are created.
   virtual Status upload(const std::string& path, std::string_view content, const FileAttrs& attrs) = 0;
+
+  // Writes every file as upload() does (each atomically). Implementations may do it in one round
+  // trip; this default uploads them one at a time.
+  struct FileWrite {
+    std::string path;
+    std::string_view content;
+    FileAttrs attrs;
+  };
+  virtual Status upload_all(const std::vector<FileWrite>& files) {
+    for (const auto& f : files) {
+      if (auto s = upload(f.path, f.content, f.attrs); !s) return s;
+    }
+    return {};
+  }
 
   // The file's content, nullopt when it does not exist; an Error only when reading failed.
   virtual Result<std::optional<std::string>> read(const std::string& path) = 0;

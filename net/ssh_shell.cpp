@@ -216,6 +216,45 @@ Status SshShell::upload(const std::string& path, std::string_view content, const
   return {};
 }
 
+Status SshShell::upload_all(const std::vector<FileWrite>& files) {
+  if (files.empty()) return {};
+  if (files.size() == 1) return upload(files[0].path, files[0].content, files[0].attrs);
+  std::string dirs, temps, fill, attrs, renames, data;
+  for (size_t i = 0; i < files.size(); ++i) {
+    const FileWrite& f = files[i];
+    size_t slash = f.path.rfind('/');
+    if (f.path.empty() || f.path[0] != '/' || slash + 1 == f.path.size()) {
+      return in_context(
+          Error(ErrorKind::bad_input, "upload needs an absolute file path, got '" + f.path + "'"));
+    }
+    std::string dir = slash == 0 ? "/" : f.path.substr(0, slash);
+    std::string tmp =
+        dir + (slash == 0 ? "" : "/") + "." + f.path.substr(slash + 1) + ".pgha-tmp-" + random_suffix();
+    const std::string t = "\"$t" + std::to_string(i) + "\"";
+    dirs += " " + shell_quote(dir);
+    temps += "t" + std::to_string(i) + "=" + shell_quote(tmp) + "; ";
+    fill += "head -c " + std::to_string(f.content.size()) + " > " + t + "; ";
+    attrs += "chown " + shell_quote(f.attrs.owner + ":" + f.attrs.group) + " " + t + "; chmod " +
+             octal(f.attrs.mode) + " " + t + "; ";
+    renames += "mv -f " + t + " " + shell_quote(f.path) + "; ";
+    data.append(f.content);
+  }
+  std::string cleanup = "trap 'rm -f";
+  for (size_t i = 0; i < files.size(); ++i) cleanup += " \"$t" + std::to_string(i) + "\"";
+  cleanup += "' EXIT; ";
+  // Content arrives on stdin, never on the command line; temp files are private until renamed.
+  std::string script = "set -e; umask 022; mkdir -p" + dirs + "; " + temps + cleanup + "umask 077; " + fill +
+                       attrs + renames + "trap - EXIT";
+  auto r = run("sh -c " + shell_quote(script), data);
+  if (!r) return r.error();
+  if (r->exit_code != 0) {
+    return in_context(Error(ErrorKind::remote_failure, "cannot write " + std::to_string(files.size()) +
+                                                           " files (exit " + std::to_string(r->exit_code) +
+                                                           "): " + r->err));
+  }
+  return {};
+}
+
 Result<std::optional<std::string>> SshShell::read(const std::string& path) {
   std::string p = shell_quote(path);
   auto r = run("test -e " + p + " || exit " + std::to_string(kAbsent) + "; cat -- " + p);

@@ -41,6 +41,9 @@ class SshShell final : public RemoteShell {
 
   Result<CommandResult> run(const std::string& command, std::string_view stdin_data = {}) override;
   Status upload(const std::string& path, std::string_view content, const FileAttrs& attrs) override;
+  // One round trip: every file's bytes follow each other on stdin, each cut off by `head -c` (which
+  // reads no more than it is asked for) into a private temp file beside its target, then renamed.
+  Status upload_all(const std::vector<FileWrite>& files) override;
   Result<std::optional<std::string>> read(const std::string& path) override;
 
  private:

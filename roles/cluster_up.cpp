@@ -111,9 +111,11 @@ Result<UpReport> cluster_up(const Inventory& inv, UpDeps deps) {
 
   EngineContext ctx{inv, *secrets, progress, nodes, deps.timeouts};
   const std::vector<std::pair<std::string, Status (*)(EngineContext&)>> phases = {
+      {"observe", observe_nodes},
       {"prepare", prepare_nodes},
       {"files", sync_files},
       {"etcd", converge_etcd},
+      {"start", start_edge_units},
       {"patroni", converge_patroni},
       {"users", converge_sql_objects},
       {"pgbouncer", converge_pgbouncer},

@@ -9,6 +9,9 @@
 namespace pgha {
 namespace {
 
+// How often a gate looks again. Each look is one or two SSH round trips (tens of ms).
+constexpr std::chrono::milliseconds kGatePoll(250);
+
 std::string patroni_url(const Inventory& inv, const Node& node, const std::string& path) {
   return "http://" + node.address + ":" + std::to_string(inv.ports.patroni_api) + path;
 }
@@ -33,7 +36,7 @@ Status converge_etcd(EngineContext& ctx) {
     return s;
   NodeHandle& probe = *members.front();
   const size_t want = members.size();
-  return poll_until("etcd cluster", std::chrono::seconds(ctx.timeouts.etcd_s), std::chrono::seconds(1),
+  return poll_until("etcd cluster", std::chrono::seconds(ctx.timeouts.etcd_s), kGatePoll,
                     [&](std::string& why) {
                       auto r = probe.shell->run("ETCDCTL_API=3 etcdctl --endpoints=http://127.0.0.1:" +
                                                 std::to_string(ctx.inv.ports.etcd_client) +
@@ -63,38 +66,32 @@ Status converge_etcd(EngineContext& ctx) {
 Status converge_patroni(EngineContext& ctx) {
   auto nodes = nodes_with_role(ctx, Role::patroni);
   if (nodes.empty()) return {};
-  auto start = [](NodeHandle& n) { return ensure_role_units(n, Role::patroni); };
-  // With no leader yet, one node bootstraps alone first, so the others join it as replicas.
-  std::string why;
-  if (!find_leader(ctx, &why)) {
-    NodeHandle& first = *nodes.front();
-    ctx.progress.node(first.node->name, "starting Patroni (bootstrap candidate)");
-    if (auto s = start(first); !s) return s;
-    if (auto s = poll_until("Patroni leader", std::chrono::seconds(ctx.timeouts.patroni_s),
-                            std::chrono::seconds(1),
-                            [&](std::string& w) { return find_leader(ctx, &w) != nullptr; });
-        !s)
-      return s;
-  }
-  if (auto s = for_each_node(nodes, start); !s) return s;
+  // Every member starts at once: with an empty DCS they race for the initialize key, one bootstraps
+  // and the others wait for its leader key and clone it (Patroni's own protocol); with data they
+  // elect the healthiest. Either way no member is held back waiting for another.
+  if (auto s = for_each_node(nodes, [](NodeHandle& n) { return ensure_role_units(n, Role::patroni); }); !s)
+    return s;
 
   // The gate: one leader, every replica running with lag 0, and — because Patroni's "running" does not
   // prove streaming — pg_stat_replication on the leader lists every replica.
   const size_t want = nodes.size();
+  NodeHandle* leader = nullptr;
   Status gate = poll_until(
-      "Patroni cluster", std::chrono::seconds(ctx.timeouts.patroni_s), std::chrono::seconds(1),
-      [&](std::string& w) {
-        NodeHandle* leader = find_leader(ctx, &w);
-        if (!leader) return false;
-        auto r =
-            leader->shell->run("curl -s --max-time 3 " + patroni_url(ctx.inv, *leader->node, "/cluster"));
-        if (!r || r->exit_code != 0) {
-          w = "leader's REST API does not answer";
+      "Patroni cluster", std::chrono::seconds(ctx.timeouts.patroni_s), kGatePoll, [&](std::string& w) {
+        auto c = read_patroni_cluster(ctx);
+        if (!c) {
+          w = "no Patroni REST API answers";
           return false;
         }
-        auto c = parse_patroni_cluster(r->out);
-        if (!c) {
-          w = c.error().message;
+        leader = nullptr;
+        if (const PatroniMember* m = c->leader()) {
+          for (auto& n : ctx.nodes) {
+            if (n.node->name == m->name) leader = &n;
+          }
+        }
+        if (!leader) {
+          w = c->leader() ? "leader " + c->leader()->name + " is not in the inventory"
+                          : "no Patroni leader yet";
           return false;
         }
         w = patroni_unhealthy_reason(*c, want);
@@ -116,8 +113,6 @@ Status converge_patroni(EngineContext& ctx) {
 
   // bootstrap.dcs is read only once; later inventory changes to timing or replication mode reach
   // the running cluster through PATCH /config, and only when they differ.
-  NodeHandle* leader = find_leader(ctx);
-  if (!leader) return Error(ErrorKind::remote_failure, "Patroni leader vanished after the health gate");
   auto cfg = must(*leader->shell, "patroni:config",
                   "curl -s -f --max-time 5 " + patroni_url(ctx.inv, *leader->node, "/config"));
   if (!cfg) return cfg.error();

@@ -8,6 +8,9 @@
 namespace pgha {
 namespace {
 
+// How often a gate looks again. Each look is one SSH round trip (tens of ms).
+constexpr std::chrono::milliseconds kGatePoll(250);
+
 std::string sql_literal(const std::string& s) {
   std::string out = "'";
   for (char c : s) {
@@ -28,19 +31,18 @@ std::string sql_ident(const std::string& s) {
 
 Status gate_query(EngineContext& ctx, NodeHandle& from, const std::string& what, const std::string& host,
                   int port, const std::string& sql, const std::string& expect) {
-  return poll_until(what, std::chrono::seconds(ctx.timeouts.service_s), std::chrono::seconds(1),
-                    [&](std::string& why) {
-                      auto r = query_tcp(from, "gate", host, port, ctx.secrets.superuser_password, sql);
-                      if (!r) {
-                        why = r.error().message;
-                        return false;
-                      }
-                      if (trim(r->out) != expect) {
-                        why = "answered '" + trim(r->out) + "', expected '" + expect + "'";
-                        return false;
-                      }
-                      return true;
-                    });
+  return poll_until(what, std::chrono::seconds(ctx.timeouts.service_s), kGatePoll, [&](std::string& why) {
+    auto r = query_tcp(from, "gate", host, port, ctx.secrets.superuser_password, sql);
+    if (!r) {
+      why = r.error().message;
+      return false;
+    }
+    if (trim(r->out) != expect) {
+      why = "answered '" + trim(r->out) + "', expected '" + expect + "'";
+      return false;
+    }
+    return true;
+  });
 }
 
 }  // namespace
@@ -72,6 +74,17 @@ Status converge_sql_objects(EngineContext& ctx) {
   return {};
 }
 
+Status start_edge_units(EngineContext& ctx) {
+  return for_each_parallel<NodeHandle>(ctx.nodes, [&](NodeHandle& n) -> Status {
+    for (Role role : {Role::haproxy, Role::pgbouncer, Role::keepalived}) {
+      if (role == Role::keepalived && ctx.inv.network.vip.empty()) continue;
+      if (!has_role(*n.node, role)) continue;
+      if (auto s = ensure_role_units(n, role); !s) return s;
+    }
+    return {};
+  });
+}
+
 // PgBouncer reaches PostgreSQL through the local HAProxy write port, which comes next: here it must
 // only accept connections; the query gate runs once HAProxy is up (converge_haproxy).
 Status converge_pgbouncer(EngineContext& ctx) {
@@ -79,7 +92,7 @@ Status converge_pgbouncer(EngineContext& ctx) {
   return for_each_node(nodes, [&](NodeHandle& n) -> Status {
     if (auto s = ensure_role_units(n, Role::pgbouncer); !s) return s;
     return poll_until(
-        "PgBouncer on " + n.node->name, std::chrono::seconds(ctx.timeouts.service_s), std::chrono::seconds(1),
+        "PgBouncer on " + n.node->name, std::chrono::seconds(ctx.timeouts.service_s), kGatePoll,
         [&](std::string& why) {
           auto r =
               n.shell->run("pg_isready -q -t 3 -h 127.0.0.1 -p " + std::to_string(ctx.inv.ports.pgbouncer));

@@ -21,12 +21,38 @@
 
 namespace pgha {
 
+// What one round trip per node saw before anything was changed (observe_nodes). The phases read it
+// instead of asking again; a phase that changes something a later phase reads updates it.
+struct UnitState {
+  bool enabled = false;
+  bool active = false;
+};
+struct RemoteFile {
+  std::string hash;   // sha256 hex, "-" when absent
+  std::string attrs;  // owner:group:mode (mode in octal), "-" when absent
+};
+struct NodeObservation {
+  bool valid = false;
+  std::string system_state;             // systemctl is-system-running
+  bool dpkg_clean = true;               // `dpkg --audit` printed nothing
+  std::set<std::string> installed;      // of the packages the node's roles need
+  bool stock_postgres = false;          // Debian's <version>/main cluster exists
+  bool stock_etcd = false;              // a stock etcd member dir under /var/lib/etcd
+  std::set<std::string> stock_running;  // stock haproxy/pgbouncer units running without pgha's config
+  bool patroni_fixed = false;           // the etcd3 leader-key fix is in Debian's Patroni module
+  std::map<std::string, RemoteFile> files;
+  std::set<std::string> pending;  // markers under /var/lib/pgha/pending
+  std::map<std::string, UnitState> units;
+};
+
 struct NodeHandle {
   const Node* node = nullptr;
   Machine machine;
   std::unique_ptr<RemoteShell> shell;
   std::vector<RenderedFile> files;  // desired files for this node's roles
   std::set<Role> changed;           // roles whose files this run rewrote
+  std::set<Role> applied;           // roles whose units this run already converged
+  NodeObservation seen;             // filled by observe_nodes
   std::vector<std::string>
       actions;  // what this run did here ("wrote /etc/haproxy/haproxy.cfg", "restarted etcd")
 };
@@ -47,6 +73,13 @@ struct EngineContext {
   GateTimeouts timeouts;
 };
 
+// Phase 0, per node in parallel, one round trip each: waits until systemd has booted, then reads
+// everything the later phases would ask (packages, stock state, the Patroni fix, file hashes,
+// pending markers, unit states) into NodeHandle::seen. Changes nothing.
+Status observe_nodes(EngineContext& ctx);
+// The same for one node; `units` are the systemd units to report on.
+Status observe_node(NodeHandle& n, const Inventory& inv, int boot_timeout_s);
+
 // Phase 1, per node in parallel: systemd up, packages present, Debian's stock postgres 15/main cluster
 // and stock etcd member removed (only before pgha's own config is in place), and Patroni's etcd3
 // leader-key fix applied (templates/patroni/etcd3_leader_cas.py).
@@ -57,6 +90,10 @@ Status sync_files(EngineContext& ctx);
 // Phases 3..: etcd quorum, Patroni leader then replicas, users/databases, PgBouncer, HAProxy,
 // keepalived, pgBackRest. Each ends at its health gate.
 Status converge_etcd(EngineContext& ctx);
+// Starts the units of the roles that do not wait for a healthy database (HAProxy, PgBouncer,
+// keepalived) so that their own settling (health checks, the VRRP election) overlaps Patroni's
+// bootstrap. Their gates run later, in their own phases.
+Status start_edge_units(EngineContext& ctx);
 Status converge_patroni(EngineContext& ctx);
 Status converge_sql_objects(EngineContext& ctx);
 Status converge_pgbouncer(EngineContext& ctx);

@@ -20,11 +20,6 @@ std::string attrs_string(const FileAttrs& a) {
   return a.owner + ":" + a.group + ":" + mode;
 }
 
-struct RemoteFile {
-  std::string hash;   // "-" when absent
-  std::string attrs;  // owner:group:mode
-};
-
 // Where a node remembers work a run promised but may not have finished: a marker per role whose
 // files were rewritten (its units still need a restart or reload) and "systemd" (daemon-reload). A
 // marker is written before the file it stands for and removed only after the work is done, so a run
@@ -83,7 +78,8 @@ Status clear_pending(NodeHandle& n, const std::string& marker) {
 Status sync_files(EngineContext& ctx) {
   return for_each_parallel<NodeHandle>(ctx.nodes, [&](NodeHandle& n) -> Status {
     if (n.files.empty()) return {};
-    auto remote = inspect(n);
+    Result<RemoteView> remote = RemoteView{n.seen.files, n.seen.pending};
+    if (!n.seen.valid) remote = inspect(n);
     if (!remote) return remote.error();
     for (const auto& name : remote->pending) {
       if (auto role = role_from_string(name)) n.changed.insert(*role);
@@ -109,12 +105,11 @@ Status sync_files(EngineContext& ctx) {
       for (const auto& m : markers) touch += " " + shell_quote(m);
       if (auto r = must(*n.shell, "files:pending", touch); !r) return r.error();
     }
+    std::vector<RemoteShell::FileWrite> writes;
+    for (const RenderedFile* f : rewrite) writes.push_back({f->path, f->content, f->attrs});
+    if (auto s = n.shell->upload_all(writes); !s)
+      return std::move(s.error()).with("step files:write").with("host " + n.node->name);
     for (const RenderedFile* f : rewrite) {
-      if (auto s = n.shell->upload(f->path, f->content, f->attrs); !s)
-        return std::move(s.error())
-            .with("upload " + f->path)
-            .with("step files:write")
-            .with("host " + n.node->name);
       n.actions.push_back("wrote " + f->path);
       n.changed.insert(f->role);
     }

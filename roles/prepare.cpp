@@ -12,67 +12,22 @@
 namespace pgha {
 namespace {
 
-Status wait_for_systemd(NodeHandle& n, int timeout_s) {
-  // `is-system-running --wait` prints running or degraded once boot has finished; degraded (some
-  // unrelated unit failed) is acceptable for our purposes and reported.
-  std::string state;
-  Status s = poll_until("systemd on " + n.node->name, std::chrono::seconds(timeout_s),
-                        std::chrono::seconds(1), [&](std::string& why) {
-                          auto r =
-                              n.shell->run("timeout 20 systemctl is-system-running --wait 2>/dev/null; true");
-                          if (!r) {
-                            why = r.error().describe();
-                            return false;
-                          }
-                          state = trim(r->out);
-                          why = "system state is '" + state + "'";
-                          return state == "running" || state == "degraded";
-                        });
-  if (!s) return std::move(s.error()).with("step prepare:systemd").with("host " + n.node->name);
-  return {};
-}
-
-std::vector<std::string> packages_for(const Node& node, int postgres_version) {
-  std::vector<std::string> out;
-  std::set<std::string> seen;
-  for (const auto& spec : role_catalog()) {
-    if (!has_role(node, spec.role)) continue;
-    for (const auto& p : role_packages(spec.role, postgres_version)) {
-      if (seen.insert(p).second) out.push_back(p);
-    }
-  }
-  return out;
-}
-
 Status ensure_packages(NodeHandle& n, const Inventory& inv, Progress& progress) {
-  auto pkgs = packages_for(*n.node, inv.postgres_version);
-  if (pkgs.empty()) return {};
-  std::string list;
-  for (const auto& p : pkgs) list += " " + shell_quote(p);
   // A run killed during dpkg leaves it half-configured; finish that first.
-  if (auto r =
-          must(*n.shell, "prepare:dpkg", "test -z \"$(dpkg --audit 2>/dev/null)\" || dpkg --configure -a");
-      !r)
-    return r.error();
-  auto q = must(*n.shell, "prepare:packages",
-                "dpkg-query -W -f='${Package} ${db:Status-Status}\\n'" + list + " 2>/dev/null; true");
-  if (!q) return q.error();
-  std::set<std::string> installed;
-  std::istringstream in(q->out);
-  std::string name, status;
-  while (in >> name >> status) {
-    if (status == "installed") installed.insert(name);
+  if (!n.seen.dpkg_clean) {
+    if (auto r = must(*n.shell, "prepare:dpkg", "dpkg --configure -a"); !r) return r.error();
   }
   std::string missing;
-  int count = 0;
-  for (const auto& p : pkgs) {
-    if (!installed.count(p)) {
+  std::set<std::string> listed;
+  for (const auto& spec : role_catalog()) {
+    if (!has_role(*n.node, spec.role)) continue;
+    for (const auto& p : role_packages(spec.role, inv.postgres_version)) {
+      if (n.seen.installed.count(p) || !listed.insert(p).second) continue;
       missing += " " + shell_quote(p);
-      ++count;
     }
   }
-  if (count == 0) return {};
-  progress.node(n.node->name, "installing " + std::to_string(count) + " packages");
+  if (listed.empty()) return {};
+  progress.node(n.node->name, "installing " + std::to_string(listed.size()) + " packages");
   const std::string install =
       "DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q "
       "--no-install-recommends" +
@@ -87,14 +42,15 @@ Status ensure_packages(NodeHandle& n, const Inventory& inv, Progress& progress) 
         .with("step prepare:packages")
         .with("host " + n.node->name);
   n.actions.push_back("installed" + missing);
-  return {};
+  // Installing starts Debian's stock services: look again before removing them.
+  return observe_node(n, inv, 60);
 }
 
 // Debian starts a stock `15/main` cluster and a single-member etcd when the packages are installed.
 // Both must go before Patroni and the rendered etcd take over. Only stock state is removed: the
 // cluster's own data directories are never touched here.
 Status remove_debian_defaults(NodeHandle& n, const Inventory& inv) {
-  if (has_role(*n.node, Role::patroni)) {
+  if (has_role(*n.node, Role::patroni) && n.seen.stock_postgres) {
     const std::string ver = std::to_string(inv.postgres_version);
     auto r = must(*n.shell, "prepare:drop-stock-postgres",
                   "if [ -d /etc/postgresql/" + ver + "/main ]; then pg_dropcluster --stop " + ver +
@@ -102,14 +58,17 @@ Status remove_debian_defaults(NodeHandle& n, const Inventory& inv) {
     if (!r) return r.error();
     if (!trim(r->out).empty()) n.actions.push_back("dropped Debian's stock " + ver + "/main cluster");
   }
-  if (has_role(*n.node, Role::etcd)) {
+  if (has_role(*n.node, Role::etcd) && n.seen.stock_etcd) {
     const std::string ours = shell_quote(inv.cluster_name);
     auto r = must(
         *n.shell, "prepare:drop-stock-etcd",
         "stock=$(find /var/lib/etcd -mindepth 1 -maxdepth 1 ! -name " + ours +
             " 2>/dev/null); if [ -n \"$stock\" ]; then systemctl stop etcd; rm -rf $stock; echo dropped; fi");
     if (!r) return r.error();
-    if (!trim(r->out).empty()) n.actions.push_back("removed Debian's stock etcd member");
+    if (!trim(r->out).empty()) {
+      n.actions.push_back("removed Debian's stock etcd member");
+      n.seen.units["etcd.service"].active = false;
+    }
   }
   // Stock haproxy and pgbouncer run with Debian's configs; some settings (listen addresses) only take
   // effect on a fresh start, so they are stopped until pgha's own config is in place and started then.
@@ -117,12 +76,15 @@ Status remove_debian_defaults(NodeHandle& n, const Inventory& inv) {
       {Role::haproxy, "haproxy.service", "/etc/haproxy/haproxy.cfg"},
       {Role::pgbouncer, "pgbouncer.service", "/etc/pgbouncer/pgbouncer.ini"}};
   for (const auto& [role, unit, config] : stock) {
-    if (!has_role(*n.node, role)) continue;
+    if (!has_role(*n.node, role) || !n.seen.stock_running.count(unit)) continue;
     auto r = must(*n.shell, std::string("prepare:stop-stock-") + to_string(role),
                   std::string("if ! grep -qs 'Managed by pgha' ") + config + " && systemctl is-active -q " +
                       unit + "; then systemctl stop " + unit + " && echo stopped; fi");
     if (!r) return r.error();
-    if (!trim(r->out).empty()) n.actions.push_back(std::string("stopped stock ") + unit);
+    if (!trim(r->out).empty()) {
+      n.actions.push_back(std::string("stopped stock ") + unit);
+      n.seen.units[unit].active = false;
+    }
   }
   return {};
 }
@@ -131,14 +93,14 @@ Status remove_debian_defaults(NodeHandle& n, const Inventory& inv) {
 // templates/patroni/etcd3_leader_cas.py, which applies upstream's rule). A Patroni already running keeps
 // the old module until it restarts; that restart is the operator's to schedule, so it is only reported.
 Status fix_patroni_leader_key(NodeHandle& n, Progress& progress) {
-  if (!has_role(*n.node, Role::patroni)) return {};
+  if (!has_role(*n.node, Role::patroni) || n.seen.patroni_fixed) return {};
   const std::string& script = embedded_templates().at("patroni/etcd3_leader_cas.py");
   auto r = must(*n.shell, "prepare:patroni-leader-key", "python3 -c " + shell_quote(script));
   if (!r) return r.error();
   if (trim(r->out) != "applied") return {};
   n.actions.push_back("applied the etcd3 leader-key fix to Patroni");
-  auto active = n.shell->run("systemctl is-active -q patroni");
-  if (active && active->exit_code == 0)
+  n.seen.patroni_fixed = true;
+  if (n.seen.units["patroni.service"].active)
     progress.warn(n.node->name +
                   ": Patroni runs without the leader-key fix until it restarts "
                   "(restart the replicas first, then switch over and restart the old primary)");
@@ -149,8 +111,10 @@ Status fix_patroni_leader_key(NodeHandle& n, Progress& progress) {
 
 Status prepare_nodes(EngineContext& ctx) {
   return for_each_parallel<NodeHandle>(ctx.nodes, [&](NodeHandle& n) -> Status {
-    ctx.progress.node(n.node->name, "waiting for systemd");
-    if (auto s = wait_for_systemd(n, ctx.timeouts.boot_s); !s) return s;
+    if (!n.seen.valid) {
+      ctx.progress.node(n.node->name, "waiting for systemd");
+      if (auto s = observe_node(n, ctx.inv, ctx.timeouts.boot_s); !s) return s;
+    }
     if (auto s = ensure_packages(n, ctx.inv, ctx.progress); !s) return s;
     if (auto s = remove_debian_defaults(n, ctx.inv); !s) return s;
     if (auto s = fix_patroni_leader_key(n, ctx.progress); !s) return s;

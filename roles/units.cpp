@@ -10,12 +10,18 @@ namespace pgha {
 Status ensure_unit(NodeHandle& n, const std::string& step, const std::string& unit, bool changed,
                    bool reload_on_change) {
   const std::string u = shell_quote(unit);
-  auto st = n.shell->run("systemctl is-enabled " + u + " 2>/dev/null; systemctl is-active " + u +
-                         " 2>/dev/null; true");
-  if (!st) return std::move(st.error()).with("step " + step).with("host " + n.node->name);
-  std::string out = st->out;
-  bool enabled = out.rfind("enabled", 0) == 0;
-  bool active = out.find("\nactive") != std::string::npos;
+  bool enabled = false, active = false;
+  auto seen = n.seen.units.find(unit);
+  if (n.seen.valid && seen != n.seen.units.end()) {
+    enabled = seen->second.enabled;
+    active = seen->second.active;
+  } else {
+    auto st = n.shell->run("systemctl is-enabled " + u + " 2>/dev/null; systemctl is-active " + u +
+                           " 2>/dev/null; true");
+    if (!st) return std::move(st.error()).with("step " + step).with("host " + n.node->name);
+    enabled = st->out.rfind("enabled", 0) == 0;
+    active = st->out.find("\nactive") != std::string::npos;
+  }
   if (!enabled) {
     if (auto r = must(*n.shell, step, "systemctl enable " + u); !r) return r.error();
     n.actions.push_back("enabled " + unit);
@@ -23,6 +29,7 @@ Status ensure_unit(NodeHandle& n, const std::string& step, const std::string& un
   if (!active) {
     if (auto r = must(*n.shell, step, "systemctl restart " + u); !r) return r.error();
     n.actions.push_back("started " + unit);
+    if (n.seen.valid) n.seen.units[unit] = UnitState{true, true};
   } else if (changed) {
     if (auto r =
             must(*n.shell, step, std::string("systemctl ") + (reload_on_change ? "reload " : "restart ") + u);
@@ -35,13 +42,17 @@ Status ensure_unit(NodeHandle& n, const std::string& step, const std::string& un
 
 Status ensure_role_units(NodeHandle& n, Role role) {
   const RoleSpec& spec = role_spec(role);
+  if (n.applied.count(role)) return {};  // converged earlier in this run
   const bool changed = n.changed.count(role) > 0;
   for (const auto& unit : spec.units) {
     Status s = ensure_unit(n, std::string(to_string(role)) + ":start", unit, changed,
                            spec.on_change == ApplyAction::reload);
     if (!s) return s;
   }
-  if (changed && !spec.units.empty()) return clear_pending(n, to_string(role));
+  if (changed && !spec.units.empty()) {
+    if (auto s = clear_pending(n, to_string(role)); !s) return s;
+  }
+  n.applied.insert(role);
   return {};
 }
 

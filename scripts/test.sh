@@ -2,7 +2,7 @@
 # The whole test suite, from a fresh Debian 12 machine: installs what is needed, starts the Docker
 # engine, checks formatting, builds with warnings as errors, and runs every test (unit, the real
 # daemons judging rendered configs, and the end-to-end scenarios on real containers).
-# Usage: sudo scripts/test.sh        (PGHA_TEST_LABELS=unit scripts/test.sh runs one label only)
+# Usage, as root: bash scripts/test.sh   (or: sudo bash scripts/test.sh; PGHA_TEST_LABELS=unit runs one label only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,0 +1,158 @@
+// Phase 0: one round trip per node reads what every later phase would otherwise ask for itself.
+#include <sstream>
+
+#include "roles/catalog.hpp"
+#include "roles/engine.hpp"
+#include "roles/parallel.hpp"
+#include "roles/remote.hpp"
+
+namespace pgha {
+namespace {
+
+const char* const kPatroniModule = "/usr/lib/python3/dist-packages/patroni/dcs/etcd3.py";
+// The line templates/patroni/etcd3_leader_cas.py puts into the module it fixed.
+const char* const kPatroniFixMark = "# pgha: the leader key is compare-and-set";
+
+std::vector<std::string> packages_for(const Node& node, int postgres_version) {
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (const auto& spec : role_catalog()) {
+    if (!has_role(node, spec.role)) continue;
+    for (const auto& p : role_packages(spec.role, postgres_version)) {
+      if (seen.insert(p).second) out.push_back(p);
+    }
+  }
+  return out;
+}
+
+// The script prints one tab-separated record per fact; parse() reads them back. Paths, package and
+// unit names come from the role catalog (fixed strings), never from the inventory, and are quoted.
+std::string observe_script(const NodeHandle& n, const Inventory& inv) {
+  std::ostringstream s;
+  // Boot first: stock services found before systemd has started them would be missed.
+  s << "st=$(timeout 20 systemctl is-system-running --wait 2>/dev/null); printf 'system\\t%s\\n' \"$st\"; "
+       "case $st in running|degraded) ;; *) exit 0;; esac; ";
+  s << "[ -z \"$(dpkg --audit 2>/dev/null)\" ] || printf 'dpkg\\tdirty\\n'; ";
+  std::string pkgs;
+  for (const auto& p : packages_for(*n.node, inv.postgres_version)) pkgs += " " + shell_quote(p);
+  if (!pkgs.empty())
+    s << "dpkg-query -W -f='pkg\\t${Package}\\t${db:Status-Status}\\n'" << pkgs << " 2>/dev/null; ";
+  if (has_role(*n.node, Role::patroni)) {
+    s << "[ -d /etc/postgresql/" << inv.postgres_version << "/main ] && printf 'stock\\tpostgres\\n'; ";
+    s << "grep -qsF " << shell_quote(kPatroniFixMark) << " " << kPatroniModule
+      << " && printf 'patroni-fix\\tpresent\\n'; ";
+  }
+  if (has_role(*n.node, Role::etcd)) {
+    s << "[ -n \"$(find /var/lib/etcd -mindepth 1 -maxdepth 1 ! -name " << shell_quote(inv.cluster_name)
+      << " 2>/dev/null)\" ] && printf 'stock\\tetcd\\n'; ";
+  }
+  const std::vector<std::tuple<Role, const char*, const char*>> stock = {
+      {Role::haproxy, "haproxy.service", "/etc/haproxy/haproxy.cfg"},
+      {Role::pgbouncer, "pgbouncer.service", "/etc/pgbouncer/pgbouncer.ini"}};
+  for (const auto& [role, unit, config] : stock) {
+    if (!has_role(*n.node, role)) continue;
+    s << "if ! grep -qs 'Managed by pgha' " << config << " && systemctl is-active -q " << unit
+      << "; then printf 'stock-running\\t%s\\n' " << unit << "; fi; ";
+  }
+  // Few processes: on a loaded machine every fork counts. Absent files are simply not listed.
+  if (!n.files.empty()) {
+    std::string paths;
+    for (const auto& f : n.files) paths += " " + shell_quote(f.path);
+    s << "sha256sum --" << paths << " 2>/dev/null | sed 's/^/sum\t/'; stat -c 'stat\t%n\t%U:%G:%a' --"
+      << paths << " 2>/dev/null; ";
+  }
+  s << "for p in /var/lib/pgha/pending/*; do [ -e \"$p\" ] && printf 'pending\\t%s\\n' \"${p##*/}\"; done; ";
+  std::string units;
+  for (const auto& spec : role_catalog()) {
+    if (!has_role(*n.node, spec.role)) continue;
+    for (const auto& unit : spec.units) units += " " + shell_quote(unit);
+  }
+  if (!units.empty()) s << "systemctl show -p Id,UnitFileState,ActiveState" << units << " 2>/dev/null; ";
+  s << "true";
+  return s.str();
+}
+
+std::vector<std::string> split_tabs(const std::string& line) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (true) {
+    size_t t = line.find('\t', start);
+    out.push_back(line.substr(start, t == std::string::npos ? std::string::npos : t - start));
+    if (t == std::string::npos) return out;
+    start = t + 1;
+  }
+}
+
+NodeObservation parse(const std::string& text) {
+  NodeObservation o;
+  o.valid = true;
+  std::istringstream in(text);
+  std::string line, unit;  // `systemctl show` prints Id= first in each unit's block
+  while (std::getline(in, line)) {
+    auto f = split_tabs(line);
+    const std::string& kind = f[0];
+    if (kind == "system" && f.size() >= 2) {
+      o.system_state = f[1];
+    } else if (kind == "dpkg") {
+      o.dpkg_clean = false;
+    } else if (kind == "pkg" && f.size() >= 3) {
+      if (f[2] == "installed") o.installed.insert(f[1]);
+    } else if (kind == "stock" && f.size() >= 2) {
+      if (f[1] == "postgres") o.stock_postgres = true;
+      if (f[1] == "etcd") o.stock_etcd = true;
+    } else if (kind == "stock-running" && f.size() >= 2) {
+      o.stock_running.insert(f[1]);
+    } else if (kind == "patroni-fix") {
+      o.patroni_fixed = true;
+    } else if (kind == "sum" && f.size() >= 2) {
+      // sha256sum: "<hash>  <path>"
+      auto sp = f[1].find("  ");
+      if (sp != std::string::npos) o.files[f[1].substr(sp + 2)].hash = f[1].substr(0, sp);
+    } else if (kind == "stat" && f.size() >= 3) {
+      o.files[f[1]].attrs = f[2];
+    } else if (kind.rfind("Id=", 0) == 0) {
+      unit = kind.substr(3);
+    } else if (kind.rfind("UnitFileState=", 0) == 0 && !unit.empty()) {
+      o.units[unit].enabled = kind.substr(14) == "enabled";
+    } else if (kind.rfind("ActiveState=", 0) == 0 && !unit.empty()) {
+      o.units[unit].active = kind.substr(12) == "active";
+    } else if (kind == "pending" && f.size() >= 2) {
+      o.pending.insert(f[1]);
+    }
+  }
+  for (auto& [path, file] : o.files) {
+    if (file.hash.empty()) file.hash = "-";
+    if (file.attrs.empty()) file.attrs = "-";
+  }
+  return o;
+}
+
+}  // namespace
+
+Status observe_node(NodeHandle& n, const Inventory& inv, int boot_timeout_s) {
+  const std::string script = observe_script(n, inv);
+  NodeObservation seen;
+  Status s = poll_until("systemd on " + n.node->name, std::chrono::seconds(boot_timeout_s),
+                        std::chrono::milliseconds(250), [&](std::string& why) {
+                          auto r = n.shell->run(script);
+                          if (!r) {
+                            why = r.error().describe();
+                            return false;
+                          }
+                          seen = parse(r->out);
+                          why = "system state is '" + seen.system_state + "'";
+                          return seen.system_state == "running" || seen.system_state == "degraded";
+                        });
+  if (!s) return std::move(s.error()).with("step observe").with("host " + n.node->name);
+  n.seen = std::move(seen);
+  return {};
+}
+
+Status observe_nodes(EngineContext& ctx) {
+  return for_each_parallel<NodeHandle>(ctx.nodes, [&](NodeHandle& n) -> Status {
+    ctx.progress.node(n.node->name, "observing");
+    return observe_node(n, ctx.inv, ctx.timeouts.boot_s);
+  });
+}
+
+}  // namespace pgha
