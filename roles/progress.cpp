@@ -91,6 +91,8 @@ class PlainProgress : public Progress {
   std::vector<std::pair<std::string, double>> timings_;
 };
 
+constexpr size_t kSummaryWidth = 100;
+
 bool starts_with(const std::string& s, const char* prefix) {
   return s.rfind(prefix, 0) == 0;
 }
@@ -143,9 +145,14 @@ FailureSite failure_site(const Error& e) {
 std::string summarize_changes(const std::vector<std::string>& actions) {
   // Counted kinds, in display order: the action's first word and the noun it counts.
   static const std::vector<std::pair<std::string, std::string>> kinds = {
-      {"installed", "packages installed"}, {"wrote", "files written"},   {"fixed", "files fixed"},
-      {"enabled", "units enabled"},        {"started", "units started"}, {"restarted", "units restarted"},
+      {"installed", "packages installed"},
+      {"wrote", "files written"},
+      {"fixed", "files fixed"},
+      {"enabled", "units enabled"},
+      {"started", "units started"},
+      {"restarted", "units restarted"},
       {"reloaded", "units reloaded"},
+      {"stopped", "stock units stopped"},
   };
   struct NodeChanges {
     std::map<std::string, int> counts;
@@ -179,17 +186,27 @@ std::string summarize_changes(const std::vector<std::string>& actions) {
   std::ostringstream out;
   for (const auto& node : order) {
     const NodeChanges& nc = by_node[node];
-    std::string line;
+    std::vector<std::string> items;
     for (const auto& [kind, noun] : kinds) {
       auto it = nc.counts.find(kind);
       if (it == nc.counts.end()) continue;
-      if (!line.empty()) line += ", ";
       std::string n = noun;
-      if (it->second == 1) n.erase(n.find(' ') - 1, 1);  // "1 file written"
-      line += std::to_string(it->second) + " " + n;
+      if (it->second == 1) n.erase(n.rfind(' ') - 1, 1);  // "1 file written"
+      items.push_back(std::to_string(it->second) + " " + n);
     }
-    for (const auto& o : nc.other) line += (line.empty() ? "" : ", ") + o;
-    out << "  " << (node.empty() ? "" : node + ": ") << line << "\n";
+    items.insert(items.end(), nc.other.begin(), nc.other.end());
+    // Wrapped at kSummaryWidth, continuation lines under the first item.
+    const std::string head = "  " + (node.empty() ? "" : node + ": ");
+    std::string line = head;
+    for (size_t i = 0; i < items.size(); ++i) {
+      std::string item = items[i] + (i + 1 < items.size() ? "," : "");
+      if (line.size() > head.size() && line.size() + 1 + item.size() > kSummaryWidth) {
+        out << line << "\n";
+        line = std::string(head.size(), ' ');
+      }
+      line += (line.size() > head.size() ? " " : "") + item;
+    }
+    out << line << "\n";
   }
   return out.str();
 }

@@ -103,6 +103,7 @@ struct NodeLine {
   std::string detail;  // the latest node() message
   bool explicit_step = false;
   NodeState state = NodeState::waiting;
+  Clock::time_point first{};  // when the node's first step began
   Clock::time_point since{};  // when the current step began
   Clock::time_point ended{};
   std::string failure;  // the failure's message
@@ -131,6 +132,7 @@ class TerminalProgress : public Progress {
       if (n.explicit_step || (n.state != NodeState::waiting && n.state != NodeState::running)) continue;
       n.step = phase;
       n.detail.clear();
+      if (n.state == NodeState::waiting) n.first = now;
       n.state = NodeState::running;
       n.since = now;
     }
@@ -167,6 +169,11 @@ class TerminalProgress : public Progress {
     NodeLine& n = line(node);
     n.state = ok ? NodeState::ok : NodeState::failed;
     n.ended = opt_.clock();
+    if (ok) {  // the line now tells the node's whole run
+      n.step = "done";
+      n.detail.clear();
+      n.since = n.first;
+    }
     draw(lock);
   }
   void node_failed(const std::string& node, const std::string& step, const std::string& message) override {
@@ -230,8 +237,9 @@ class TerminalProgress : public Progress {
   void start(NodeLine& n, const std::string& step) {
     n.step = step;
     n.detail.clear();
-    n.state = NodeState::running;
     n.since = opt_.clock();
+    if (n.state == NodeState::waiting) n.first = n.since;
+    n.state = NodeState::running;
   }
   bool failed() const {
     if (!failed_phase_.empty()) return true;
