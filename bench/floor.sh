@@ -46,7 +46,8 @@ while len(b) >= 8:  # multiplexed stream: 8-byte header [stream,0,0,0,size BE]
   done
 }
 
-trap 'rc=$?; [ $rc -eq 0 ] || dump_logs; cleanup; exit $rc' EXIT
+CREATED=0
+trap 'rc=$?; [ $rc -eq 0 ] || [ $CREATED = 0 ] || dump_logs; cleanup; exit $rc' EXIT
 trap 'exit 130' INT TERM
 
 api "http://localhost/v1.41/images/$IMAGE/json" >/dev/null ||
@@ -108,6 +109,7 @@ api -X POST http://localhost/v1.41/networks/create -d "{\"Name\":\"$NET\",\"Chec
 
 script_json=$(python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$NODE_SCRIPT")
 t0=$(now)
+CREATED=1
 for i in 1 2 3; do
   api -X POST "http://localhost/v1.41/containers/create?name=pgha-floor-$i" -d "{\"Image\":\"$IMAGE\",
     \"Hostname\":\"pg$i\",\"Labels\":{\"pgha.bench\":\"floor\"},\"Env\":[\"NODE=pg$i\",\"IP=$PREFIX.1$i\"],
