@@ -81,8 +81,11 @@ std::vector<std::string> failure_lines(const std::string& message, size_t cols) 
       for (; i < rest.size(); ++i) {
         if ((rest[i] & 0xC0) != 0x80 && seen++ == cols) break;
       }
-      wrapped.push_back(rest.substr(0, i));
-      rest = rest.substr(i);
+      // At the last space when there is one in the second half, else mid-word.
+      size_t space = rest.rfind(' ', i);
+      bool at_space = space != std::string::npos && space > i / 2;
+      wrapped.push_back(rest.substr(0, at_space ? space : i));
+      rest = rest.substr(at_space ? space + 1 : i);
     }
     wrapped.push_back(rest);
   }

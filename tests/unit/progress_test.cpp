@@ -221,6 +221,12 @@ TEST_F(TerminalFixture, LinesAreCutToTheWidthAndFailuresWrapped) {
   EXPECT_TRUE(contains(lines[1], "…")) << lines[1];
   EXPECT_EQ(lines[3], "      " + std::string(33, 'x'));
   EXPECT_EQ(lines[4], "      " + std::string(17, 'x'));
+
+  p->node_failed("pg1", "prepare:systemd", "exit 1: connection to server on socket failed: No such file");
+  lines = screen().lines();
+  ASSERT_GE(lines.size(), 4u);
+  EXPECT_EQ(lines[2], "      exit 1: connection to server on") << "wrapped between words";
+  EXPECT_EQ(lines[3], "      socket failed: No such file");
 }
 
 TEST_F(TerminalFixture, MessagesCannotMoveTheCursor) {
