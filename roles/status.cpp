@@ -1,5 +1,6 @@
 #include "roles/status.hpp"
 
+#include <algorithm>
 #include <sstream>
 
 #include "roles/parallel.hpp"
@@ -110,6 +111,10 @@ void absorb(const std::vector<std::pair<const Node*, std::map<std::string, std::
       if (j.is_array()) {
         for (const auto& e : j)
           s.etcd.push_back({e.value("endpoint", ""), e.value("health", false), e.value("error", "")});
+        // etcdctl lists them in the order they answered.
+        std::sort(s.etcd.begin(), s.etcd.end(), [](const EtcdMemberHealth& a, const EtcdMemberHealth& b) {
+          return a.endpoint < b.endpoint;
+        });
         have_etcd = true;
       }
     }

@@ -146,7 +146,8 @@ std::string format_status(const ClusterStatus& s) {
     const bool primary = is_primary_role(m.role);
     std::string bytes = primary ? "" : m.lag_bytes ? std::to_string(*m.lag_bytes) : "unknown";
     std::string secs = primary ? "" : seconds_text(lag_seconds(s, m));
-    members.row({m.name, m.host, m.role, m.state, std::to_string(m.timeline), bytes, secs});
+    std::string timeline = m.timeline > 0 ? std::to_string(m.timeline) : "";  // 0: Patroni did not say
+    members.row({m.name, m.host, m.role, m.state, timeline, bytes, secs});
   }
   out << members.render("");
   if (!s.patroni_error.empty()) out << "  (" << s.patroni_error << ")\n";
