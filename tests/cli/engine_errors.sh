@@ -10,11 +10,14 @@ fails=0
 n=0
 
 # expect_error ADDRESS_ENV INVENTORY MESSAGE: `up` exits 1 and its error line is exactly MESSAGE.
+# $as_user, when set, is a command prefix that runs pgha as another user, with $state as its state dir.
+as_user=()
+state=$work/state
 expect_error() {
   local docker_host=$1 inv=$2 want="pgha: error: $3"
   n=$((n + 1))
   set +e
-  DOCKER_HOST=$docker_host "$PGHA" up -i "$inv" --state-dir "$work/state" >"$work/out" 2>"$work/err"
+  DOCKER_HOST=$docker_host "${as_user[@]}" "$PGHA" up -i "$inv" --state-dir "$state" >"$work/out" 2>"$work/err"
   local rc=$?
   set -e
   if [ $rc -ne 1 ]; then echo "FAIL: DOCKER_HOST=$docker_host up -i $inv: exit $rc (want 1)"; fails=$((fails + 1)); fi
@@ -52,6 +55,26 @@ sed "s|^    image: pgha-node:bookworm$|&\n    host: unix://$work/missing.sock|" 
 grep -q "host: unix://" "$work/with-host.yml" || { echo "FAIL: could not add provider.docker.host"; exit 1; }
 expect_error unix:///var/run/docker.sock "$work/with-host.yml" \
   "cannot reach the Docker engine at unix://$work/missing.sock: no such file (is dockerd running? set provider.docker.host in the inventory to its socket)"
+
+# A socket the user may not write to. Root may connect to any socket, so as root this runs as nobody.
+if [ "$(id -u)" -eq 0 ] && command -v runuser >/dev/null && id nobody >/dev/null 2>&1; then
+  chmod 755 "$work"
+  state=$work/state-nobody
+  mkdir -m 777 "$state"
+  python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$work/private.sock"
+  chmod 600 "$work/private.sock"
+  as_user=(runuser -u nobody -- env "DOCKER_HOST=unix://$work/private.sock")
+  expect_error "unix://$work/private.sock" "$inv" \
+    "cannot reach the Docker engine at unix://$work/private.sock: permission denied (run pgha as root or as a member of the docker group)"
+  as_user=()
+elif [ "$(id -u)" -ne 0 ]; then
+  python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$work/private.sock"
+  chmod 000 "$work/private.sock"
+  expect_error "unix://$work/private.sock" "$inv" \
+    "cannot reach the Docker engine at unix://$work/private.sock: permission denied (run pgha as root or as a member of the docker group)"
+else
+  echo "cli engine_errors: permission denied not checked (root without runuser or nobody)"
+fi
 
 echo "cli engine_errors: $n unreachable engines checked, $fails failures"
 [ $fails -eq 0 ]

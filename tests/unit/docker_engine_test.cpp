@@ -1,5 +1,6 @@
 // DockerProvider against the real engine: a 1-node cluster in 10.77.0.0/24, reached with SshShell,
-// systemd booted, faults injected and lifted, then destroyed without touching anything unlabelled.
+// systemd booted, faults injected and lifted, then destroyed without touching anything unlabelled; and
+// a subnet held by a foreign network (10.59.0.0/24), named in the error before anything is created.
 // Slow the first time (it builds the node image), so it runs only with PGHA_E2E_DOCKER=1
 // (tests/e2e/docker_provider.sh sets it).
 #include <gtest/gtest.h>
@@ -185,6 +186,71 @@ TEST_F(DockerEngineTest, EnsureBootSshFaultsDestroy) {
   auto survivor = docker_->inspect_container(kBystander);
   ASSERT_TRUE(survivor.ok());
   EXPECT_TRUE(survivor->has_value()) << "destroy removed an unlabelled container";
+}
+
+// The engine's "Pool overlaps with other one on this address space" becomes the foreign network's name,
+// its subnet and the inventory key. Quick: the network is ensured before the image.
+class DockerEngineOverlapTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* on = std::getenv("PGHA_E2E_DOCKER");
+    if (!on || std::string(on) != "1") GTEST_SKIP() << "set PGHA_E2E_DOCKER=1 (tests/e2e/docker_provider.sh)";
+    if (::geteuid() != 0 || !fs::exists("/var/run/docker.sock")) GTEST_SKIP() << "needs root and dockerd";
+    http_ = std::make_unique<CurlHttp>(CurlHttpOptions{"/var/run/docker.sock"});
+    docker_ = std::make_unique<DockerClient>(*http_, "http://localhost/v1.41");
+    inv_.cluster_name = "pgha-overlaptest";
+    inv_.network.subnet = "10.59.0.0/25";
+    Node n;
+    n.name = "n1";
+    n.address = "10.59.0.10";
+    inv_.nodes.push_back(n);
+    DockerProviderDeps deps;
+    deps.http = std::make_unique<CurlHttp>(CurlHttpOptions{"/var/run/docker.sock"});
+    deps.templates = embedded_templates();
+    provider_ = std::make_unique<DockerProvider>(std::move(deps));
+    clean();
+  }
+  void TearDown() override {
+    if (docker_) clean();
+  }
+  // Everything this test may have made, found by its labels only.
+  void clean() {
+    (void)provider_->destroy(inv_, DataRetention::remove);
+    auto left = docker_->networks_with_label(kLabel);
+    ASSERT_TRUE(left.ok()) << left.error().describe();
+    for (const json& n : *left) (void)docker_->remove_network(n.value("Id", ""));
+  }
+
+  static constexpr const char* kLabel = "pgha.test=overlap";
+  static constexpr const char* kForeign = "pgha-overlaptest-foreign";
+  Inventory inv_;
+  std::unique_ptr<CurlHttp> http_;
+  std::unique_ptr<DockerClient> docker_;
+  std::unique_ptr<DockerProvider> provider_;
+};
+
+TEST_F(DockerEngineOverlapTest, SubnetHeldByAnotherNetworkIsNamedWithTheKeyToChange) {
+  json spec = {{"Name", kForeign},
+               {"CheckDuplicate", true},
+               {"Driver", "bridge"},
+               {"IPAM", {{"Config", json::array({{{"Subnet", "10.59.0.0/24"}}})}}},
+               {"Labels", {{"pgha.test", "overlap"}}}};
+  auto foreign = docker_->create_network(spec);
+  ASSERT_TRUE(foreign.ok()) << foreign.error().describe();
+
+  auto r = provider_->ensure(inv_, {"ssh-ed25519 AAAA pgha-overlaptest", "/tmp"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::conflict);
+  EXPECT_EQ(r.error().describe(),
+            "network.subnet 10.59.0.0/25 overlaps Docker network 'pgha-overlaptest-foreign' (10.59.0.0/24); "
+            "choose another subnet in the inventory's network.subnet, with the nodes' addresses, gateway and "
+            "vip inside it");
+  auto ours = docker_->networks_with_label("pgha.cluster=pgha-overlaptest");
+  ASSERT_TRUE(ours.ok());
+  EXPECT_TRUE(ours->empty());
+  auto containers = docker_->containers_with_label("pgha.cluster=pgha-overlaptest");
+  ASSERT_TRUE(containers.ok());
+  EXPECT_TRUE(containers->empty());
 }
 
 }  // namespace
