@@ -98,7 +98,7 @@ for l in lines[at + 1:]:
 assert below, "no message under the failed node"
 assert any("exit" in l for l in below) and any(re.search(r"ERROR: \[\d+\]", l) for l in below), below
 assert sum(bool(re.match(r"^ \S pg\d  ", l)) for l in lines) == 3, "one line per node"
-assert any(l.startswith("[+] ✘ Failed in pgbackrest") for l in lines), lines
+assert any(l.startswith("[+] ✘ Failed in ") for l in lines), lines
 print(f"{node} failed at pgbackrest:check; under it: {below[-1]}")
 PY
 
