@@ -11,10 +11,10 @@ command -v tmux >/dev/null || fail "tmux is not installed (scripts/install-deps.
 WORK=$(mktemp -d /tmp/pgha-tty.XXXXXX)
 INV=$WORK/inventory.yml
 STATE_ROOT=$WORK/state
-TMUX_SOCKET=pgha-tty-$$
+TMUX_SOCKET=
 tm() { tmux -L "$TMUX_SOCKET" "$@"; }
 cleanup() {
-  tm kill-server >/dev/null 2>&1 || true
+  for s in up1 up2; do tmux -L "pgha-tty-$$-$s" kill-server >/dev/null 2>&1 || true; done
   "$PGHA" down -i "$INV" --state-dir "$STATE_ROOT" -q >/dev/null 2>&1 || true
   [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
 }
@@ -24,11 +24,13 @@ sed -e 's/name: pgha-local/name: pgha-tty/' -e 's/10\.42\.0\./10.52.0./g' invent
 grep -q 'name: pgha-tty' "$INV" && grep -q '10.52.0.100' "$INV" || fail "could not derive the inventory"
 "$PGHA" down -i "$INV" --state-dir "$STATE_ROOT" -q >/dev/null 2>&1 || true
 
-# run NAME ARGS...: `pgha up ARGS` in a fresh 110x60 tmux pane; the pane stays after pgha exits and
-# $WORK/NAME.rc gets its exit code.
+# run NAME ARGS...: `pgha up ARGS` in a fresh 110x60 tmux pane, on a tmux server of its own (a server
+# just killed may still hold its socket); the pane stays after pgha exits and $WORK/NAME.rc gets its
+# exit code.
 run() {
   local name=$1; shift
-  tm kill-server >/dev/null 2>&1 || true
+  [ -z "$TMUX_SOCKET" ] || tm kill-server >/dev/null 2>&1 || true
+  TMUX_SOCKET=pgha-tty-$$-$name
   printf '%q ' "$PGHA" up -i "$INV" --state-dir "$STATE_ROOT" "$@" >"$WORK/$name.cmd"
   printf '; echo $? >%q; sleep 3600\n' "$WORK/$name.rc" >>"$WORK/$name.cmd"
   tm new-session -d -s tty -x 110 -y 60 "bash $WORK/$name.cmd"
