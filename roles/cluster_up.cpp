@@ -3,6 +3,7 @@
 
 #include "roles/cluster_ops.hpp"
 #include "roles/parallel.hpp"
+#include "roles/serial_shell.hpp"
 
 namespace pgha {
 
@@ -53,7 +54,7 @@ Result<std::vector<NodeHandle>> connect_nodes(const Inventory& inv, const std::v
   Status s = for_each_parallel<NodeHandle>(nodes, [&](NodeHandle& n) -> Status {
     auto sh = shells(n.machine);
     if (!sh) return std::move(sh.error()).with("step connect").with("host " + n.node->name);
-    n.shell = std::move(sh.value());
+    n.shell = std::make_unique<SerialShell>(std::move(sh.value()));
     progress.node(n.node->name, "connected over SSH to " + n.machine.address);
     return {};
   });
@@ -111,17 +112,9 @@ Result<UpReport> cluster_up(const Inventory& inv, UpDeps deps) {
 
   EngineContext ctx{inv, *secrets, progress, nodes, deps.timeouts};
   const std::vector<std::pair<std::string, Status (*)(EngineContext&)>> phases = {
-      {"observe", observe_nodes},
-      {"prepare", prepare_nodes},
-      {"files", sync_files},
-      {"etcd", converge_etcd},
-      {"start", start_edge_units},
-      {"patroni", converge_patroni},
-      {"users", converge_sql_objects},
-      {"pgbouncer", converge_pgbouncer},
-      {"haproxy", converge_haproxy},
-      {"keepalived", converge_keepalived},
-      {"pgbackrest", converge_pgbackrest},
+      {"observe", observe_nodes},      {"prepare", prepare_nodes},  {"files", sync_files},
+      {"etcd", converge_etcd},         {"start", start_edge_units}, {"patroni", converge_patroni},
+      {"services", converge_services},
   };
   for (const auto& [name, fn] : phases) {
     if (auto s = timed(name, [&, fn = fn] { return fn(ctx); }); !s) return s.error();

@@ -165,3 +165,21 @@ Status converge_pgbackrest(EngineContext& ctx) {
 }
 
 }  // namespace pgha
+
+namespace pgha {
+
+Status converge_services(EngineContext& ctx) {
+  std::vector<std::function<Status()>> parts = {
+      [&]() -> Status {
+        if (auto s = converge_sql_objects(ctx); !s) return s;
+        return converge_pgbackrest(ctx);
+      },
+      [&] { return converge_pgbouncer(ctx); },
+      [&] { return converge_haproxy(ctx); },
+      [&] { return converge_keepalived(ctx); },
+  };
+  return for_each_parallel<std::function<Status()>>(parts,
+                                                    [](std::function<Status()>& part) { return part(); });
+}
+
+}  // namespace pgha

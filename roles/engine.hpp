@@ -100,6 +100,10 @@ Status converge_pgbouncer(EngineContext& ctx);
 Status converge_haproxy(EngineContext& ctx);
 Status converge_keepalived(EngineContext& ctx);
 Status converge_pgbackrest(EngineContext& ctx);
+// Once Patroni's gate has passed, the rest depend only on it, not on each other: users and databases
+// then pgBackRest on one thread, the PgBouncer, HAProxy and VIP gates each on their own. Nodes'
+// shells must be safe to share (SerialShell); only the first thread records actions.
+Status converge_services(EngineContext& ctx);
 
 // Brings a unit to "enabled and active". When it was already active: restart or reload it only if
 // `changed`. Appends what it did to node.actions.

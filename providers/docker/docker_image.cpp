@@ -13,6 +13,7 @@ namespace {
 
 constexpr const char* kDockerfile = "docker/Dockerfile.mustache";
 constexpr const char* kFilesPrefix = "docker/files/";
+constexpr const char* kPatroniFix = "patroni/etcd3_leader_cas.py";
 
 }  // namespace
 
@@ -48,6 +49,12 @@ Result<BuildContext> make_build_context(const DockerSettings& settings,
     }
     tar.add_file(rel, content, 0644);
     add_to_hash(rel, content);
+  }
+  // Patroni's leader-key fix, applied once in the image (prepare applies it on other machines).
+  if (auto fix = templates.find(kPatroniFix); settings.bake_packages && fix != templates.end()) {
+    tar.add_dir("pgha");
+    tar.add_file("pgha/etcd3_leader_cas.py", fix->second, 0644);
+    add_to_hash("pgha/etcd3_leader_cas.py", fix->second);
   }
   return BuildContext{tar.finish(), sha256_hex(hashed)};
 }
