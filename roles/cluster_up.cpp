@@ -111,6 +111,7 @@ Result<UpReport> cluster_up(const Inventory& inv, UpDeps deps) {
   for (auto& n : nodes) n.files = std::move(files[n.node->name]);
 
   EngineContext ctx{inv, *secrets, progress, nodes, deps.timeouts};
+  ctx.open_extra_shell = [&](const NodeHandle& n) { return deps.shells(n.machine); };
   const std::vector<std::pair<std::string, Status (*)(EngineContext&)>> phases = {
       {"observe", observe_nodes},      {"prepare", prepare_nodes},  {"files", sync_files},
       {"etcd", converge_etcd},         {"start", start_edge_units}, {"patroni", converge_patroni},

@@ -110,6 +110,7 @@ Status converge_patroni(EngineContext& ctx) {
         return true;
       });
   if (!gate) return gate;
+  ctx.leader = leader;
 
   // bootstrap.dcs is read only once; later inventory changes to timing or replication mode reach
   // the running cluster through PATCH /config, and only when they differ.

@@ -49,7 +49,7 @@ Status gate_query(EngineContext& ctx, NodeHandle& from, const std::string& what,
 
 Status converge_sql_objects(EngineContext& ctx) {
   if (ctx.inv.users.empty() && ctx.inv.databases.empty()) return {};
-  NodeHandle* leader = find_leader(ctx);
+  NodeHandle* leader = ctx.leader ? ctx.leader : find_leader(ctx);
   if (!leader) return Error(ErrorKind::remote_failure, "no Patroni leader to create users and databases on");
   // Create what is missing; existing roles and databases are left as they are.
   std::string sql;
@@ -76,12 +76,12 @@ Status converge_sql_objects(EngineContext& ctx) {
 
 Status start_edge_units(EngineContext& ctx) {
   return for_each_parallel<NodeHandle>(ctx.nodes, [&](NodeHandle& n) -> Status {
+    std::vector<Role> roles;
     for (Role role : {Role::haproxy, Role::pgbouncer, Role::keepalived}) {
       if (role == Role::keepalived && ctx.inv.network.vip.empty()) continue;
-      if (!has_role(*n.node, role)) continue;
-      if (auto s = ensure_role_units(n, role); !s) return s;
+      if (has_role(*n.node, role)) roles.push_back(role);
     }
-    return {};
+    return ensure_roles_units(n, roles);
   });
 }
 
@@ -139,16 +139,25 @@ Status converge_keepalived(EngineContext& ctx) {
 
 Status converge_pgbackrest(EngineContext& ctx) {
   if (ctx.inv.nodes_with(Role::pgbackrest).empty()) return {};
-  NodeHandle* leader = find_leader(ctx);
+  NodeHandle* leader = ctx.leader ? ctx.leader : find_leader(ctx);
   if (!leader)
     return Error(ErrorKind::remote_failure, "no Patroni leader to create the pgBackRest stanza on");
   if (!has_role(*leader->node, Role::pgbackrest)) return {};
+  RemoteShell* sh = leader->shell.get();
+  std::unique_ptr<RemoteShell> extra;
+  if (ctx.open_extra_shell) {
+    auto opened = ctx.open_extra_shell(*leader);
+    if (!opened)
+      return std::move(opened.error()).with("step pgbackrest:connect").with("host " + leader->node->name);
+    extra = std::move(opened.value());
+    sh = extra.get();
+  }
   const std::string stanza = shell_quote(ctx.inv.cluster_name);
   const std::string pgbr =
       "runuser -u postgres -- pgbackrest --stanza=" + stanza + " --log-level-console=warn ";
   // stanza-create is idempotent; `info` tells whether it already ran, so a no-op `up` skips it.
   // Status code 2 ("no valid backups") still means the stanza exists: its db list is what counts.
-  auto info = leader->shell->run(pgbr + "info --output=json");
+  auto info = sh->run(pgbr + "info --output=json");
   bool exists = false;
   if (info && info->exit_code == 0) {
     auto j = nlohmann::json::parse(info->out, nullptr, false);
@@ -156,11 +165,10 @@ Status converge_pgbackrest(EngineContext& ctx) {
         j.is_array() && !j.empty() && j[0].contains("db") && j[0]["db"].is_array() && !j[0]["db"].empty();
   }
   if (!exists) {
-    if (auto r = must(*leader->shell, "pgbackrest:stanza-create", pgbr + "stanza-create"); !r)
-      return r.error();
+    if (auto r = must(*sh, "pgbackrest:stanza-create", pgbr + "stanza-create"); !r) return r.error();
     leader->actions.push_back("created pgBackRest stanza " + ctx.inv.cluster_name);
   }
-  if (auto r = must(*leader->shell, "pgbackrest:check", pgbr + "check"); !r) return r.error();
+  if (auto r = must(*sh, "pgbackrest:check", pgbr + "check"); !r) return r.error();
   return {};
 }
 

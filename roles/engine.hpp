@@ -71,6 +71,10 @@ struct EngineContext {
   Progress& progress;
   std::vector<NodeHandle>& nodes;
   GateTimeouts timeouts;
+  NodeHandle* leader = nullptr;  // the Patroni leader, once the Patroni gate has seen it
+  // A second connection to a node, for a long check that would otherwise hold the node's shared
+  // one while the other gates wait (pgBackRest's check, about a second). Unset: the node's own.
+  std::function<Result<std::unique_ptr<RemoteShell>>(const NodeHandle&)> open_extra_shell;
 };
 
 // Phase 0, per node in parallel, one round trip each: waits until systemd has booted, then reads
@@ -116,6 +120,8 @@ Status clear_pending(NodeHandle& node, const std::string& marker);
 // ensure_unit() for every unit of the role, with the catalog's reload-or-restart choice; "changed" is
 // whether this run rewrote any of the role's files on the node.
 Status ensure_role_units(NodeHandle& node, Role role);
+// The same for several roles of one node at once: from the observation, one round trip in all.
+Status ensure_roles_units(NodeHandle& node, const std::vector<Role>& roles);
 
 // The handles of the nodes that carry `role`, in inventory order.
 std::vector<NodeHandle*> nodes_with_role(EngineContext& ctx, Role role);

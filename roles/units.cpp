@@ -41,18 +41,82 @@ Status ensure_unit(NodeHandle& n, const std::string& step, const std::string& un
 }
 
 Status ensure_role_units(NodeHandle& n, Role role) {
-  const RoleSpec& spec = role_spec(role);
-  if (n.applied.count(role)) return {};  // converged earlier in this run
-  const bool changed = n.changed.count(role) > 0;
-  for (const auto& unit : spec.units) {
-    Status s = ensure_unit(n, std::string(to_string(role)) + ":start", unit, changed,
-                           spec.on_change == ApplyAction::reload);
-    if (!s) return s;
+  return ensure_roles_units(n, {role});
+}
+
+Status ensure_roles_units(NodeHandle& n, const std::vector<Role>& wanted) {
+  // Roles converged earlier in this run are left alone, and then nothing here writes to n: the
+  // late gates call this from several threads for the same node.
+  std::vector<Role> roles;
+  for (Role role : wanted) {
+    if (!n.applied.count(role)) roles.push_back(role);
   }
-  if (changed && !spec.units.empty()) {
-    if (auto s = clear_pending(n, to_string(role)); !s) return s;
+  if (roles.empty()) return {};
+  if (!n.seen.valid) {
+    // Without an observation (unit tests, `status`-like callers) each unit is asked on its own.
+    for (Role role : roles) {
+      const RoleSpec& spec = role_spec(role);
+      if (n.applied.count(role)) continue;
+      const bool changed = n.changed.count(role) > 0;
+      for (const auto& unit : spec.units) {
+        Status s = ensure_unit(n, std::string(to_string(role)) + ":start", unit, changed,
+                               spec.on_change == ApplyAction::reload);
+        if (!s) return s;
+      }
+      if (changed && !spec.units.empty()) {
+        if (auto s = clear_pending(n, to_string(role)); !s) return s;
+      }
+      n.applied.insert(role);
+    }
+    return {};
   }
-  n.applied.insert(role);
+  // From the observation: one command for every unit of these roles. systemctl enable reloads
+  // systemd's configuration each time it runs, so all enables go in one call, and so on.
+  std::vector<std::string> enable, restart, reload, markers, done;
+  std::string step;
+  for (Role role : roles) {
+    if (n.applied.count(role)) continue;
+    const RoleSpec& spec = role_spec(role);
+    const bool changed = n.changed.count(role) > 0;
+    step += (step.empty() ? "" : ",") + std::string(to_string(role));
+    for (const auto& unit : spec.units) {
+      const UnitState st = n.seen.units[unit];
+      if (!st.enabled) enable.push_back(unit);
+      if (!st.active) {
+        restart.push_back(unit);
+        done.push_back("started " + unit);
+      } else if (changed) {
+        const bool by_reload = spec.on_change == ApplyAction::reload;
+        (by_reload ? reload : restart).push_back(unit);
+        done.push_back((by_reload ? "reloaded " : "restarted ") + unit);
+      }
+    }
+    if (changed && !spec.units.empty()) markers.push_back(to_string(role));
+  }
+  auto list = [](const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& s : v) out += " " + shell_quote(s);
+    return out;
+  };
+  std::string cmd;
+  auto then = [&](const std::string& c) { cmd += (cmd.empty() ? "" : " && ") + c; };
+  if (!enable.empty()) then("systemctl enable -q" + list(enable));
+  if (!restart.empty()) then("systemctl restart" + list(restart));
+  if (!reload.empty()) then("systemctl reload" + list(reload));
+  // The pending markers go only once the work they stand for is done (see roles/files.cpp).
+  if (!markers.empty()) {
+    std::string rm = "rm -f";
+    for (const auto& m : markers) rm += " " + shell_quote("/var/lib/pgha/pending/" + m);
+    then(rm);
+  }
+  if (!cmd.empty()) {
+    if (auto r = must(*n.shell, step + ":start", cmd); !r) return r.error();
+  }
+  for (const auto& u : enable) n.actions.push_back("enabled " + u);
+  for (const auto& d : done) n.actions.push_back(d);
+  for (const auto& u : restart) n.seen.units[u] = UnitState{true, true};
+  for (const auto& u : enable) n.seen.units[u].enabled = true;
+  for (Role role : roles) n.applied.insert(role);
   return {};
 }
 
