@@ -2,6 +2,7 @@
 // or existing hosts. One interface, a factory, a name table (providers/registry.cpp).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,6 +25,8 @@ struct Machine {
 struct ProvisionRequest {
   std::string public_key;  // OpenSSH one-liner, installed as the node's authorized key
   std::string state_dir;   // .pgha/<cluster>/ (providers may keep ids there)
+  // Where the provider reports what it is doing (an image build's steps); unset: its own default.
+  std::function<void(const std::string&)> report;
 };
 
 enum class DataRetention { remove, keep };

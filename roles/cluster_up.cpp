@@ -90,7 +90,10 @@ Result<UpReport> cluster_up(const Inventory& inv, UpDeps deps) {
   std::vector<Machine> machines;
   if (auto s = timed("provision",
                      [&]() -> Status {
-                       auto m = deps.provider.ensure(inv, ProvisionRequest{*pubkey, deps.state.path()});
+                       auto m = deps.provider.ensure(
+                           inv, ProvisionRequest{*pubkey, deps.state.path(), [&](const std::string& line) {
+                                                   progress.info(deps.provider.name() + ": " + line);
+                                                 }});
                        if (!m) return m.error();
                        machines = std::move(m.value());
                        return {};

@@ -215,7 +215,8 @@ Result<std::vector<Machine>> DockerProvider::ensure(const Inventory& inv, const 
   if (auto st = docker_.ping(); !st) return st.error();
   // The network first: a subnet conflict is reported in a second, not after an image build.
   if (auto st = ensure_network(inv); !st) return st.error();
-  auto image = ensure_image(docker_, inv.provider.docker, deps_.templates, deps_.progress);
+  auto image =
+      ensure_image(docker_, inv.provider.docker, deps_.templates, req.report ? req.report : deps_.progress);
   if (!image) return image.error();
   std::vector<Machine> machines;
   for (const Node& node : inv.nodes) {

@@ -117,9 +117,14 @@ TEST_F(DockerEngineTest, EnsureBootSshFaultsDestroy) {
     EXPECT_TRUE(boot->out.starts_with("running\n")) << boot->out;
     auto facts = sh.run(
         "hostname; test -s /etc/ssh/ssh_host_ed25519_key && echo hostkey; "
-        "test -d /var/lib/postgresql/15/main && echo pgdata; ip -4 -o addr show eth0");
+        "test -d /etc/postgresql/15/main || echo no-stock-cluster; "
+        "grep -qsF '# pgha: the leader key is compare-and-set' "
+        "/usr/lib/python3/dist-packages/patroni/dcs/etcd3.py && echo patroni-fixed; "
+        "systemctl is-enabled etcd haproxy pgbouncer | sort -u; ip -4 -o addr show eth0");
     ASSERT_TRUE(facts.ok());
-    EXPECT_TRUE(facts->out.starts_with("n1\nhostkey\npgdata\n")) << facts->out;
+    // The image did prepare's work once: no stock cluster, the Patroni fix in, stock daemons off.
+    EXPECT_TRUE(facts->out.starts_with("n1\nhostkey\nno-stock-cluster\npatroni-fixed\ndisabled\n"))
+        << facts->out;
     EXPECT_NE(facts->out.find("10.77.0.10/24"), std::string::npos) << facts->out;
   }
 
