@@ -16,21 +16,10 @@ LABEL=pgha.bench=floor
 TIMEOUT=${FLOOR_TIMEOUT:-180}
 
 log() { printf '%s floor: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
-api() { curl -fsS --unix-socket "$SOCK" -H 'Content-Type: application/json' "$@"; }
-api_q() { curl -sS -o /dev/null --unix-socket "$SOCK" "$@" 2>/dev/null || true; }
-now() { date +%s.%N; }
+. "$(dirname "$0")/lib.sh"
 
 # Everything carrying our label: containers first (they hold the network), then the network.
-cleanup() {
-  local filters ids
-  filters=$(python3 -c 'import json,sys,urllib.parse; print(urllib.parse.quote(json.dumps({"label":[sys.argv[1]]})))' "$LABEL")
-  ids=$(curl -sS --unix-socket "$SOCK" "http://localhost/v1.41/containers/json?all=1&filters=$filters" 2>/dev/null |
-    python3 -c 'import json,sys; [print(c["Id"]) for c in json.load(sys.stdin)]' 2>/dev/null || true)
-  for id in $ids; do api_q -X DELETE "http://localhost/v1.41/containers/$id?force=1&v=1"; done
-  ids=$(curl -sS --unix-socket "$SOCK" "http://localhost/v1.41/networks?filters=$filters" 2>/dev/null |
-    python3 -c 'import json,sys; [print(n["Id"]) for n in json.load(sys.stdin)]' 2>/dev/null || true)
-  for id in $ids; do api_q -X DELETE "http://localhost/v1.41/networks/$id"; done
-}
+cleanup() { remove_labelled "$LABEL"; }
 
 # On failure: the last lines each node wrote (etcd and Patroni log to the container's stdout/stderr).
 dump_logs() {

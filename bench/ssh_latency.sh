@@ -25,25 +25,11 @@ LABEL=pgha.bench=sshbench
 WORK=$(mktemp -d /tmp/pgha-sshbench.XXXXXX)
 
 log() { printf '%s ssh_latency: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
-api() { curl -fsS --unix-socket "$SOCK" -H 'Content-Type: application/json' "$@"; }
-api_q() { curl -sS -o /dev/null --unix-socket "$SOCK" "$@" 2>/dev/null || true; }
-now() { date +%s.%N; }
-median() { python3 -c 'import statistics,sys; print(f"{statistics.median(map(float, sys.argv[1:])):.2f}")' "$@"; }
-
-remove_labelled() {
-  local filters ids
-  filters=$(python3 -c 'import json,sys,urllib.parse; print(urllib.parse.quote(json.dumps({"label":[sys.argv[1]]})))' "$LABEL")
-  ids=$(curl -sS --unix-socket "$SOCK" "http://localhost/v1.41/containers/json?all=1&filters=$filters" 2>/dev/null |
-    python3 -c 'import json,sys; [print(c["Id"]) for c in json.load(sys.stdin)]' 2>/dev/null || true)
-  for id in $ids; do api_q -X DELETE "http://localhost/v1.41/containers/$id?force=1&v=1"; done
-  ids=$(curl -sS --unix-socket "$SOCK" "http://localhost/v1.41/networks?filters=$filters" 2>/dev/null |
-    python3 -c 'import json,sys; [print(n["Id"]) for n in json.load(sys.stdin)]' 2>/dev/null || true)
-  for id in $ids; do api_q -X DELETE "http://localhost/v1.41/networks/$id"; done
-}
+. "$(dirname "$0")/lib.sh"
 cleanup() {
   for cm in "$WORK"/cm-*; do [ -S "$cm" ] && ssh -o ControlPath="$cm" -O exit x >/dev/null 2>&1 || true; done
   [ -f "$WORK/sshd.pid" ] && kill "$(cat "$WORK/sshd.pid")" 2>/dev/null || true
-  remove_labelled
+  remove_labelled "$LABEL"
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -52,7 +38,7 @@ trap 'exit 130' INT TERM
 [ -x "$SSH_BENCH" ] || { log "$SSH_BENCH missing: cmake --build build --target ssh_bench"; exit 1; }
 api "http://localhost/v1.41/images/$IMAGE/json" >/dev/null ||
   { log "image $IMAGE is missing: run \`pgha up\` once to build it"; exit 1; }
-remove_labelled
+remove_labelled "$LABEL"
 ssh-keygen -q -t ed25519 -N '' -C pgha-sshbench -f "$WORK/id_ed25519"
 
 # OPENSSH_ROUND KEY KNOWN_HOSTS CONTROL_PATH PORT ADDRESS: ms per command over the master connection.
