@@ -1,6 +1,7 @@
 #include "providers/docker/docker_provider.hpp"
 
 #include <algorithm>
+#include <thread>
 
 #include "core/net_addr.hpp"
 
@@ -218,12 +219,27 @@ Result<std::vector<Machine>> DockerProvider::ensure(const Inventory& inv, const 
   auto image =
       ensure_image(docker_, inv.provider.docker, deps_.templates, req.report ? req.report : deps_.progress);
   if (!image) return image.error();
+  // The nodes' volumes and containers are independent: each node on its own thread (the engine
+  // serves them concurrently; every request is its own connection). The first failure in inventory
+  // order is reported.
+  std::vector<Result<Machine>> results(inv.nodes.size(), Error(ErrorKind::internal, "not run"));
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < inv.nodes.size(); ++i) {
+    threads.emplace_back([&, i] {
+      const Node& node = inv.nodes[i];
+      if (auto st = ensure_volumes(inv, node); !st) {
+        results[i] = std::move(st.error()).with("node " + node.name);
+        return;
+      }
+      auto m = ensure_container(inv, node, req.public_key);
+      results[i] = m ? std::move(m) : Result<Machine>(std::move(m.error()).with("node " + node.name));
+    });
+  }
+  for (auto& t : threads) t.join();
   std::vector<Machine> machines;
-  for (const Node& node : inv.nodes) {
-    if (auto st = ensure_volumes(inv, node); !st) return std::move(st.error()).with("node " + node.name);
-    auto m = ensure_container(inv, node, req.public_key);
-    if (!m) return std::move(m.error()).with("node " + node.name);
-    machines.push_back(std::move(*m));
+  for (auto& r : results) {
+    if (!r) return r.error();
+    machines.push_back(std::move(*r));
   }
   return machines;
 }

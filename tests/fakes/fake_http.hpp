@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,7 @@ class FakeHttp : public StreamingHttpTransport {
   }
 
   Result<HttpResponse> send(const HttpRequest& request) override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);  // providers may ask from several threads
     requests.push_back(request);
     std::string path = path_of(request.url);
     for (auto it = routes_.rbegin(); it != routes_.rend(); ++it) {
@@ -72,6 +74,7 @@ class FakeHttp : public StreamingHttpTransport {
     Handler handler;
   };
   std::vector<Route> routes_;
+  std::recursive_mutex mu_;
 };
 
 }  // namespace pgha
