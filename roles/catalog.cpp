@@ -1,5 +1,7 @@
 #include "roles/catalog.hpp"
 
+#include <algorithm>
+
 namespace pgha {
 namespace {
 
@@ -40,6 +42,24 @@ const RoleSpec& role_spec(Role role) {
     if (spec.role == role) return spec;
   }
   return role_catalog().front();  // unreachable: every Role has a spec (catalog_test checks it)
+}
+
+std::vector<std::string> node_packages(const Node& node, int postgres_version) {
+  std::vector<std::string> out;
+  for (const auto& spec : role_catalog()) {
+    if (!has_role(node, spec.role)) continue;
+    for (const auto& p : role_packages(spec.role, postgres_version)) {
+      if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
+    }
+  }
+  return out;
+}
+
+const std::vector<StockService>& stock_services() {
+  static const std::vector<StockService> stock = {
+      {Role::haproxy, "haproxy.service", "/etc/haproxy/haproxy.cfg"},
+      {Role::pgbouncer, "pgbouncer.service", "/etc/pgbouncer/pgbouncer.ini"}};
+  return stock;
 }
 
 std::vector<std::string> role_packages(Role role, int postgres_version) {

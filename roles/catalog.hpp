@@ -33,4 +33,16 @@ const std::vector<RoleSpec>& role_catalog();  // in bring-up order
 // PostgreSQL 15 packages; other versions (from the PGDG repository) swap the version suffix.
 std::vector<std::string> role_packages(Role role, int postgres_version);
 
+// Every package the node's roles need, each once, in catalog order.
+std::vector<std::string> node_packages(const Node& node, int postgres_version);
+
+// Debian daemons that start with Debian's own config when installed. Some of their settings (listen
+// addresses) take effect only on a fresh start, so prepare stops them until pgha's config is in place.
+struct StockService {
+  Role role;
+  const char* unit;
+  const char* config;  // carries "Managed by pgha" once pgha wrote it
+};
+const std::vector<StockService>& stock_services();
+
 }  // namespace pgha

@@ -41,9 +41,15 @@ struct NodeObservation {
   std::set<std::string> stock_running;  // stock haproxy/pgbouncer units running without pgha's config
   bool patroni_fixed = false;           // the etcd3 leader-key fix is in Debian's Patroni module
   std::map<std::string, RemoteFile> files;
-  std::set<std::string> pending;  // markers under /var/lib/pgha/pending
+  std::set<std::string> pending;  // markers under kPendingDir
   std::map<std::string, UnitState> units;
 };
+
+// Where a node remembers work a run promised but may not have finished: a marker per role whose
+// files were rewritten (its units still need a restart or reload) and "systemd" (daemon-reload). A
+// marker is written before the file it stands for and removed only after the work is done, so a run
+// killed in between leaves the next run knowing what is owed.
+constexpr const char* kPendingDir = "/var/lib/pgha/pending";
 
 struct NodeHandle {
   const Node* node = nullptr;

@@ -20,12 +20,6 @@ std::string attrs_string(const FileAttrs& a) {
   return a.owner + ":" + a.group + ":" + mode;
 }
 
-// Where a node remembers work a run promised but may not have finished: a marker per role whose
-// files were rewritten (its units still need a restart or reload) and "systemd" (daemon-reload). A
-// marker is written before the file it stands for and removed only after the work is done, so a run
-// killed in between leaves the next run knowing what is owed.
-const char* const kPendingDir = "/var/lib/pgha/pending";
-
 struct RemoteView {
   std::map<std::string, RemoteFile> files;
   std::set<std::string> pending;

@@ -13,18 +13,6 @@ const char* const kPatroniModule = "/usr/lib/python3/dist-packages/patroni/dcs/e
 // The line templates/patroni/etcd3_leader_cas.py puts into the module it fixed.
 const char* const kPatroniFixMark = "# pgha: the leader key is compare-and-set";
 
-std::vector<std::string> packages_for(const Node& node, int postgres_version) {
-  std::vector<std::string> out;
-  std::set<std::string> seen;
-  for (const auto& spec : role_catalog()) {
-    if (!has_role(node, spec.role)) continue;
-    for (const auto& p : role_packages(spec.role, postgres_version)) {
-      if (seen.insert(p).second) out.push_back(p);
-    }
-  }
-  return out;
-}
-
 // The script prints one tab-separated record per fact; parse() reads them back. Paths, package and
 // unit names come from the role catalog (fixed strings), never from the inventory, and are quoted.
 std::string observe_script(const NodeHandle& n, const Inventory& inv) {
@@ -34,7 +22,7 @@ std::string observe_script(const NodeHandle& n, const Inventory& inv) {
        "case $st in running|degraded) ;; *) exit 0;; esac; ";
   s << "[ -z \"$(dpkg --audit 2>/dev/null)\" ] || printf 'dpkg\\tdirty\\n'; ";
   std::string pkgs;
-  for (const auto& p : packages_for(*n.node, inv.postgres_version)) pkgs += " " + shell_quote(p);
+  for (const auto& p : node_packages(*n.node, inv.postgres_version)) pkgs += " " + shell_quote(p);
   if (!pkgs.empty())
     s << "dpkg-query -W -f='pkg\\t${Package}\\t${db:Status-Status}\\n'" << pkgs << " 2>/dev/null; ";
   if (has_role(*n.node, Role::patroni)) {
@@ -46,10 +34,7 @@ std::string observe_script(const NodeHandle& n, const Inventory& inv) {
     s << "[ -n \"$(find /var/lib/etcd -mindepth 1 -maxdepth 1 ! -name " << shell_quote(inv.cluster_name)
       << " 2>/dev/null)\" ] && printf 'stock\\tetcd\\n'; ";
   }
-  const std::vector<std::tuple<Role, const char*, const char*>> stock = {
-      {Role::haproxy, "haproxy.service", "/etc/haproxy/haproxy.cfg"},
-      {Role::pgbouncer, "pgbouncer.service", "/etc/pgbouncer/pgbouncer.ini"}};
-  for (const auto& [role, unit, config] : stock) {
+  for (const auto& [role, unit, config] : stock_services()) {
     if (!has_role(*n.node, role)) continue;
     s << "if ! grep -qs 'Managed by pgha' " << config << " && systemctl is-active -q " << unit
       << "; then printf 'stock-running\\t%s\\n' " << unit << "; fi; ";
@@ -61,7 +46,7 @@ std::string observe_script(const NodeHandle& n, const Inventory& inv) {
     s << "sha256sum --" << paths << " 2>/dev/null | sed 's/^/sum\t/'; stat -c 'stat\t%n\t%U:%G:%a' --"
       << paths << " 2>/dev/null; ";
   }
-  s << "for p in /var/lib/pgha/pending/*; do [ -e \"$p\" ] && printf 'pending\\t%s\\n' \"${p##*/}\"; done; ";
+  s << "for p in " << kPendingDir << "/*; do [ -e \"$p\" ] && printf 'pending\\t%s\\n' \"${p##*/}\"; done; ";
   std::string units;
   for (const auto& spec : role_catalog()) {
     if (!has_role(*n.node, spec.role)) continue;

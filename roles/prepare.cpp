@@ -1,7 +1,4 @@
 // Phase 1: make each machine ready for its roles. See engine.hpp for the contract.
-#include <set>
-#include <sstream>
-#include <tuple>
 
 #include "core/embedded.hpp"
 #include "roles/catalog.hpp"
@@ -18,16 +15,14 @@ Status ensure_packages(NodeHandle& n, const Inventory& inv, Progress& progress) 
     if (auto r = must(*n.shell, "prepare:dpkg", "dpkg --configure -a"); !r) return r.error();
   }
   std::string missing;
-  std::set<std::string> listed;
-  for (const auto& spec : role_catalog()) {
-    if (!has_role(*n.node, spec.role)) continue;
-    for (const auto& p : role_packages(spec.role, inv.postgres_version)) {
-      if (n.seen.installed.count(p) || !listed.insert(p).second) continue;
-      missing += " " + shell_quote(p);
-    }
+  int count = 0;
+  for (const auto& p : node_packages(*n.node, inv.postgres_version)) {
+    if (n.seen.installed.count(p)) continue;
+    missing += " " + shell_quote(p);
+    ++count;
   }
-  if (listed.empty()) return {};
-  progress.node(n.node->name, "installing " + std::to_string(listed.size()) + " packages");
+  if (count == 0) return {};
+  progress.node(n.node->name, "installing " + std::to_string(count) + " packages");
   const std::string install =
       "DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q "
       "--no-install-recommends" +
@@ -70,12 +65,8 @@ Status remove_debian_defaults(NodeHandle& n, const Inventory& inv) {
       n.seen.units["etcd.service"].active = false;
     }
   }
-  // Stock haproxy and pgbouncer run with Debian's configs; some settings (listen addresses) only take
-  // effect on a fresh start, so they are stopped until pgha's own config is in place and started then.
-  const std::vector<std::tuple<Role, const char*, const char*>> stock = {
-      {Role::haproxy, "haproxy.service", "/etc/haproxy/haproxy.cfg"},
-      {Role::pgbouncer, "pgbouncer.service", "/etc/pgbouncer/pgbouncer.ini"}};
-  for (const auto& [role, unit, config] : stock) {
+  // Stock haproxy and pgbouncer are stopped until pgha's own config is in place (stock_services()).
+  for (const auto& [role, unit, config] : stock_services()) {
     if (!has_role(*n.node, role) || !n.seen.stock_running.count(unit)) continue;
     auto r = must(*n.shell, std::string("prepare:stop-stock-") + to_string(role),
                   std::string("if ! grep -qs 'Managed by pgha' ") + config + " && systemctl is-active -q " +

@@ -10,18 +10,11 @@ namespace pgha {
 Status ensure_unit(NodeHandle& n, const std::string& step, const std::string& unit, bool changed,
                    bool reload_on_change) {
   const std::string u = shell_quote(unit);
-  bool enabled = false, active = false;
-  auto seen = n.seen.units.find(unit);
-  if (n.seen.valid && seen != n.seen.units.end()) {
-    enabled = seen->second.enabled;
-    active = seen->second.active;
-  } else {
-    auto st = n.shell->run("systemctl is-enabled " + u + " 2>/dev/null; systemctl is-active " + u +
-                           " 2>/dev/null; true");
-    if (!st) return std::move(st.error()).with("step " + step).with("host " + n.node->name);
-    enabled = st->out.rfind("enabled", 0) == 0;
-    active = st->out.find("\nactive") != std::string::npos;
-  }
+  auto st = n.shell->run("systemctl is-enabled " + u + " 2>/dev/null; systemctl is-active " + u +
+                         " 2>/dev/null; true");
+  if (!st) return std::move(st.error()).with("step " + step).with("host " + n.node->name);
+  const bool enabled = st->out.rfind("enabled", 0) == 0;
+  const bool active = st->out.find("\nactive") != std::string::npos;
   if (!enabled) {
     if (auto r = must(*n.shell, step, "systemctl enable " + u); !r) return r.error();
     n.actions.push_back("enabled " + unit);
@@ -29,7 +22,6 @@ Status ensure_unit(NodeHandle& n, const std::string& step, const std::string& un
   if (!active) {
     if (auto r = must(*n.shell, step, "systemctl restart " + u); !r) return r.error();
     n.actions.push_back("started " + unit);
-    if (n.seen.valid) n.seen.units[unit] = UnitState{true, true};
   } else if (changed) {
     if (auto r =
             must(*n.shell, step, std::string("systemctl ") + (reload_on_change ? "reload " : "restart ") + u);
@@ -56,7 +48,6 @@ Status ensure_roles_units(NodeHandle& n, const std::vector<Role>& wanted) {
     // Without an observation (unit tests, `status`-like callers) each unit is asked on its own.
     for (Role role : roles) {
       const RoleSpec& spec = role_spec(role);
-      if (n.applied.count(role)) continue;
       const bool changed = n.changed.count(role) > 0;
       for (const auto& unit : spec.units) {
         Status s = ensure_unit(n, std::string(to_string(role)) + ":start", unit, changed,
@@ -75,7 +66,6 @@ Status ensure_roles_units(NodeHandle& n, const std::vector<Role>& wanted) {
   std::vector<std::string> enable, restart, reload, markers, done;
   std::string step;
   for (Role role : roles) {
-    if (n.applied.count(role)) continue;
     const RoleSpec& spec = role_spec(role);
     const bool changed = n.changed.count(role) > 0;
     step += (step.empty() ? "" : ",") + std::string(to_string(role));
@@ -106,7 +96,7 @@ Status ensure_roles_units(NodeHandle& n, const std::vector<Role>& wanted) {
   // The pending markers go only once the work they stand for is done (see roles/files.cpp).
   if (!markers.empty()) {
     std::string rm = "rm -f";
-    for (const auto& m : markers) rm += " " + shell_quote("/var/lib/pgha/pending/" + m);
+    for (const auto& m : markers) rm += " " + shell_quote(std::string(kPendingDir) + "/" + m);
     then(rm);
   }
   if (!cmd.empty()) {
