@@ -51,6 +51,12 @@ class Provider {
   // Removes every resource of this cluster and nothing else.
   virtual Status destroy(const Inventory& inv, DataRetention data) = 0;
 
+  // Removes one machine of this cluster (a node that left the inventory; `machine` comes from
+  // list()): Docker removes its container and, unless `data` is keep, its volumes; Proxmox stops
+  // and purges the VM; a static host is left running (the engine has stopped pgha's services).
+  // Removing a machine that is already gone succeeds.
+  virtual Status remove(const Inventory& inv, const Machine& machine, DataRetention data) = 0;
+
   // Injects a fault on a node's machine / lifts it. kill is lifted by starting the machine again.
   virtual Status inject(const Inventory& inv, const std::string& node, MachineFault fault) = 0;
   virtual Status lift(const Inventory& inv, const std::string& node, MachineFault fault) = 0;

@@ -298,6 +298,31 @@ Status DockerProvider::destroy(const Inventory& inv, DataRetention data) {
   return {};
 }
 
+Status DockerProvider::remove(const Inventory& inv, const Machine& machine, DataRetention data) {
+  // Only what carries both this cluster's label and the node's: a shared volume stays.
+  const std::string cluster = cluster_label_filter(inv);
+  const std::string node = std::string(kNodeLabel) + "=" + machine.node;
+  auto containers = docker_.containers_with_label(cluster);
+  if (!containers) return containers.error();
+  for (const json& c : *containers) {
+    const json& labels = field(c, "Labels");
+    if (!labels.is_object() || labels.value(kNodeLabel, std::string()) != machine.node) continue;
+    auto st = docker_.remove_container(c.value("Id", ""));
+    if (!st && st.error().kind != ErrorKind::not_found) return std::move(st.error()).with("node " + machine.node);
+  }
+  if (data == DataRetention::remove) {
+    auto volumes = docker_.volumes_with_label(node);
+    if (!volumes) return volumes.error();
+    for (const json& v : *volumes) {
+      const json& labels = field(v, "Labels");
+      if (!has_cluster_label(labels, inv)) continue;
+      auto st = docker_.remove_volume(v.value("Name", ""));
+      if (!st && st.error().kind != ErrorKind::not_found) return std::move(st.error()).with("node " + machine.node);
+    }
+  }
+  return {};
+}
+
 Result<json> DockerProvider::node_container(const Inventory& inv, const std::string& node) {
   if (!inv.find_node(node)) return Error(ErrorKind::bad_input, "no node named " + node + " in the inventory");
   std::string name = container_name(inv, node);

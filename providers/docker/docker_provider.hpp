@@ -31,6 +31,7 @@ class DockerProvider final : public Provider {
   Result<std::vector<Machine>> ensure(const Inventory& inv, const ProvisionRequest& req) override;
   Result<std::vector<Machine>> list(const Inventory& inv) override;
   Status destroy(const Inventory& inv, DataRetention data) override;
+  Status remove(const Inventory& inv, const Machine& machine, DataRetention data) override;
   Status inject(const Inventory& inv, const std::string& node, MachineFault fault) override;
   Status lift(const Inventory& inv, const std::string& node, MachineFault fault) override;
 

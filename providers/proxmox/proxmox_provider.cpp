@@ -78,6 +78,10 @@ class ProxmoxProvider final : public Provider {
     return out;
   }
 
+  Status remove(const Inventory&, const Machine& machine, DataRetention) override {
+    return Error(ErrorKind::internal, "removing one VM is not implemented yet").with("node " + machine.node);
+  }
+
   // Stops, then (DataRetention::remove) destroys with purge every VM tagged for this cluster.
   Status destroy(const Inventory& inv, DataRetention data) override {
     Client client = make_client(inv);

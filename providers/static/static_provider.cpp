@@ -33,6 +33,8 @@ class StaticProvider final : public Provider {
   }
 
   Status destroy(const Inventory&, DataRetention) override { return {}; }
+  // The host stays; the engine has already stopped and disabled pgha's services on it.
+  Status remove(const Inventory&, const Machine&, DataRetention) override { return {}; }
 
   Status inject(const Inventory&, const std::string& node, MachineFault fault) override {
     return unsupported(node, fault);
