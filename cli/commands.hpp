@@ -42,6 +42,9 @@ struct ClusterHandles {
 // nullopt once the reason is printed; *exit_code is then 2 (invalid inventory) or 1.
 std::optional<ClusterHandles> open_cluster(const GlobalOptions& g, int* exit_code);
 
+// The templates compiled in, or --templates DIR.
+std::unique_ptr<TemplateSource> templates_for(const GlobalOptions& g);
+
 // Progress on stderr: none with -q, per-node lines on a terminal, timestamped lines otherwise.
 std::unique_ptr<Progress> progress_for(const GlobalOptions& g);
 

@@ -1,0 +1,61 @@
+// `pgha up`: converge the cluster to the inventory and print what changed and the endpoints.
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.hpp"
+#include "core/render.hpp"
+#include "roles/progress.hpp"
+
+namespace pgha {
+
+int cmd_up(const GlobalOptions& g) {
+  int rc = 0;
+  auto c = open_cluster(g, &rc);
+  if (!c) return rc;
+  const Inventory* inv = &c->inv;
+  StateDir* state = &c->state;
+  auto templates = templates_for(g);
+  auto progress = progress_for(g);
+  std::vector<std::string> names;
+  for (const auto& n : inv->nodes) names.push_back(n.name);
+  progress->set_nodes(names);
+  UpDeps deps{*c->provider, make_ssh_factory(*state), *templates, *progress, *state, GateTimeouts{}};
+  auto report = cluster_up(*inv, deps);
+  if (!report) {
+    FailureSite site = failure_site(report.error());
+    progress->node_failed(site.node, site.step, report.error().message);
+    progress->finish();
+    return report_error(report.error());
+  }
+  for (const auto& n : names) progress->node_done(n, true);
+  progress->finish();
+  if (g.output == "json") {
+    nlohmann::ordered_json j;  // phases stay in bring-up order
+    j["cluster"] = inv->cluster_name;
+    j["endpoints"] = {{"write", report->endpoints.write},
+                      {"read", report->endpoints.read},
+                      {"pooled", report->endpoints.pooled},
+                      {"user", report->endpoints.user},
+                      {"database", report->endpoints.database}};
+    j["changes"] = report->actions;
+    j["timings"] = nlohmann::ordered_json::object();
+    for (const auto& [phase, s] : report->timings) j["timings"][phase] = s;
+    std::cout << j.dump(2) << "\n";
+    return 0;
+  }
+  std::cerr << format_timings(report->timings);
+  if (report->actions.empty()) {
+    std::cout << "no changes: the cluster already matches the inventory\n";
+  } else {
+    std::cout << report->actions.size() << " changes" << (g.verbose ? ":\n" : " (-v lists each):\n");
+    if (g.verbose) {
+      for (const auto& a : report->actions) std::cout << "  " << a << "\n";
+    } else {
+      std::cout << summarize_changes(report->actions);
+    }
+  }
+  std::cout << format_endpoints(*inv, report->endpoints, state->path());
+  return 0;
+}
+
+}  // namespace pgha
