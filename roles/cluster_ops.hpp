@@ -31,6 +31,7 @@ struct Endpoints {
 struct UpReport {
   std::vector<std::pair<std::string, double>> timings;
   std::vector<std::string> actions;  // "pg1: wrote /etc/..."; empty on a no-op run
+  std::vector<Change> changes;       // the same, typed: what `pgha plan` is compared with
   Endpoints endpoints;
 };
 

@@ -124,7 +124,10 @@ Result<UpReport> cluster_up(const Inventory& inv, UpDeps deps) {
     if (auto s = timed(name, [&, fn = fn] { return fn(ctx); }); !s) return s.error();
   }
   for (const auto& n : nodes) {
-    for (const auto& a : n.actions) report.actions.push_back(n.node->name + ": " + a);
+    for (const auto& a : n.actions) {
+      report.actions.push_back(n.node->name + ": " + a.summary);
+      report.changes.push_back(a);
+    }
   }
   report.timings = progress.timings();
   report.endpoints = endpoints_of(inv);

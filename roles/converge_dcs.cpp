@@ -139,7 +139,7 @@ Status converge_patroni(EngineContext& ctx) {
                  shell_quote(patch.dump()) + " " + patroni_url(ctx.inv, *leader->node, "/config"),
              "user = \"admin:" + curl_config_string(ctx.secrets.admin_password) + "\"\n");
     if (!r) return r.error();
-    leader->actions.push_back("patched Patroni dynamic config: " + patch.dump());
+    leader->did(ChangeKind::dcs_patch, patch.dump(), "patched Patroni dynamic config: " + patch.dump());
   }
   return {};
 }

@@ -70,7 +70,7 @@ Status converge_sql_objects(EngineContext& ctx) {
   auto r = run_sql(*leader, "sql:users-databases", sql);
   if (!r) return r.error();
   if (r->err.find("created") != std::string::npos || r->out.find("CREATE DATABASE") != std::string::npos)
-    leader->actions.push_back("created users/databases");
+    leader->did(ChangeKind::sql_objects, "", "created users/databases");
   return {};
 }
 
@@ -166,7 +166,7 @@ Status converge_pgbackrest(EngineContext& ctx) {
   }
   if (!exists) {
     if (auto r = must(*sh, "pgbackrest:stanza-create", pgbr + "stanza-create"); !r) return r.error();
-    leader->actions.push_back("created pgBackRest stanza " + ctx.inv.cluster_name);
+    leader->did(ChangeKind::backup_stanza, ctx.inv.cluster_name, "created pgBackRest stanza " + ctx.inv.cluster_name);
   }
   if (auto r = must(*sh, "pgbackrest:check", pgbr + "check"); !r) return r.error();
   return {};

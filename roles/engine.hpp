@@ -16,6 +16,7 @@
 #include "core/remote_shell.hpp"
 #include "core/render.hpp"
 #include "providers/provider.hpp"
+#include "roles/change.hpp"
 #include "roles/patroni_api.hpp"
 #include "roles/progress.hpp"
 
@@ -59,8 +60,11 @@ struct NodeHandle {
   std::set<Role> changed;           // roles whose files this run rewrote
   std::set<Role> applied;           // roles whose units this run already converged
   NodeObservation seen;             // filled by observe_nodes
-  std::vector<std::string>
-      actions;  // what this run did here ("wrote /etc/haproxy/haproxy.cfg", "restarted etcd")
+  std::vector<Change> actions;      // what this run did here
+  // Records a change this run made on this node.
+  void did(ChangeKind kind, std::string target, std::string summary) {
+    actions.push_back(Change{kind, node->name, std::move(target), std::move(summary)});
+  }
 };
 
 // How long each gate may take. Defaults suit a loaded 2-core machine.

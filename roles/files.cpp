@@ -104,7 +104,7 @@ Status sync_files(EngineContext& ctx) {
     if (auto s = n.shell->upload_all(writes); !s)
       return std::move(s.error()).with("step files:write").with("host " + n.node->name);
     for (const RenderedFile* f : rewrite) {
-      n.actions.push_back("wrote " + f->path);
+      n.did(ChangeKind::write_file, f->path, "wrote " + f->path);
       n.changed.insert(f->role);
     }
     for (const RenderedFile* f : fix_attrs) {
@@ -114,7 +114,7 @@ Status sync_files(EngineContext& ctx) {
                     "chown " + shell_quote(f->attrs.owner + ":" + f->attrs.group) + " " +
                         shell_quote(f->path) + " && chmod " + mode + " " + shell_quote(f->path));
       if (!r) return r.error();
-      n.actions.push_back("fixed owner/mode of " + f->path);
+      n.did(ChangeKind::write_file, f->path, "fixed owner/mode of " + f->path);
       n.changed.insert(f->role);
     }
     if (markers.count("systemd") || remote->pending.count("systemd")) {

@@ -36,7 +36,7 @@ Status ensure_packages(NodeHandle& n, const Inventory& inv, Progress& progress) 
         .with("command `" + install + "`")
         .with("step prepare:packages")
         .with("host " + n.node->name);
-  n.actions.push_back("installed" + missing);
+  n.did(ChangeKind::prepare, "", "installed" + missing);
   // Installing starts Debian's stock services: look again before removing them.
   return observe_node(n, inv, 60);
 }
@@ -51,7 +51,7 @@ Status remove_debian_defaults(NodeHandle& n, const Inventory& inv) {
                   "if [ -d /etc/postgresql/" + ver + "/main ]; then pg_dropcluster --stop " + ver +
                       " main && echo dropped; fi");
     if (!r) return r.error();
-    if (!trim(r->out).empty()) n.actions.push_back("dropped Debian's stock " + ver + "/main cluster");
+    if (!trim(r->out).empty()) n.did(ChangeKind::prepare, "", "dropped Debian's stock " + ver + "/main cluster");
   }
   if (has_role(*n.node, Role::etcd) && n.seen.stock_etcd) {
     const std::string ours = shell_quote(inv.cluster_name);
@@ -61,7 +61,7 @@ Status remove_debian_defaults(NodeHandle& n, const Inventory& inv) {
             " 2>/dev/null); if [ -n \"$stock\" ]; then systemctl stop etcd; rm -rf $stock; echo dropped; fi");
     if (!r) return r.error();
     if (!trim(r->out).empty()) {
-      n.actions.push_back("removed Debian's stock etcd member");
+      n.did(ChangeKind::prepare, "", "removed Debian's stock etcd member");
       n.seen.units["etcd.service"].active = false;
     }
   }
@@ -73,7 +73,7 @@ Status remove_debian_defaults(NodeHandle& n, const Inventory& inv) {
                       unit + "; then systemctl stop " + unit + " && echo stopped; fi");
     if (!r) return r.error();
     if (!trim(r->out).empty()) {
-      n.actions.push_back(std::string("stopped stock ") + unit);
+      n.did(ChangeKind::prepare, "", std::string("stopped stock ") + unit);
       n.seen.units[unit].active = false;
     }
   }
@@ -89,7 +89,7 @@ Status fix_patroni_leader_key(NodeHandle& n, Progress& progress) {
   auto r = must(*n.shell, "prepare:patroni-leader-key", "python3 -c " + shell_quote(script));
   if (!r) return r.error();
   if (trim(r->out) != "applied") return {};
-  n.actions.push_back("applied the etcd3 leader-key fix to Patroni");
+  n.did(ChangeKind::prepare, "", "applied the etcd3 leader-key fix to Patroni");
   n.seen.patroni_fixed = true;
   if (n.seen.units["patroni.service"].active)
     progress.warn(n.node->name +

@@ -17,17 +17,18 @@ Status ensure_unit(NodeHandle& n, const std::string& step, const std::string& un
   const bool active = st->out.find("\nactive") != std::string::npos;
   if (!enabled) {
     if (auto r = must(*n.shell, step, "systemctl enable " + u); !r) return r.error();
-    n.actions.push_back("enabled " + unit);
+    n.did(ChangeKind::start_unit, unit, "enabled " + unit);
   }
   if (!active) {
     if (auto r = must(*n.shell, step, "systemctl restart " + u); !r) return r.error();
-    n.actions.push_back("started " + unit);
+    n.did(ChangeKind::start_unit, unit, "started " + unit);
   } else if (changed) {
     if (auto r =
             must(*n.shell, step, std::string("systemctl ") + (reload_on_change ? "reload " : "restart ") + u);
         !r)
       return r.error();
-    n.actions.push_back((reload_on_change ? "reloaded " : "restarted ") + unit);
+    n.did(reload_on_change ? ChangeKind::reload_unit : ChangeKind::restart_unit, unit,
+          (reload_on_change ? "reloaded " : "restarted ") + unit);
   }
   return {};
 }
@@ -63,7 +64,8 @@ Status ensure_roles_units(NodeHandle& n, const std::vector<Role>& wanted) {
   }
   // From the observation: one command for every unit of these roles. systemctl enable reloads
   // systemd's configuration each time it runs, so all enables go in one call, and so on.
-  std::vector<std::string> enable, restart, reload, markers, done;
+  std::vector<std::string> enable, restart, reload, markers;
+  std::vector<std::pair<ChangeKind, std::string>> done;
   std::string step;
   for (Role role : roles) {
     const RoleSpec& spec = role_spec(role);
@@ -74,11 +76,11 @@ Status ensure_roles_units(NodeHandle& n, const std::vector<Role>& wanted) {
       if (!st.enabled) enable.push_back(unit);
       if (!st.active) {
         restart.push_back(unit);
-        done.push_back("started " + unit);
+        done.emplace_back(ChangeKind::start_unit, unit);
       } else if (changed) {
         const bool by_reload = spec.on_change == ApplyAction::reload;
         (by_reload ? reload : restart).push_back(unit);
-        done.push_back((by_reload ? "reloaded " : "restarted ") + unit);
+        done.emplace_back(by_reload ? ChangeKind::reload_unit : ChangeKind::restart_unit, unit);
       }
     }
     if (changed && !spec.units.empty()) markers.push_back(to_string(role));
@@ -102,8 +104,11 @@ Status ensure_roles_units(NodeHandle& n, const std::vector<Role>& wanted) {
   if (!cmd.empty()) {
     if (auto r = must(*n.shell, step + ":start", cmd); !r) return r.error();
   }
-  for (const auto& u : enable) n.actions.push_back("enabled " + u);
-  for (const auto& d : done) n.actions.push_back(d);
+  for (const auto& u : enable) n.did(ChangeKind::start_unit, u, "enabled " + u);
+  for (const auto& [kind, u] : done) {
+    const char* verb = kind == ChangeKind::start_unit ? "started " : kind == ChangeKind::reload_unit ? "reloaded " : "restarted ";
+    n.did(kind, u, verb + u);
+  }
   for (const auto& u : restart) n.seen.units[u] = UnitState{true, true};
   for (const auto& u : enable) n.seen.units[u].enabled = true;
   for (Role role : roles) n.applied.insert(role);

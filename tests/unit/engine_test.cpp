@@ -96,7 +96,8 @@ TEST(EnsureUnit, StartsAnInactiveUnitOnce) {
   Fixture f;
   f.shell->on("is-enabled", CommandResult{0, "enabled\ninactive\n", ""});
   ASSERT_TRUE(ensure_unit(f.nodes[0], "t", "haproxy.service", false, true).ok());
-  EXPECT_EQ(f.nodes[0].actions, std::vector<std::string>{"started haproxy.service"});
+  ASSERT_EQ(f.nodes[0].actions.size(), 1u);
+  EXPECT_EQ(f.nodes[0].actions[0].summary, "started haproxy.service");
 }
 
 TEST(EnsureUnit, LeavesAnActiveUnchangedUnitAlone) {
@@ -111,7 +112,9 @@ TEST(EnsureUnit, ReloadsAnActiveUnitWhoseFilesChanged) {
   Fixture f;
   f.shell->on("is-enabled", CommandResult{0, "enabled\nactive\n", ""});
   ASSERT_TRUE(ensure_unit(f.nodes[0], "t", "haproxy.service", true, true).ok());
-  EXPECT_EQ(f.nodes[0].actions, std::vector<std::string>{"reloaded haproxy.service"});
+  ASSERT_EQ(f.nodes[0].actions.size(), 1u);
+  EXPECT_EQ(f.nodes[0].actions[0].summary, "reloaded haproxy.service");
+  EXPECT_EQ(f.nodes[0].actions[0].kind, ChangeKind::reload_unit);
 }
 
 TEST(EnsureUnit, AFailedStartNamesHostStepAndCommand) {
