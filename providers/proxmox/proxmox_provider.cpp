@@ -51,6 +51,7 @@ class ProxmoxProvider final : public Provider {
   std::string name() const override { return "proxmox"; }
 
   Result<std::vector<Machine>> ensure(const Inventory& inv, const ProvisionRequest& req) override {
+    state_dir_ = req.state_dir;
     Client client = make_client(inv);
     VmOps ops(client, *deps_.clock, deps_.timing, deps_.warn);
     Result<std::vector<Machine>> r = converge(ops, inv, req);
@@ -78,8 +79,17 @@ class ProxmoxProvider final : public Provider {
     return out;
   }
 
-  Status remove(const Inventory&, const Machine& machine, DataRetention) override {
-    return Error(ErrorKind::internal, "removing one VM is not implemented yet").with("node " + machine.node);
+  // Stops the node's VM, then (DataRetention::remove) destroys it with purge, as destroy() does for
+  // the whole cluster; keep leaves it stopped, its disk being the node's data. The VM is the one
+  // list() named (machine.resource_id "host/vmid"), looked up again so that a migrated VM is found
+  // on its current host; it is touched only while it still carries this cluster's tag and the
+  // node's name. Gone already (or vanishing midway): success.
+  Status remove(const Inventory& inv, const Machine& machine, DataRetention data) override {
+    Client client = make_client(inv);
+    VmOps ops(client, *deps_.clock, deps_.timing, deps_.warn);
+    Status s = remove_vm(ops, inv, machine, data);
+    if (!s) return std::move(s.error()).with("node " + machine.node).with("proxmox " + inv.provider.proxmox.endpoint);
+    return s;
   }
 
   // Stops, then (DataRetention::remove) destroys with purge every VM tagged for this cluster.
@@ -190,8 +200,15 @@ class ProxmoxProvider final : public Provider {
   }
 
   Result<std::vector<Machine>> converge(VmOps& ops, const Inventory& inv, const ProvisionRequest& req);
+  Status remove_vm(VmOps& ops, const Inventory& inv, const Machine& machine, DataRetention data);
+  // Drops the node's record when it names `vmid` (a re-added node's new VM keeps its own).
+  Status forget_record(const std::string& node, int vmid);
 
   ProviderDeps deps_;
+  // Where the last ensure() kept the VM records: remove() is given no state directory. When it is
+  // unknown, the record of a removed node is dropped by the next ensure() anyway, which keeps
+  // records of inventory nodes only.
+  std::string state_dir_;
 };
 
 Result<std::vector<Machine>> ProxmoxProvider::converge(VmOps& ops, const Inventory& inv,
@@ -301,6 +318,56 @@ Result<std::vector<Machine>> ProxmoxProvider::converge(VmOps& ops, const Invento
     machines.push_back(machine_of(vm, n.address, s.ciuser));
   }
   return machines;
+}
+
+Status ProxmoxProvider::remove_vm(VmOps& ops, const Inventory& inv, const Machine& machine,
+                                  DataRetention data) {
+  const std::string tag = cluster_tag(inv.cluster_name);
+  int vmid = 0;
+  if (size_t slash = machine.resource_id.find('/'); slash != std::string::npos) {
+    try {
+      vmid = std::stoi(machine.resource_id.substr(slash + 1));
+    } catch (...) {
+      vmid = 0;
+    }
+  }
+  Result<std::vector<VmInfo>> all = ops.vms();
+  if (!all) return all.error();
+  const VmInfo* found = nullptr;
+  for (const VmInfo& vm : *all) {
+    // Without an id (a Machine not from list()), the node's tagged VM by name.
+    bool match = vmid > 0 ? vm.vmid == vmid : (vm.name == machine.node && vm.has_tag(tag) && !vm.is_template);
+    if (match) found = &vm;
+  }
+  if (found == nullptr) {
+    if (vmid > 0) return forget_record(machine.node, vmid);
+    return {};
+  }
+  const VmInfo vm = *found;
+  const std::string what = "VM " + std::to_string(vm.vmid) + " (" + vm.name + ") on " + vm.host;
+  if (vm.is_template || !vm.has_tag(tag) || vm.name != machine.node) {
+    // The id now names a VM that is not this node's (destroyed, and the id reused by someone else),
+    // or the tag was taken off by hand: either way not ours to touch.
+    deps_.warn(what + " is not tagged " + tag + " for node " + machine.node + "; left alone");
+    return {};
+  }
+  auto gone = [](const Status& s) { return !s && s.error().kind == ErrorKind::not_found; };
+  Status stopped = ops.stop(vm);
+  if (gone(stopped)) return forget_record(machine.node, vm.vmid);
+  if (!stopped) return std::move(stopped.error()).with("stop " + what);
+  if (data == DataRetention::keep) return {};
+  Status destroyed = ops.destroy(vm);
+  if (!destroyed && !gone(destroyed)) return std::move(destroyed.error()).with("destroy " + what);
+  return forget_record(machine.node, vm.vmid);
+}
+
+Status ProxmoxProvider::forget_record(const std::string& node, int vmid) {
+  Result<VmRecords> records = load_vm_records(state_dir_);
+  if (!records) return records.error();
+  auto it = records->find(node);
+  if (it == records->end() || it->second.vmid != vmid) return {};
+  records->erase(it);
+  return save_vm_records(state_dir_, *records);
 }
 
 }  // namespace

@@ -2,8 +2,11 @@
 # The Proxmox provider end to end against the simulator (tests/proxmox_sim) with Docker-backed VMs:
 #   inventories/proxmox-3node.yml pointed at the simulator -> `pgha up` brings the 3-node cluster to
 #   healthy with one VM per Proxmox host -> `pgha check failover --fault kill-node` (a hard stop
-#   through the API) passes -> `pgha down` leaves no VM and no container behind; an unrelated VM
-#   survives.
+#   through the API) passes -> (PGHA_E2E_PROXMOX_SCALE=1) scale 3 -> 4 -> 3: a 4th node and a 4th
+#   Proxmox host join the inventory, `up` clones only pg4's VM, onto that emptiest host, and the
+#   cluster is healthy with 4 members; both leave again, `up` destroys pg4's VM (found by its tag on
+#   a host the inventory no longer lists) and its backing container, 3 members -> `pgha down` leaves
+#   no VM and no container behind; an unrelated VM survives.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 cd "$PGHA_SOURCE_DIR"
@@ -43,8 +46,9 @@ cleanup() {
 trap cleanup EXIT
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-log "starting the simulator on 127.0.0.1:$port (3 hosts, template 9000, Docker-backed VMs)"
-"$SIM" --listen "127.0.0.1:$port" --cert-dir "$WORK/certs" --nodes pve1,pve2,pve3 --template 9000 \
+# pve4 exists from the start but the inventory names it only while scaling out (the emptiest host).
+log "starting the simulator on 127.0.0.1:$port (4 hosts, template 9000, Docker-backed VMs)"
+"$SIM" --listen "127.0.0.1:$port" --cert-dir "$WORK/certs" --nodes pve1,pve2,pve3,pve4 --template 9000 \
   --token-env PGHA_SIM_TOKEN --backend docker --network pgha-pve-sim --subnet 10.88.0.0/24 \
   --ready-file "$WORK/sim.json" >"$WORK/sim.log" 2>&1 &
 sim_pid=$!
@@ -102,6 +106,83 @@ rc=0
 "$PGHA" check failover -i "$INV" --state-dir "$STATE_ROOT" --fault kill-node >"$WORK/failover.log" 2>&1 || rc=$?
 cat "$WORK/failover.log" >&2
 [ $rc = 0 ] || fail "check failover --fault kill-node exited $rc"
+
+# cluster_vms: "name node vmid running" per VM tagged for the cluster, sorted by name.
+cluster_vms() {
+  sim_api GET /sim/state | python3 -c '
+import json, sys
+for v in sorted(json.load(sys.stdin)["data"]["vms"], key=lambda v: v["config"].get("name", "")):
+    if "pgha-pgha-prod" in v["config"].get("tags", "").split(";"):
+        print(v["config"]["name"], v["node"], v["vmid"], int(v["running"]))'
+}
+# status_members N: `pgha status -o json` is healthy with N Patroni members, one leader, all running.
+status_members() {
+  "$PGHA" status -i "$INV" --state-dir "$STATE_ROOT" -o json >"$WORK/status.json" || true
+  python3 - "$WORK/status.json" "$1" <<'PY' || { cat "$WORK/status.json" >&2; return 1; }
+import json, sys
+s = json.load(open(sys.argv[1]))
+n = int(sys.argv[2])
+assert s["health"] == "healthy", (s["health"], s["reasons"])
+assert len(s["members"]) == n, [m["member"] for m in s["members"]]
+roles = [m["role"] for m in s["members"]]
+assert sum(r in ("leader", "master", "primary") for r in roles) == 1, roles
+assert all(m["state"] in ("running", "streaming") for m in s["members"]), s["members"]
+print("members:", sorted((m["member"], m["role"], m["state"]) for m in s["members"]))
+PY
+}
+
+if [ "${PGHA_E2E_PROXMOX_SCALE:-0}" = 1 ]; then
+  log "scale out: pg4 (10.88.0.54) and the Proxmox host pve4 join the inventory"
+  cp "$INV" "$WORK/proxmox-3.yml"
+  cluster_vms >"$WORK/vms-3.txt"
+  python3 - "$INV" <<'PY' || fail "could not add pg4 to the inventory"
+import sys
+path = sys.argv[1]
+text = open(path).read()
+assert "nodes: [pve1, pve2, pve3]" in text and "\nnetwork:" in text
+text = text.replace("nodes: [pve1, pve2, pve3]", "nodes: [pve1, pve2, pve3, pve4]")
+text = text.replace("\nnetwork:", "  - name: pg4\n    address: 10.88.0.54\n\nnetwork:", 1)
+open(path, "w").write(text)
+PY
+  "$PGHA" validate -i "$INV" >&2 || fail "the 4-node inventory does not validate"
+  "$PGHA" up -i "$INV" --state-dir "$STATE_ROOT" >"$WORK/up-4.log" 2>&1 ||
+    { tail -40 "$WORK/up-4.log" >&2; tail -20 "$WORK/sim.log" >&2; fail "up with pg4 failed"; }
+  cluster_vms >"$WORK/vms-4.txt"
+  python3 - "$WORK/vms-3.txt" "$WORK/vms-4.txt" <<'PY' || fail "scale out: wrong VMs or placement"
+import sys
+before = {l.split()[0]: l.split() for l in open(sys.argv[1])}
+after = {l.split()[0]: l.split() for l in open(sys.argv[2])}
+assert sorted(after) == ["pg1", "pg2", "pg3", "pg4"], after
+for name, vm in before.items():
+    assert after[name][1:3] == vm[1:3], "%s was recreated or moved: %s -> %s" % (name, vm, after[name])
+hosts = ["pve1", "pve2", "pve3", "pve4"]
+load = {h: sum(vm[1] == h for vm in before.values()) for h in hosts}
+emptiest = min(hosts, key=lambda h: (load[h], hosts.index(h)))
+assert after["pg4"][1] == emptiest, "pg4 on %s, the emptiest host is %s (%s)" % (after["pg4"][1], emptiest, load)
+assert after["pg4"][3] == "1", after["pg4"]
+print("pg4:", after["pg4"], "load before:", load)
+PY
+  vmid4=$(awk '$1 == "pg4" {print $3}' "$WORK/vms-4.txt")
+  [ "$(sim_containers)" = 4 ] || fail "expected 4 VM containers: $(sim_containers)"
+  status_members 4 || fail "the cluster is not healthy with 4 members"
+
+  log "scale in: pg4 and pve4 leave the inventory again"
+  cp "$WORK/proxmox-3.yml" "$INV"
+  "$PGHA" up -i "$INV" --state-dir "$STATE_ROOT" >"$WORK/up-3.log" 2>&1 ||
+    { tail -40 "$WORK/up-3.log" >&2; tail -20 "$WORK/sim.log" >&2; fail "up without pg4 failed"; }
+  cluster_vms >"$WORK/vms-3b.txt"
+  diff "$WORK/vms-3.txt" "$WORK/vms-3b.txt" >&2 || fail "scale in: pg4's VM is left, or another VM changed"
+  sim_api GET /sim/state | python3 -c '
+import json, sys
+ids = [v["vmid"] for v in json.load(sys.stdin)["data"]["vms"]]
+assert int(sys.argv[1]) not in ids and 500 in ids, ids' "$vmid4" || fail "VM $vmid4 (pg4) not destroyed, or the bystander went"
+  [ "$(count_labelled containers "pgha.sim.vmid=$vmid4")" = 0 ] || fail "pg4's backing container is still there"
+  [ "$(sim_containers)" = 3 ] || fail "expected 3 VM containers: $(sim_containers)"
+  if grep -q '"pg4"' "$STATE_ROOT/pgha-prod/proxmox-vms.json"; then fail "pg4 is still in proxmox-vms.json"; fi
+  status_members 3 || fail "the cluster is not healthy with 3 members"
+else
+  log "scale 3 -> 4 -> 3 skipped (PGHA_E2E_PROXMOX_SCALE=1 runs it)"
+fi
 
 log "down"
 "$PGHA" down -i "$INV" --state-dir "$STATE_ROOT" >&2 || fail "down failed"

@@ -177,6 +177,126 @@ TEST_F(ProviderTest, UpSpreadsConfiguresStartsAndIsIdempotent) {
   EXPECT_EQ(listed->size(), 3u);
 }
 
+// The node a machine's resource id ("pve2/103") names.
+std::string host_of(const Machine& m) {
+  return m.resource_id.substr(0, m.resource_id.find('/'));
+}
+
+// What proxmox-vms.json records, node -> vmid.
+std::map<std::string, int> recorded_vmids(const std::string& state_dir) {
+  std::ifstream in(fs::path(state_dir) / "proxmox-vms.json");
+  nlohmann::json doc = nlohmann::json::parse(in);
+  std::map<std::string, int> out;
+  for (const auto& [node, vm] : doc["vms"].items()) out[node] = vm["vmid"].get<int>();
+  return out;
+}
+
+TEST_F(ProviderTest, ScaleOutToTheEmptiestHostThenScaleInRemovesOnlyThatVm) {
+  // pve2 is offline for the first up, so pve1 gets two database nodes and pve3 one; once pve2 is
+  // back, the emptiest host is pve2, not the first in the inventory's list.
+  server_->sim().set_node_status("pve2", "offline");
+  auto p = provider();
+  auto three = p->ensure(inv_, req_);
+  ASSERT_TRUE(three.ok()) << three.error().describe();
+  EXPECT_EQ(host_of((*three)[0]), "pve1");
+  EXPECT_EQ(host_of((*three)[1]), "pve3");
+  EXPECT_EQ(host_of((*three)[2]), "pve1");
+  server_->sim().set_node_status("pve2", "online");
+  const Inventory inv3 = inv_;
+  const auto before = vms();
+
+  Node pg4 = inv_.nodes[0];
+  pg4.name = "pg4";
+  pg4.address = "10.88.0.14";
+  inv_.nodes.push_back(pg4);
+  auto four = p->ensure(inv_, req_);
+  ASSERT_TRUE(four.ok()) << four.error().describe();
+  ASSERT_EQ(four->size(), 4u);
+  EXPECT_EQ(host_of((*four)[3]), "pve2") << "the new VM goes to the host with no database node";
+  auto all = vms();
+  ASSERT_EQ(all.size(), 4u);
+  for (const auto& [name, vm] : before) {
+    EXPECT_EQ(all[name]["vmid"], vm["vmid"]) << name << " was recreated";
+    EXPECT_EQ(all[name]["node"], vm["node"]) << name << " moved";
+  }
+  EXPECT_EQ(all["pg4"]["config"]["tags"], "pgha-demo");
+  EXPECT_TRUE(all["pg4"]["running"].get<bool>());
+  const int vmid4 = all["pg4"]["vmid"].get<int>();
+  EXPECT_EQ(recorded_vmids(req_.state_dir)["pg4"], vmid4);
+
+  // pg4 leaves the inventory: ensure leaves its VM alone, list still shows it, remove takes it.
+  inv_ = inv3;
+  ASSERT_TRUE(p->ensure(inv_, req_).ok());
+  EXPECT_TRUE(vms()["pg4"]["running"].get<bool>());
+  auto listed = p->list(inv_);
+  ASSERT_TRUE(listed.ok()) << listed.error().describe();
+  ASSERT_EQ(listed->size(), 4u);
+  const Machine gone = (*listed)[3];
+  EXPECT_EQ(gone.node, "pg4");
+  EXPECT_EQ(gone.address, "10.88.0.14");
+  EXPECT_EQ(gone.resource_id, "pve2/" + std::to_string(vmid4));
+  EXPECT_TRUE(gone.running);
+
+  Status removed = p->remove(inv_, gone, DataRetention::remove);
+  ASSERT_TRUE(removed.ok()) << removed.error().describe();
+  all = vms();
+  EXPECT_EQ(all.count("pg4"), 0u);
+  EXPECT_EQ(backend_.specs().count(vmid4), 0u) << "the VM's backing machine is gone";
+  ASSERT_EQ(all.size(), 3u);
+  for (const auto& [name, vm] : before) {
+    EXPECT_EQ(all[name]["vmid"], vm["vmid"]) << name;
+    EXPECT_TRUE(all[name]["running"].get<bool>()) << name;
+    EXPECT_EQ(backend_.specs().count(vm["vmid"].get<int>()), 1u) << name;
+  }
+  EXPECT_EQ(recorded_vmids(req_.state_dir).count("pg4"), 0u);
+  auto after = p->list(inv_);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->size(), 3u);
+
+  // Already gone: success, and so is a machine list() never named.
+  Status again = p->remove(inv_, gone, DataRetention::remove);
+  EXPECT_TRUE(again.ok()) << again.error().describe();
+  Machine unknown;
+  unknown.node = "pg9";
+  EXPECT_TRUE(p->remove(inv_, unknown, DataRetention::remove).ok());
+
+  // The id taken by someone else's VM of the same name, untagged: never touched.
+  server_->sim().add_foreign_vm(vmid4, "pve2", "pg4");
+  Status foreign = p->remove(inv_, gone, DataRetention::remove);
+  EXPECT_TRUE(foreign.ok()) << foreign.error().describe();
+  EXPECT_EQ(vms().count("pg4"), 1u);
+  EXPECT_TRUE(warned("is not tagged pgha-demo for node pg4; left alone"));
+}
+
+TEST_F(ProviderTest, RemoveKeepOnlyStopsAndRemoveForgetsTheRecord) {
+  Node pg4 = inv_.nodes[0];
+  pg4.name = "pg4";
+  pg4.address = "10.88.0.14";
+  inv_.nodes.push_back(pg4);
+  auto p = provider();
+  ASSERT_TRUE(p->ensure(inv_, req_).ok());
+  inv_.nodes.pop_back();
+  auto listed = p->list(inv_);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 4u);
+  const Machine m = listed->back();
+  ASSERT_EQ(m.node, "pg4");
+
+  ASSERT_TRUE(p->remove(inv_, m, DataRetention::keep).ok());
+  auto all = vms();
+  ASSERT_EQ(all.count("pg4"), 1u) << "keep: the VM's disk is the node's data";
+  EXPECT_FALSE(all["pg4"]["running"].get<bool>());
+  EXPECT_EQ(recorded_vmids(req_.state_dir).count("pg4"), 1u);
+
+  // Straight after ensure (no second ensure in between): remove itself forgets the record.
+  Status s = p->remove(inv_, m, DataRetention::remove);
+  ASSERT_TRUE(s.ok()) << s.error().describe();
+  EXPECT_EQ(vms().count("pg4"), 0u);
+  auto records = recorded_vmids(req_.state_dir);
+  EXPECT_EQ(records.count("pg4"), 0u);
+  EXPECT_EQ(records.size(), 3u);
+}
+
 TEST_F(ProviderTest, KillNodeIsAHardStopAndLiftStartsIt) {
   auto p = provider();
   ASSERT_TRUE(p->ensure(inv_, req_).ok());
