@@ -111,6 +111,24 @@ std::string format_diagnostics(const std::vector<Diagnostic>& ds, std::string_vi
   return out;
 }
 
+std::string format_diagnostics(const std::vector<Diagnostic>& ds,
+                               const std::vector<DiagnosticSource>& sources) {
+  std::vector<bool> done(ds.size(), false);
+  std::string out;
+  auto group = [&](const std::string* file, std::string_view text) {
+    std::vector<Diagnostic> of_file;
+    for (size_t i = 0; i < ds.size(); ++i) {
+      if (done[i] || (file && ds[i].file != *file)) continue;
+      done[i] = true;
+      of_file.push_back(ds[i]);
+    }
+    out += format_diagnostics(of_file, text);
+  };
+  for (const auto& s : sources) group(&s.file, s.text);
+  group(nullptr, {});
+  return out;
+}
+
 bool has_errors(const std::vector<Diagnostic>& ds) {
   return std::any_of(ds.begin(), ds.end(), [](const Diagnostic& d) { return d.severity == Severity::error; });
 }

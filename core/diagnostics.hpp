@@ -23,6 +23,16 @@ struct Diagnostic {
 // source is the inventory text, for quoting the offending line; may be empty.
 std::string format_diagnostic(const Diagnostic& d, std::string_view source);
 std::string format_diagnostics(const std::vector<Diagnostic>& ds, std::string_view source);
+
+// A file the diagnostics may name, and its text.
+struct DiagnosticSource {
+  std::string file;
+  std::string_view text;
+};
+// Diagnostics naming several files (an inventory and its --instances file): grouped by file in the
+// order of sources, each quoted from its own text; those naming no listed file come last, unquoted.
+std::string format_diagnostics(const std::vector<Diagnostic>& ds,
+                               const std::vector<DiagnosticSource>& sources);
 bool has_errors(const std::vector<Diagnostic>& ds);
 
 // The closest candidate within a small edit distance, or "" when none is close.

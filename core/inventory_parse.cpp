@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+
 #include "core/inventory_sections.hpp"
 #include "core/inventory_yaml.hpp"
 #include "core/net_addr.hpp"
@@ -20,6 +22,10 @@ struct TimingKeys {
 };
 
 using Sections = std::map<std::string, YamlReader::Entry>;
+
+// Reads the nodes in place of the inventory's nodes:/instances: sections; false when there are none
+// to read at all (the reason is reported).
+using NodesReader = std::function<bool(Inventory& inv)>;
 
 const YAML::Node* section(const Sections& s, const char* key) {
   auto it = s.find(key);
@@ -103,7 +109,8 @@ void read_timing(YamlReader& r, const Sections& top, Inventory& inv) {
   t.check_rise = k.rise.value_or(t.check_rise);
 }
 
-void read_sections(YamlReader& r, const Sections& top, Inventory& inv) {
+// False when nodes_from could not read any nodes.
+bool read_sections(YamlReader& r, const Sections& top, Inventory& inv, const NodesReader* nodes_from) {
   if (auto* n = section(top, "cluster")) {
     r.fields(*n, "cluster",
              {{"name", r.text(inv.cluster_name)}, {"postgres_version", r.integer(inv.postgres_version)}});
@@ -119,11 +126,19 @@ void read_sections(YamlReader& r, const Sections& top, Inventory& inv) {
   }
   const YAML::Node* nodes = section(top, "nodes");
   const YAML::Node* instances = section(top, "instances");
-  if (nodes) read_nodes(r, *nodes, inv);
-  if (nodes && instances) {
-    r.error(r.where("instances"), "both 'nodes' and 'instances' are given; use only one of them");
-  } else if (instances) {
-    read_instances(r, *instances, inv);
+  bool nodes_read = true;
+  if (nodes_from) {
+    // Replaced: no rule may point at the sections that were not read.
+    inv.marks.erase("nodes");
+    inv.marks.erase("instances");
+    nodes_read = (*nodes_from)(inv);
+  } else {
+    if (nodes) read_nodes(r, *nodes, inv);
+    if (nodes && instances) {
+      r.error(r.where("instances"), "both 'nodes' and 'instances' are given; use only one of them");
+    } else if (instances) {
+      read_instances(r, *instances, inv);
+    }
   }
   if (auto* n = section(top, "network")) {
     Network& net = inv.network;
@@ -178,43 +193,117 @@ void read_sections(YamlReader& r, const Sections& top, Inventory& inv) {
   }
   if (auto* n = section(top, "users")) read_users(r, *n, inv);
   if (auto* n = section(top, "databases")) read_databases(r, *n, inv);
+  return nodes_read;
 }
 
 const std::vector<std::string> kSections = {"cluster",    "provider",   "defaults", "nodes",   "instances",
                                             "network",    "ports",      "patroni",  "haproxy", "replication",
                                             "keepalived", "pgbackrest", "secrets",  "users",   "databases"};
 
-}  // namespace
+// Reads an instances file into inv.nodes (from inv's defaults) with a reader of its own, so that its
+// diagnostics name it; then copies its marks and unreadable paths into inv, lines shifted by offset.
+// False when the file holds no mapping to read.
+bool read_instances_file(const InstancesText& file, const EnvLookup& env, int offset,
+                         std::vector<Diagnostic>& diagnostics, Inventory& inv) {
+  Inventory scratch;
+  scratch.defaults = inv.defaults;
+  scratch.default_roles = inv.default_roles;
+  YamlReader r(file.display_name, env, diagnostics, scratch);
+  bool ok = false;
+  try {
+    YAML::Node root = YAML::Load(std::string(file.text));
+    if (root.IsNull()) {
+      r.error({}, "the instances file is empty; expected a mapping of instance name to settings");
+      return false;
+    }
+    r.record("instances", YamlReader::mark_of(root));
+    read_instances(r, root, scratch);  // reports a root that is not a mapping
+    ok = root.IsMap();
+  } catch (const YAML::Exception& e) {
+    Mark at = e.mark.is_null() ? Mark{} : Mark{e.mark.line + 1, e.mark.column + 1};
+    r.error(at, "YAML syntax error: " + e.msg);
+    return false;
+  } catch (const std::exception&) {
+    r.error({}, "internal error while reading the instances file");
+    return false;
+  }
+  inv.nodes = std::move(scratch.nodes);
+  for (const auto& [path, at] : scratch.marks) {
+    if (at.line > 0) inv.marks[path] = Mark{at.line + offset, at.col};
+  }
+  inv.unreadable.insert(inv.unreadable.end(), scratch.unreadable.begin(), scratch.unreadable.end());
+  return ok;
+}
 
-ParseOutcome parse_inventory(std::string_view text, const std::string& display_name, const EnvLookup& env) {
+ParseOutcome parse(std::string_view text, const std::string& display_name, const EnvLookup& env,
+                   const InstancesText* instances) {
   ParseOutcome out;
+  NodesReader nodes_from;
+  bool instances_read = false;
+  if (instances) {
+    // Past any mark in the inventory, including yaml-cpp's end-of-input one.
+    out.instances_line_offset = static_cast<int>(std::count(text.begin(), text.end(), '\n')) + 2;
+    out.instances_name = instances->display_name;
+    nodes_from = [&out, &env, &instances_read, instances](Inventory& inv) {
+      instances_read = true;
+      return read_instances_file(*instances, env, out.instances_line_offset, out.diagnostics, inv);
+    };
+  }
+  // When the inventory cannot be read, the instances file is still checked: every problem at once.
+  auto failed = [&]() {
+    Inventory unused;
+    if (nodes_from && !instances_read) nodes_from(unused);
+    return std::move(out);
+  };
   Inventory inv;
   inv.source_name = display_name;
   YamlReader r(display_name, env, out.diagnostics, inv);
+  bool nodes_read = true;
   try {
     YAML::Node root = YAML::Load(std::string(text));
     if (root.IsNull()) {
       r.error({}, "the inventory is empty");
-      return out;
+      return failed();
     }
     if (!root.IsMap()) {
       r.error(YamlReader::mark_of(root),
               "expected a mapping of sections (cluster:, nodes:, ...) at the top level");
-      return out;
+      return failed();
     }
     Sections top;
     for (auto& e : r.entries(root, "", &kSections)) top.emplace(e.key, e);
-    read_sections(r, top, inv);
+    nodes_read = read_sections(r, top, inv, nodes_from ? &nodes_from : nullptr);
   } catch (const YAML::Exception& e) {
     Mark at = e.mark.is_null() ? Mark{} : Mark{e.mark.line + 1, e.mark.column + 1};
     r.error(at, "YAML syntax error: " + e.msg);
-    return out;
+    return failed();
   } catch (const std::exception&) {
     r.error({}, "internal error while reading the inventory");
-    return out;
+    return failed();
   }
-  out.inventory = std::move(inv);
+  if (nodes_read) out.inventory = std::move(inv);
   return out;
+}
+
+}  // namespace
+
+ParseOutcome parse_inventory(std::string_view text, const std::string& display_name, const EnvLookup& env) {
+  return parse(text, display_name, env, nullptr);
+}
+
+ParseOutcome parse_inventory(std::string_view text, const std::string& display_name, const EnvLookup& env,
+                             const InstancesText& instances) {
+  return parse(text, display_name, env, &instances);
+}
+
+void relocate_diagnostics(const ParseOutcome& parsed, std::vector<Diagnostic>& diagnostics) {
+  if (parsed.instances_line_offset == 0) return;
+  for (Diagnostic& d : diagnostics) {
+    // The instances reader's own diagnostics already name the file, at unshifted lines.
+    if (d.file == parsed.instances_name || d.at.line <= parsed.instances_line_offset) continue;
+    d.file = parsed.instances_name;
+    d.at.line -= parsed.instances_line_offset;
+  }
 }
 
 }  // namespace pgha

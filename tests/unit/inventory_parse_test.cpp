@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -9,6 +12,7 @@
 #include "core/interpolate.hpp"
 #include "core/net_addr.hpp"
 #include "core/profiles.hpp"
+#include "core/validate.hpp"
 
 namespace pgha {
 namespace {
@@ -130,6 +134,140 @@ TEST(ParseInventory, NodesAndInstancesTogetherIsAnError) {
   auto out = parse(std::string(kMinimal) + "instances: {n4: {ip_address: 10.42.0.14}}\n");
   EXPECT_TRUE(has_errors(out.diagnostics));
   EXPECT_NE(messages(out).find("both 'nodes' and 'instances'"), std::string::npos);
+}
+
+// --instances FILE: the inventory kMinimal, its nodes replaced by a map in the instances format.
+const char* kInstancesFile = R"({"db1": {"ip_address": "10.42.0.21", "roles": [etcd, patroni]},
+ "db2": {"ip_address": "10.42.0.22", "cpu_cores": 4},
+ "db3": {"ip_address": "10.42.0.23", "ram_mb": "4096", "tags": {"nofailover": "true"}}}
+)";
+
+ParseOutcome parse_with_instances(const std::string& text, const std::string& instances) {
+  return parse_inventory(text, "inv.yml", env_of({}), InstancesText{instances, "instances.json"});
+}
+
+// Parser and validator diagnostics together, the validator's relocated, as `pgha validate` does.
+std::vector<Diagnostic> checked(const ParseOutcome& out) {
+  std::vector<Diagnostic> all = out.diagnostics;
+  if (out.inventory) {
+    auto more = validate_inventory(*out.inventory);
+    relocate_diagnostics(out, more);
+    all.insert(all.end(), more.begin(), more.end());
+  }
+  return all;
+}
+
+TEST(InstancesFile, ReplacesTheInventorysNodes) {
+  auto out = parse_with_instances(std::string(kMinimal) + "defaults: {memory_mb: 1024}\n", kInstancesFile);
+  ASSERT_TRUE(out.inventory) << messages(out);
+  EXPECT_TRUE(checked(out).empty()) << messages(out);
+  const Inventory& inv = *out.inventory;
+  EXPECT_EQ(inv.source_name, "inv.yml");
+  EXPECT_EQ(inv.cluster_name, "t");
+  EXPECT_EQ(inv.network.vip, "10.42.0.100");
+  ASSERT_EQ(inv.nodes.size(), 3u);  // pg1 and pg2 of the inventory are gone
+  EXPECT_EQ(inv.nodes[0].name, "db1");
+  EXPECT_EQ(inv.nodes[0].address, "10.42.0.21");
+  EXPECT_EQ(inv.nodes[0].roles, (std::vector<Role>{Role::etcd, Role::patroni}));
+  EXPECT_EQ(inv.nodes[1].resources.cpu, 4);
+  EXPECT_EQ(inv.nodes[1].resources.memory_mb, 1024);  // the inventory's defaults still apply
+  EXPECT_EQ(inv.nodes[1].roles, all_roles());
+  EXPECT_EQ(inv.nodes[2].resources.memory_mb, 4096);
+  EXPECT_EQ(inv.nodes[2].tags.at("nofailover"), "true");
+  // Node marks point into the instances file, shifted past the inventory's lines.
+  EXPECT_EQ(out.instances_name, "instances.json");
+  EXPECT_GT(out.instances_line_offset, 9);
+  EXPECT_EQ(inv.where("nodes[1].address").line, 2 + out.instances_line_offset);
+  EXPECT_EQ(inv.where("nodes[1].address").col, 24);
+  EXPECT_EQ(inv.where("network.vip").line, 9);
+}
+
+TEST(InstancesFile, ItsErrorsNameItAtItsLineAndColumn) {
+  const std::string instances = R"({"pg1": {"ip_address": "10.42.0.11"},
+ "pg2": {"ip_address": "10.42.9.12", "ram_mb": "lots"},
+ "pg3": {"ip_address": "10.42.0.13"}}
+)";
+  auto out = parse_with_instances(kMinimal, instances);
+  ASSERT_TRUE(out.inventory);
+  auto all = checked(out);
+  ASSERT_EQ(all.size(), 2u) << messages(out);
+  EXPECT_EQ(all[0].file, "instances.json");
+  EXPECT_EQ(all[0].message, "expected an integer for instances.pg2.ram_mb");
+  EXPECT_EQ(all[0].at.line, 2);
+  EXPECT_EQ(all[0].at.col, 48);
+  // The validator's rule, pointed back at the instances file.
+  EXPECT_EQ(all[1].file, "instances.json");
+  EXPECT_EQ(all[1].message, "address of node pg2 10.42.9.12 is outside network.subnet 10.42.0.0/24");
+  EXPECT_EQ(all[1].at.line, 2);
+  EXPECT_EQ(all[1].at.col, 24);
+  EXPECT_EQ(
+      format_diagnostics(all, {{"inv.yml", kMinimal}, {"instances.json", instances}}),
+      "instances.json:2:24: error: address of node pg2 10.42.9.12 is outside network.subnet 10.42.0.0/24\n"
+      " \"pg2\": {\"ip_address\": \"10.42.9.12\", \"ram_mb\": \"lots\"},\n"
+      "                       ^\n"
+      "instances.json:2:48: error: expected an integer for instances.pg2.ram_mb\n"
+      " \"pg2\": {\"ip_address\": \"10.42.9.12\", \"ram_mb\": \"lots\"},\n"
+      "                                               ^\n");
+}
+
+TEST(InstancesFile, NotAMappingIsAnError) {
+  for (const char* text : {"[10.42.0.11, 10.42.0.12]\n", "pg1\n"}) {
+    auto out = parse_with_instances(kMinimal, text);
+    EXPECT_FALSE(out.inventory) << text;
+    ASSERT_EQ(out.diagnostics.size(), 1u) << messages(out);
+    EXPECT_EQ(out.diagnostics[0].file, "instances.json");
+    EXPECT_EQ(out.diagnostics[0].message, "expected a mapping of instance name to settings for instances");
+    EXPECT_EQ(out.diagnostics[0].at.line, 1);
+    EXPECT_EQ(out.diagnostics[0].at.col, 1);
+  }
+  auto empty = parse_with_instances(kMinimal, "");
+  EXPECT_FALSE(empty.inventory);
+  EXPECT_EQ(messages(empty),
+            "the instances file is empty; expected a mapping of instance name to settings\n");
+}
+
+TEST(InstancesFile, ReplacesBothSectionsAndIsCheckedEvenWhenTheInventoryIsNot) {
+  // nodes: and instances: together are only an error when they are read.
+  auto both = parse_with_instances(std::string(kMinimal) + "instances: {n4: {ip_address: 10.42.0.14}}\n",
+                                   kInstancesFile);
+  ASSERT_TRUE(both.inventory);
+  EXPECT_TRUE(checked(both).empty()) << messages(both);
+  EXPECT_EQ(both.inventory->nodes.size(), 3u);
+  // An unreadable inventory still has its instances file checked: every problem at once.
+  auto broken = parse_with_instances("nodes:\n  - name: [pg1\n", "{\"pg1\": {\"adress\": \"10.42.0.11\"}}\n");
+  EXPECT_FALSE(broken.inventory);
+  ASSERT_EQ(broken.diagnostics.size(), 2u) << messages(broken);
+  EXPECT_EQ(broken.diagnostics[0].file, "inv.yml");
+  EXPECT_EQ(broken.diagnostics[1].file, "instances.json");
+  EXPECT_EQ(broken.diagnostics[1].at.line, 1);
+  EXPECT_EQ(broken.diagnostics[1].at.col, 10);
+}
+
+// tests/data/bad-inventories/NN-name.json: an instances file applied over inventories/docker-local.yml,
+// whose diagnostics must be exactly NN-name.expected (PGHA_REGEN_EXPECTED=1 rewrites them).
+TEST(InstancesFile, EachBadOneMatchesItsExpectedDiagnostics) {
+  namespace fs = std::filesystem;
+  const std::string dir = "tests/data/bad-inventories";
+  std::vector<std::string> files;
+  for (const auto& e : fs::directory_iterator(std::string(PGHA_SOURCE_DIR) + "/" + dir)) {
+    if (e.path().extension() == ".json") files.push_back(dir + "/" + e.path().filename().string());
+  }
+  std::sort(files.begin(), files.end());
+  EXPECT_GE(files.size(), 3u);
+  const std::string inv_name = "inventories/docker-local.yml";
+  const std::string inventory = read_file(inv_name);
+  for (const auto& rel : files) {
+    SCOPED_TRACE(rel);
+    std::string text = read_file(rel);
+    auto out = parse_inventory(inventory, inv_name, env_of({}), InstancesText{text, rel});
+    auto all = checked(out);
+    EXPECT_TRUE(has_errors(all));
+    for (const auto& d : all) EXPECT_EQ(d.file, rel) << d.message;
+    std::string formatted = format_diagnostics(all, {{inv_name, inventory}, {rel, text}});
+    std::string expected = std::string(PGHA_SOURCE_DIR) + "/" + rel.substr(0, rel.size() - 5) + ".expected";
+    if (std::getenv("PGHA_REGEN_EXPECTED")) std::ofstream(expected, std::ios::binary) << formatted;
+    EXPECT_EQ(formatted, read_file(rel.substr(0, rel.size() - 5) + ".expected"));
+  }
 }
 
 TEST(ParseInventory, GatewayDefaultsToTheFirstHost) {
