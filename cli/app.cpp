@@ -18,6 +18,8 @@ int run_cli(int argc, char** argv) {
   std::string out_dir;
   bool keep_data = false;
   StatusOptions status;
+  PlanOptions plan;
+  bool keep_removed = false;
   std::function<int()> handler;
 
   // The subcommand table: name, help, handler.
@@ -33,11 +35,21 @@ int run_cli(int argc, char** argv) {
       {"render", "write every node's rendered config files into a directory",
        [&](CLI::App* s) { s->add_option("--out", out_dir, "output directory")->required(); },
        [&] { return cmd_render(g, out_dir); }},
-      {"up", "provision the nodes and converge the cluster to the inventory",
+      {"plan", "show what `up` would change (machines, members, files, units), changing nothing",
+       [&](CLI::App* s) {
+         s->add_flag("--force", plan.force, "allow a removal that leaves sync mode without a candidate");
+       },
+       [&] { return cmd_plan(g, plan); }},
+      {"up", "provision the nodes and converge the cluster to the inventory (adding and removing nodes)",
        [&](CLI::App* s) {
          s->add_flag("-v,--verbose", g.verbose, "list every file written and unit touched");
+         s->add_flag("--force", plan.force, "allow a removal that leaves sync mode without a candidate");
+         s->add_flag("--keep-data", keep_removed, "keep the volumes of nodes removed from the inventory");
        },
-       [&] { return cmd_up(g); }},
+       [&] {
+         plan.data = keep_removed ? DataRetention::keep : DataRetention::remove;
+         return cmd_up(g, plan);
+       }},
       {"down", "remove every resource of the cluster",
        [&](CLI::App* s) { s->add_flag("--keep-data", keep_data, "keep the data volumes"); },
        [&] { return cmd_down(g, keep_data); }},

@@ -20,6 +20,7 @@ namespace pgha {
 
 struct GlobalOptions {
   std::string inventory = "inventories/docker-local.yml";
+  std::string instances;  // --instances FILE: its map replaces the inventory's nodes ("" = none)
   std::string state_root = ".pgha";
   std::string templates_dir;    // "" = the templates compiled in
   std::string output = "text";  // text | json
@@ -57,7 +58,9 @@ ShellFactory make_ssh_factory(const StateDir& state, int connect_timeout_ms = 18
 
 int cmd_validate(const GlobalOptions& g);
 int cmd_render(const GlobalOptions& g, const std::string& out_dir);
-int cmd_up(const GlobalOptions& g);
+int cmd_up(const GlobalOptions& g, const PlanOptions& o);
+// Defined in cli/commands_plan.cpp: observes and prints the plan; changes nothing.
+int cmd_plan(const GlobalOptions& g, const PlanOptions& o);
 int cmd_down(const GlobalOptions& g, bool keep_data);
 struct StatusOptions {
   bool watch = false;  // a snapshot every second until SIGINT

@@ -8,7 +8,7 @@
 
 namespace pgha {
 
-int cmd_up(const GlobalOptions& g) {
+int cmd_up(const GlobalOptions& g, const PlanOptions& o) {
   int rc = 0;
   auto c = open_cluster(g, &rc);
   if (!c) return rc;
@@ -20,7 +20,7 @@ int cmd_up(const GlobalOptions& g) {
   for (const auto& n : inv->nodes) names.push_back(n.name);
   progress->set_nodes(names);
   UpDeps deps{*c->provider, make_ssh_factory(*state), *templates, *progress, *state, GateTimeouts{}};
-  auto report = cluster_up(*inv, deps);
+  auto report = cluster_up(*inv, deps, o);
   if (!report) {
     FailureSite site = failure_site(report.error());
     progress->node_failed(site.node, site.step, report.error().message);
@@ -37,7 +37,8 @@ int cmd_up(const GlobalOptions& g) {
                       {"pooled", report->endpoints.pooled},
                       {"user", report->endpoints.user},
                       {"database", report->endpoints.database}};
-    j["changes"] = report->actions;
+    j["changes"] = plan_json(Plan{report->changes, {}, {}, false, {}})["changes"];
+    j["planned"] = plan_json(Plan{report->planned, {}, {}, false, {}})["changes"];
     j["timings"] = nlohmann::ordered_json::object();
     for (const auto& [phase, s] : report->timings) j["timings"][phase] = s;
     std::cout << j.dump(2) << "\n";

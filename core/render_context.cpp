@@ -111,14 +111,7 @@ void set_common(data& d, const Inventory& inv, const Node& node) {
 }
 
 void set_etcd(data& d, const Inventory& inv) {
-  const auto members = inv.nodes_with(Role::etcd);
-  std::string initial;
-  for (const Node* n : members) {
-    if (!initial.empty()) initial += ",";
-    initial += n->name + "=http://" + n->address + ":" + str(inv.ports.etcd_peer);
-  }
-  d.set("etcd_members", node_list(members));
-  d.set("etcd_initial_cluster", initial);
+  d.set("etcd_members", node_list(inv.nodes_with(Role::etcd)));
 }
 
 void set_patroni(data& d, const Inventory& inv, const Node& node) {

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <functional>
+#include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,6 +14,7 @@
 #include "core/render.hpp"
 #include "providers/provider.hpp"
 #include "roles/engine.hpp"
+#include "roles/plan.hpp"
 #include "roles/progress.hpp"
 #include "roles/state.hpp"
 
@@ -32,6 +35,7 @@ struct UpReport {
   std::vector<std::pair<std::string, double>> timings;
   std::vector<std::string> actions;  // "pg1: wrote /etc/..."; empty on a no-op run
   std::vector<Change> changes;       // the same, typed: what `pgha plan` is compared with
+  std::vector<Change> planned;       // what the plan said, before anything was done
   Endpoints endpoints;
 };
 
@@ -44,9 +48,33 @@ struct UpDeps {
   GateTimeouts timeouts;
 };
 
-// Renders every node's files first (errors there stop everything before any side effect), then
-// provisions, connects, and converges role by role to every health gate.
-Result<UpReport> cluster_up(const Inventory& inv, UpDeps deps);
+struct PlanOptions {
+  bool force = false;                           // allow a removal that leaves sync mode without a candidate
+  DataRetention data = DataRetention::remove;   // a removed node's volumes (--keep-data keeps them)
+};
+
+// Everything `plan` observed and decided; `up` executes it. Handles point into this value, so it
+// stays where it was made (held by unique_ptr).
+struct ClusterSession {
+  ResolvedSecrets secrets;
+  std::string public_key;
+  Inventory during;  // the inventory's nodes and the leaving ones, while the latter still run
+  std::map<std::string, std::vector<RenderedFile>> final_files, during_files;
+  std::set<std::string> existing;  // inventory nodes whose machine existed before this run
+  std::vector<NodeHandle> nodes;    // the inventory's, in its order
+  std::vector<NodeHandle> leaving;  // machines of this cluster the inventory no longer names
+  ClusterView view;
+  Plan plan;
+};
+
+// Observes (the provider's machines, every node that answers, etcd, Patroni, the DCS) and computes
+// the plan. Changes nothing on the nodes; generates the cluster's secrets and SSH key locally on
+// first use.
+Result<std::unique_ptr<ClusterSession>> plan_cluster(const Inventory& inv, UpDeps& deps, const PlanOptions& opts);
+
+// Plans, refuses a plan that breaks a safety rule (bad_input), then executes it: provision, then
+// converge role by role to every health gate, membership changes in the plan's order.
+Result<UpReport> cluster_up(const Inventory& inv, UpDeps deps, const PlanOptions& opts = {});
 
 Endpoints endpoints_of(const Inventory& inv);
 std::string format_endpoints(const Inventory& inv, const Endpoints& e, const std::string& state_dir);

@@ -1,8 +1,12 @@
 // etcd quorum, then Patroni: leader first, replicas after, then the dynamic configuration.
 #include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
 
 #include "roles/engine.hpp"
+#include "roles/cluster_view.hpp"
 #include "roles/parallel.hpp"
+#include "roles/plan.hpp"
 #include "roles/patroni_api.hpp"
 #include "roles/remote.hpp"
 
@@ -11,6 +15,7 @@ namespace {
 
 // How often a gate looks again. Each look is one or two SSH round trips (tens of ms).
 constexpr std::chrono::milliseconds kGatePoll(250);
+constexpr const char* kEtcdInitialEnv = "/var/lib/pgha/etcd-initial.env";
 
 std::string patroni_url(const Inventory& inv, const Node& node, const std::string& path) {
   return "http://" + node.address + ":" + std::to_string(inv.ports.patroni_api) + path;
@@ -28,39 +33,114 @@ std::string curl_config_string(const std::string& s) {
 
 }  // namespace
 
+namespace {
+
+// The first start of a new cluster: every member at once, from the same member list.
+Status bootstrap_etcd(EngineContext& ctx, std::vector<NodeHandle*>& members) {
+  std::string initial;
+  for (NodeHandle* n : members) {
+    if (!initial.empty()) initial += ",";
+    initial += n->node->name + "=" + etcd_peer_url(ctx.inv, *n->node);
+  }
+  const std::string env = "## Written by pgha for the members' first start only (etcd ignores it once it has data).\n"
+                          "ETCD_INITIAL_CLUSTER=\"" + initial + "\"\nETCD_INITIAL_CLUSTER_STATE=\"new\"\n"
+                          "ETCD_INITIAL_CLUSTER_TOKEN=\"" + ctx.inv.cluster_name + "\"\n";
+  // A lone new member waits for its peers before it serves, so all start together.
+  return for_each_node(members, [&](NodeHandle& n) -> Status {
+    if (!n.seen.units["etcd.service"].active) {
+      auto r = must(*n.shell, "etcd:bootstrap",
+                    std::string("mkdir -p /var/lib/pgha && cat > ") + kEtcdInitialEnv, env);
+      if (!r) return r.error();
+      n.did(ChangeKind::etcd_add, "", "started " + n.node->name + " with the new etcd cluster");
+    }
+    return ensure_role_units(n, Role::etcd);
+  });
+}
+
+// A member whose files changed restarts one at a time, each back and healthy before the next:
+// restarting them together would lose quorum.
+Status restart_members_in_turn(EngineContext& ctx, std::vector<NodeHandle*>& members) {
+  std::vector<NodeHandle*> stopped;
+  for (NodeHandle* n : members) {
+    if (!n->seen.units["etcd.service"].active) stopped.push_back(n);
+  }
+  // Members that are down (a stopped cluster) start together: each waits for the others' quorum.
+  if (auto s = for_each_node(stopped, [](NodeHandle& n) { return ensure_role_units(n, Role::etcd); }); !s) return s;
+  for (NodeHandle* n : members) {
+    if (n->applied.count(Role::etcd)) continue;
+    if (auto s = ensure_role_units(*n, Role::etcd); !s) return s;
+    if (auto s = poll_until("etcd on " + n->node->name, std::chrono::seconds(ctx.timeouts.etcd_s), kGatePoll,
+                            [&](std::string& why) {
+                              auto r = n->shell->run(etcdctl(ctx.inv, *n->node) + " endpoint health");
+                              why = r ? tail_lines(r->err, 1) : r.error().describe();
+                              return r && r->exit_code == 0;
+                            });
+        !s)
+      return s;
+  }
+  return {};
+}
+
+}  // namespace
+
 Status converge_etcd(EngineContext& ctx) {
-  auto members = nodes_with_role(ctx, Role::etcd);
-  if (members.empty()) return {};
-  // All members start together: a lone new member waits for its peers before it serves.
-  if (auto s = for_each_node(members, [](NodeHandle& n) { return ensure_role_units(n, Role::etcd); }); !s)
-    return s;
-  NodeHandle& probe = *members.front();
-  const size_t want = members.size();
-  return poll_until("etcd cluster", std::chrono::seconds(ctx.timeouts.etcd_s), kGatePoll,
-                    [&](std::string& why) {
-                      auto r = probe.shell->run("ETCDCTL_API=3 etcdctl --endpoints=http://127.0.0.1:" +
-                                                std::to_string(ctx.inv.ports.etcd_client) +
-                                                " --command-timeout=3s member list -w json && ETCDCTL_API=3 "
-                                                "etcdctl --endpoints=http://127.0.0.1:" +
-                                                std::to_string(ctx.inv.ports.etcd_client) +
-                                                " --command-timeout=3s endpoint health --cluster");
-                      if (!r) {
-                        why = r.error().describe();
-                        return false;
-                      }
-                      if (r->exit_code != 0) {
-                        why = tail_lines(r->err.empty() ? r->out : r->err, 3);
-                        return false;
-                      }
-                      auto nl = r->out.find('\n');
-                      auto j = nlohmann::json::parse(r->out.substr(0, nl), nullptr, false);
-                      size_t have = j.is_object() && j.contains("members") ? j["members"].size() : 0;
-                      if (have != want) {
-                        why = std::to_string(have) + " of " + std::to_string(want) + " etcd members present";
-                        return false;
-                      }
-                      return true;
-                    });
+  auto wanted = nodes_with_role(ctx, Role::etcd);
+  if (wanted.empty()) return {};
+  std::vector<NodeHandle*> members, joiners;
+  for (NodeHandle* n : wanted) (n->seen.etcd_data ? members : joiners).push_back(n);
+  const bool bootstrap = ctx.plan ? ctx.plan->etcd_bootstrap : members.empty();
+  if (bootstrap) {
+    if (auto s = bootstrap_etcd(ctx, wanted); !s) return s;
+  } else {
+    if (auto s = restart_members_in_turn(ctx, members); !s) return s;
+    // Joiners one at a time, each a voting member before the next is added.
+    for (NodeHandle* n : joiners) {
+      NodeHandle* via = nullptr;
+      Status found = poll_until("etcd quorum", std::chrono::seconds(ctx.timeouts.etcd_s), kGatePoll, [&](std::string& why) {
+        for (NodeHandle* m : members) {
+          ClusterView v;
+          if (read_etcd_view(ctx.inv, *m, v)) {
+            via = m;
+            return true;
+          }
+        }
+        why = "no etcd member lists the members";
+        return false;
+      });
+      if (!found) return found;
+      if (auto s = join_etcd_member(ctx, *n, *via); !s) return s;
+      members.push_back(n);
+    }
+  }
+  // The gate: every wanted node a started, voting, healthy member. Members of nodes that leave are
+  // removed later (remove_leaving_members), after Patroni no longer needs them.
+  NodeHandle& probe = *wanted.front();
+  return poll_until("etcd cluster", std::chrono::seconds(ctx.timeouts.etcd_s), kGatePoll, [&](std::string& why) {
+    ClusterView v;
+    if (!read_etcd_view(ctx.inv, probe, v)) {
+      why = "etcd on " + probe.node->name + " does not list its members";
+      return false;
+    }
+    for (NodeHandle* n : wanted) {
+      const EtcdMember* m = nullptr;
+      for (const auto& e : v.etcd) {
+        if (e.name == n->node->name) m = &e;
+      }
+      if (!m) {
+        why = n->node->name + " is not a started etcd member";
+        return false;
+      }
+      if (m->learner) {
+        why = n->node->name + " is still a learner";
+        return false;
+      }
+      if (!m->healthy) {
+        why = n->node->name + "'s etcd is not healthy";
+        return false;
+      }
+    }
+    return true;
+  });
 }
 
 Status converge_patroni(EngineContext& ctx) {
@@ -69,12 +149,25 @@ Status converge_patroni(EngineContext& ctx) {
   // Every member starts at once: with an empty DCS they race for the initialize key, one bootstraps
   // and the others wait for its leader key and clone it (Patroni's own protocol); with data they
   // elect the healthiest. Either way no member is held back waiting for another.
-  if (auto s = for_each_node(nodes, [](NodeHandle& n) { return ensure_role_units(n, Role::patroni); }); !s)
+  if (auto s = for_each_node(nodes,
+                             [&](NodeHandle& n) -> Status {
+                               bool joins = !n.seen.units["patroni.service"].active;
+                               if (ctx.plan) {
+                                 joins = false;
+                                 for (const auto& c : ctx.plan->changes)
+                                   joins |= c.kind == ChangeKind::patroni_add && c.node == n.node->name;
+                               }
+                               if (auto st = ensure_role_units(n, Role::patroni); !st) return st;
+                               if (joins) n.did(ChangeKind::patroni_add, "", n.node->name + " joined Patroni");
+                               return {};
+                             });
+      !s)
     return s;
 
   // The gate: one leader, every replica running with lag 0, and — because Patroni's "running" does not
   // prove streaming — pg_stat_replication on the leader lists every replica.
-  const size_t want = nodes.size();
+  std::set<std::string> want;
+  for (NodeHandle* n : nodes) want.insert(n->node->name);
   NodeHandle* leader = nullptr;
   Status gate = poll_until(
       "Patroni cluster", std::chrono::seconds(ctx.timeouts.patroni_s), kGatePoll, [&](std::string& w) {
@@ -88,24 +181,41 @@ Status converge_patroni(EngineContext& ctx) {
           for (auto& n : ctx.nodes) {
             if (n.node->name == m->name) leader = &n;
           }
+          // A leader that leaves the inventory leads until the switchover (switchover_if_leaving).
+          if (!leader && ctx.leaving) {
+            for (auto& n : *ctx.leaving) {
+              if (n.node->name == m->name && n.shell) leader = &n;
+            }
+          }
         }
         if (!leader) {
           w = c->leader() ? "leader " + c->leader()->name + " is not in the inventory"
                           : "no Patroni leader yet";
           return false;
         }
-        w = patroni_unhealthy_reason(*c, want);
+        // Members that leave may still be there; every wanted one must be.
+        size_t present = 0;
+        for (const auto& m : c->members) present += want.count(m.name);
+        if (present < want.size()) {
+          w = std::to_string(present) + " of " + std::to_string(want.size()) + " Patroni members registered";
+          return false;
+        }
+        w = patroni_unhealthy_reason(*c, want.size());
         if (!w.empty()) return false;
         auto q = run_sql(*leader, "patroni:gate",
-                         "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming';");
+                         "SELECT application_name FROM pg_stat_replication WHERE state = 'streaming';");
         if (!q) {
           w = q.error().describe();
           return false;
         }
-        if (trim(q->out) != std::to_string(want - 1)) {
-          w = trim(q->out) + " of " + std::to_string(want - 1) + " replicas streaming to " +
-              leader->node->name;
-          return false;
+        std::set<std::string> streaming;
+        std::istringstream lines(q->out);
+        for (std::string line; std::getline(lines, line);) streaming.insert(trim(line));
+        for (const auto& name : want) {
+          if (name != leader->node->name && !streaming.count(name)) {
+            w = "replica " + name + " is not streaming to " + leader->node->name;
+            return false;
+          }
         }
         return true;
       });
@@ -117,21 +227,7 @@ Status converge_patroni(EngineContext& ctx) {
   auto cfg = must(*leader->shell, "patroni:config",
                   "curl -s -f --max-time 5 " + patroni_url(ctx.inv, *leader->node, "/config"));
   if (!cfg) return cfg.error();
-  auto have = nlohmann::json::parse(cfg->out, nullptr, false);
-  const auto& t = ctx.inv.timing;
-  const bool sync = ctx.inv.replication.mode == ReplicationMode::sync_mode;
-  nlohmann::json want_cfg = {{"ttl", t.ttl},
-                             {"loop_wait", t.loop_wait},
-                             {"retry_timeout", t.retry_timeout},
-                             {"primary_start_timeout", t.primary_start_timeout},
-                             {"maximum_lag_on_failover", t.maximum_lag_on_failover},
-                             {"synchronous_mode", sync},
-                             {"synchronous_mode_strict", sync && ctx.inv.replication.strict},
-                             {"failsafe_mode", true}};
-  nlohmann::json patch = nlohmann::json::object();
-  for (auto& [k, v] : want_cfg.items()) {
-    if (!have.is_object() || !have.contains(k) || have[k] != v) patch[k] = v;
-  }
+  nlohmann::json patch = dcs_config_patch(ctx.inv, nlohmann::json::parse(cfg->out, nullptr, false));
   if (!patch.empty()) {
     auto r =
         must(*leader->shell, "patroni:config",
@@ -139,7 +235,8 @@ Status converge_patroni(EngineContext& ctx) {
                  shell_quote(patch.dump()) + " " + patroni_url(ctx.inv, *leader->node, "/config"),
              "user = \"admin:" + curl_config_string(ctx.secrets.admin_password) + "\"\n");
     if (!r) return r.error();
-    leader->did(ChangeKind::dcs_patch, patch.dump(), "patched Patroni dynamic config: " + patch.dump());
+    ctx.cluster_actions.push_back(Change{ChangeKind::dcs_patch, ctx.inv.cluster_name, patch.dump(),
+                                         "patched Patroni dynamic config: " + patch.dump()});
   }
   return {};
 }

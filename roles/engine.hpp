@@ -39,6 +39,7 @@ struct NodeObservation {
   std::set<std::string> installed;      // of the packages the node's roles need
   bool stock_postgres = false;          // Debian's <version>/main cluster exists
   bool stock_etcd = false;              // a stock etcd member dir under /var/lib/etcd
+  bool etcd_data = false;               // the cluster's own etcd member dir exists
   std::set<std::string> stock_running;  // stock haproxy/pgbouncer units running without pgha's config
   bool patroni_fixed = false;           // the etcd3 leader-key fix is in Debian's Patroni module
   std::map<std::string, RemoteFile> files;
@@ -60,6 +61,7 @@ struct NodeHandle {
   std::set<Role> changed;           // roles whose files this run rewrote
   std::set<Role> applied;           // roles whose units this run already converged
   NodeObservation seen;             // filled by observe_nodes
+  bool leaving = false;             // a node that left the inventory (EngineContext::leaving)
   std::vector<Change> actions;      // what this run did here
   // Records a change this run made on this node.
   void did(ChangeKind kind, std::string target, std::string summary) {
@@ -75,12 +77,21 @@ struct GateTimeouts {
   int service_s = 90;
 };
 
+struct Plan;
+
 struct EngineContext {
   const Inventory& inv;
   const ResolvedSecrets& secrets;
   Progress& progress;
-  std::vector<NodeHandle>& nodes;
+  std::vector<NodeHandle>& nodes;  // the inventory's nodes
   GateTimeouts timeouts;
+  // Nodes of this cluster that left the inventory (their machines still exist); their handles have
+  // no files and a shell only when the machine answered.
+  std::vector<NodeHandle>* leaving = nullptr;
+  // What this run was planned to do (roles/plan.hpp); unset for callers that only converge.
+  const Plan* plan = nullptr;
+  // Changes that belong to no single node's handle (an orphan etcd member, a stale DCS key).
+  std::vector<Change> cluster_actions;
   NodeHandle* leader = nullptr;  // the Patroni leader, once the Patroni gate has seen it
   // A second connection to a node, for a long check that would otherwise hold the node's shared
   // one while the other gates wait (pgBackRest's check, about a second). Unset: the node's own.
@@ -93,6 +104,16 @@ struct EngineContext {
 Status observe_nodes(EngineContext& ctx);
 // The same for one node; `units` are the systemd units to report on.
 Status observe_node(NodeHandle& n, const Inventory& inv, int boot_timeout_s);
+
+// The membership steps of a plan (roles/membership.cpp). Each looks at the current state first, so a
+// run killed half-way and run again finishes the step instead of repeating it.
+// etcd: `member add --learner`, start with the members etcd lists and state "existing", promote.
+Status join_etcd_member(EngineContext& ctx, NodeHandle& joiner, NodeHandle& via);
+// A leader that leaves the inventory hands over to the plan's candidate first.
+Status switchover_if_leaving(EngineContext& ctx);
+// Nodes that left: Patroni stopped, its member key deleted by compare-and-swap, `member remove`
+// while the staying members keep quorum, their services stopped. Then stale member keys.
+Status remove_leaving_members(EngineContext& ctx);
 
 // Phase 1, per node in parallel: systemd up, packages present, Debian's stock postgres 15/main cluster
 // and stock etcd member removed (only before pgha's own config is in place), and Patroni's etcd3

@@ -106,6 +106,8 @@ Status sync_files(EngineContext& ctx) {
     for (const RenderedFile* f : rewrite) {
       n.did(ChangeKind::write_file, f->path, "wrote " + f->path);
       n.changed.insert(f->role);
+      // A later pass over other content for the same path (after nodes leave) compares with this.
+      if (n.seen.valid) n.seen.files[f->path] = RemoteFile{sha256_hex(f->content), attrs_string(f->attrs)};
     }
     for (const RenderedFile* f : fix_attrs) {
       char mode[8];
@@ -116,6 +118,7 @@ Status sync_files(EngineContext& ctx) {
       if (!r) return r.error();
       n.did(ChangeKind::write_file, f->path, "fixed owner/mode of " + f->path);
       n.changed.insert(f->role);
+      if (n.seen.valid) n.seen.files[f->path].attrs = attrs_string(f->attrs);
     }
     if (markers.count("systemd") || remote->pending.count("systemd")) {
       if (auto r = must(*n.shell, "files:daemon-reload", "systemctl daemon-reload"); !r) return r.error();

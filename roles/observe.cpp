@@ -33,6 +33,7 @@ std::string observe_script(const NodeHandle& n, const Inventory& inv) {
   if (has_role(*n.node, Role::etcd)) {
     s << "[ -n \"$(find /var/lib/etcd -mindepth 1 -maxdepth 1 ! -name " << shell_quote(inv.cluster_name)
       << " 2>/dev/null)\" ] && printf 'stock\\tetcd\\n'; ";
+    s << "[ -d /var/lib/etcd/" << shell_quote(inv.cluster_name) << "/member ] && printf 'etcd-data\\n'; ";
   }
   for (const auto& [role, unit, config] : stock_services()) {
     if (!has_role(*n.node, role)) continue;
@@ -87,6 +88,8 @@ NodeObservation parse(const std::string& text) {
       if (f[1] == "etcd") o.stock_etcd = true;
     } else if (kind == "stock-running" && f.size() >= 2) {
       o.stock_running.insert(f[1]);
+    } else if (kind == "etcd-data") {
+      o.etcd_data = true;
     } else if (kind == "patroni-fix") {
       o.patroni_fixed = true;
     } else if (kind == "sum" && f.size() >= 2) {

@@ -4,7 +4,11 @@
 # start_etcd_cluster RENDER_DIR: starts pg1..pg3's etcd, waits until all three are healthy, and sets
 # ETCD_ENDPOINTS (comma-separated client URLs from ETCD_ADVERTISE_CLIENT_URLS).
 start_etcd_cluster() {
-  local rendered=$1 node env urls=()
+  local rendered=$1 node env urls=() initial=
+  # What `up` writes to /var/lib/pgha/etcd-initial.env for a new cluster (roles/converge_dcs.cpp).
+  for node in "${NODES[@]}"; do
+    initial+=${initial:+,}$node=$(env_get "$rendered/$node/etc/default/etcd" ETCD_INITIAL_ADVERTISE_PEER_URLS)
+  done
   for node in "${NODES[@]}"; do
     env=$rendered/$node/etc/default/etcd
     [ -f "$env" ] || fail "no rendered $env"
@@ -12,7 +16,8 @@ start_etcd_cluster() {
     chmod 700 "$WORK/etcd-$node"
     # The file is an EnvironmentFile for systemd; sourcing it with allexport is the same here.
     start_bg "$WORK/etcd-$node.log" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin bash -c \
-      'set -a; . "$1"; set +a; export ETCD_DATA_DIR="$2"; exec etcd' _ "$env" "$WORK/etcd-$node"
+      'set -a; . "$1"; set +a; export ETCD_DATA_DIR="$2" ETCD_INITIAL_CLUSTER="$3" ETCD_INITIAL_CLUSTER_STATE=new \
+         ETCD_INITIAL_CLUSTER_TOKEN=pgha-test; exec etcd' _ "$env" "$WORK/etcd-$node" "$initial"
     urls+=("$(env_get "$env" ETCD_ADVERTISE_CLIENT_URLS)")
   done
   ETCD_ENDPOINTS=$(IFS=,; echo "${urls[*]}")

@@ -1,0 +1,313 @@
+// Membership changes: etcd members joining and leaving, a leader handing over before it leaves,
+// Patroni members stopped and forgotten. Safety first (ARCHITECTURE.md "Scaling"): one etcd member at
+// a time, a removal only while the members that stay keep quorum, the leader never stopped without a
+// switchover, and a DCS key deleted only by a compare-and-swap on the revision that was observed.
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "roles/cluster_view.hpp"
+#include "roles/engine.hpp"
+#include "roles/plan.hpp"
+#include "roles/remote.hpp"
+
+namespace pgha {
+namespace {
+
+constexpr std::chrono::milliseconds kPoll(250);
+constexpr const char* kEtcdInitialEnv = "/var/lib/pgha/etcd-initial.env";
+
+std::string hex_id(uint64_t id) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(id));
+  return buf;
+}
+
+Result<std::vector<EtcdMember>> list_members(const Inventory& inv, NodeHandle& via) {
+  ClusterView v;
+  if (!read_etcd_view(inv, via, v))
+    return Error(ErrorKind::remote_failure, "etcd does not list its members").with("host " + via.node->name);
+  return v.etcd;
+}
+
+// ETCD_INITIAL_CLUSTER for a member joining a running cluster, the way `etcdctl member add` prints
+// it: every member's name (the joiner's for its own entry) and peer URLs.
+std::string initial_cluster(const std::vector<EtcdMember>& members, const EtcdMember& joiner,
+                            const std::string& joiner_name) {
+  std::string out;
+  for (const auto& m : members) {
+    if (!out.empty()) out += ",";
+    out += (m.id == joiner.id ? joiner_name : m.name) + "=" + m.peer_url;
+  }
+  return out;
+}
+
+NodeHandle* handle_named(EngineContext& ctx, const std::string& name) {
+  for (auto& n : ctx.nodes) {
+    if (n.node->name == name) return &n;
+  }
+  if (ctx.leaving) {
+    for (auto& n : *ctx.leaving) {
+      if (n.node->name == name) return &n;
+    }
+  }
+  return nullptr;
+}
+
+// A staying etcd member that answers, to run etcdctl through.
+NodeHandle* etcd_via(EngineContext& ctx) {
+  for (NodeHandle* n : nodes_with_role(ctx, Role::etcd)) {
+    ClusterView v;
+    if (n->shell && n->seen.etcd_data && read_etcd_view(ctx.inv, *n, v)) return n;
+  }
+  for (NodeHandle* n : nodes_with_role(ctx, Role::etcd)) {
+    ClusterView v;
+    if (n->shell && read_etcd_view(ctx.inv, *n, v)) return n;
+  }
+  return nullptr;
+}
+
+std::string patroni_url(const Inventory& inv, const Node& node, const std::string& path) {
+  return "http://" + node.address + ":" + std::to_string(inv.ports.patroni_api) + path;
+}
+
+std::string curl_config_string(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+bool planned(const EngineContext& ctx, ChangeKind kind, const std::string& node) {
+  if (!ctx.plan) return false;
+  for (const auto& c : ctx.plan->changes) {
+    if (c.kind == kind && c.node == node) return true;
+  }
+  return false;
+}
+
+// Deletes `key` only if its mod revision is still `rev`: a member that came back in between
+// rewrote the key, and then it stays.
+Result<bool> delete_key_cas(const Inventory& inv, NodeHandle& via, const std::string& key, int64_t rev) {
+  const std::string txn = "mod(\"" + key + "\") = \"" + std::to_string(rev) + "\"\n\ndel " + key + "\n\n\n";
+  auto r = must(*via.shell, "dcs:delete-key", etcdctl(inv, *via.node) + " txn", txn);
+  if (!r) return r.error();
+  return r->out.find("SUCCESS") != std::string::npos;
+}
+
+}  // namespace
+
+Status join_etcd_member(EngineContext& ctx, NodeHandle& n, NodeHandle& via) {
+  const Inventory& inv = ctx.inv;
+  const std::string name = n.node->name;
+  const std::string url = etcd_peer_url(inv, *n.node);
+  auto find = [&](const std::vector<EtcdMember>& ms) -> const EtcdMember* {
+    for (const auto& m : ms) {
+      if (m.name == name || m.peer_url == url) return &m;
+    }
+    return nullptr;
+  };
+  auto members = list_members(inv, via);
+  if (!members) return std::move(members.error()).with("step etcd:join").with("host " + name);
+  if (!find(*members)) {
+    ctx.progress.node(name, "adding to etcd as a learner");
+    auto r = must(*via.shell, "etcd:member-add",
+                  etcdctl(inv, *via.node) + " member add " + shell_quote(name) + " --learner --peer-urls=" +
+                      shell_quote(url));
+    if (!r) return std::move(r.error()).with("joining " + name);
+    n.did(ChangeKind::etcd_add, "", "added " + name + " to etcd as a learner");
+    members = list_members(inv, via);
+    if (!members) return members.error();
+  }
+  const EtcdMember* m = find(*members);
+  if (!m) return Error(ErrorKind::remote_failure, "etcd does not list " + name + " after member add").with("host " + name);
+  const uint64_t id = m->id;
+  if (m->name.empty()) {
+    // Never started: it starts from an empty data dir with exactly the members etcd lists.
+    std::string env = "## Written by pgha for the member's first start only (etcd ignores it once it has data).\n"
+                      "ETCD_INITIAL_CLUSTER=\"" + initial_cluster(*members, *m, name) + "\"\n"
+                      "ETCD_INITIAL_CLUSTER_STATE=\"existing\"\n";
+    if (auto s = n.shell->upload_all({{kEtcdInitialEnv, env, FileAttrs{"root", "root", 0644}}}); !s)
+      return std::move(s.error()).with("step etcd:join").with("host " + name);
+    auto r = must(*n.shell, "etcd:join",
+                  "systemctl stop etcd; rm -rf /var/lib/etcd/" + shell_quote(inv.cluster_name) +
+                      " && systemctl enable -q etcd && systemctl start --no-block etcd");
+    if (!r) return r.error();
+    if (n.actions.empty() || n.actions.back().kind != ChangeKind::etcd_add)
+      n.did(ChangeKind::etcd_add, "", "started " + name + "'s etcd member");
+    n.did(ChangeKind::start_unit, "etcd.service", "started etcd.service");
+  }
+  if (m->learner) {
+    // A learner is promoted once it has caught up with the leader; etcd refuses before that.
+    ctx.progress.node(name, "promoting the etcd learner");
+    std::string last;
+    Status s = poll_until("etcd learner " + name + " promoted", std::chrono::seconds(ctx.timeouts.etcd_s), kPoll,
+                          [&](std::string& why) {
+                            auto r = via.shell->run(etcdctl(inv, *via.node) + " member promote " + hex_id(id));
+                            if (r && r->exit_code == 0) return true;
+                            why = r ? tail_lines(r->err.empty() ? r->out : r->err, 2) : r.error().describe();
+                            return false;
+                          });
+    if (!s) return std::move(s.error()).with("step etcd:promote").with("host " + name);
+    n.did(ChangeKind::etcd_promote, "", "promoted " + name + " to a voting etcd member");
+  }
+  n.seen.etcd_data = true;
+  n.seen.units["etcd.service"] = UnitState{true, true};
+  n.applied.insert(Role::etcd);
+  if (n.changed.count(Role::etcd)) {
+    if (auto s = clear_pending(n, "etcd"); !s) return s;
+  }
+  return {};
+}
+
+Status switchover_if_leaving(EngineContext& ctx) {
+  if (!ctx.plan || ctx.plan->switchover_to.empty()) return {};
+  auto c = read_patroni_cluster(ctx);
+  if (!c || !c->leader()) return Error(ErrorKind::remote_failure, "no Patroni leader to switch over from").with("step switchover");
+  const std::string from = c->leader()->name;
+  NodeHandle* to = handle_named(ctx, ctx.plan->switchover_to);
+  if (!to) return Error(ErrorKind::internal, "no handle for " + ctx.plan->switchover_to);
+  if (handle_named(ctx, from) && !handle_named(ctx, from)->leaving) {
+    ctx.leader = handle_named(ctx, from);
+    return {};  // the leader already stays (a failover happened since the plan)
+  }
+  ctx.progress.info("switching over from " + from + " to " + to->node->name + " before removing " + from);
+  nlohmann::json body = {{"leader", from}, {"candidate", to->node->name}};
+  auto r = must(*to->shell, "switchover",
+                "curl -s -f --max-time 90 -K - -X POST -H 'Content-Type: application/json' --data-binary " +
+                    shell_quote(body.dump()) + " " + patroni_url(ctx.inv, *to->node, "/switchover"),
+                "user = \"admin:" + curl_config_string(ctx.secrets.admin_password) + "\"\n");
+  if (!r) return std::move(r.error()).with("host " + to->node->name);
+  Status s = poll_until("switchover to " + to->node->name, std::chrono::seconds(ctx.timeouts.patroni_s), kPoll,
+                        [&](std::string& why) {
+                          auto now = read_patroni_cluster(ctx);
+                          if (!now || !now->leader()) {
+                            why = "no leader yet";
+                            return false;
+                          }
+                          why = "leader is " + now->leader()->name + " (" + now->leader()->state + ")";
+                          return now->leader()->name == to->node->name && now->leader()->state == "running";
+                        });
+  if (!s) return s;
+  ctx.leader = to;
+  NodeHandle* old = handle_named(ctx, from);
+  Change ch{ChangeKind::switchover, from, to->node->name, "switched over from " + from + " to " + to->node->name};
+  if (old) {
+    old->actions.push_back(ch);
+  } else {
+    ctx.cluster_actions.push_back(ch);
+  }
+  return {};
+}
+
+Status remove_leaving_members(EngineContext& ctx) {
+  const Inventory& inv = ctx.inv;
+  NodeHandle* via = etcd_via(ctx);
+  if (!ctx.leaving) return {};
+  for (NodeHandle& l : *ctx.leaving) {
+    const std::string& name = l.node->name;
+    if (planned(ctx, ChangeKind::patroni_remove, name)) {
+      auto c = read_patroni_cluster(ctx);
+      if (c && c->leader() && c->leader()->name == name)
+        return Error(ErrorKind::conflict, name + " is the Patroni leader; it is never stopped without a switchover")
+            .with("step patroni:remove");
+      if (l.shell) {
+        ctx.progress.node(name, "stopping Patroni");
+        auto r = must(*l.shell, "patroni:remove", "systemctl disable -q --now patroni");
+        if (!r) return r.error();
+        l.did(ChangeKind::patroni_remove, "", "stopped and disabled Patroni on " + name);
+      } else if (c) {
+        for (const auto& m : c->members) {
+          if (m.name == name && m.state != "stopped")
+            return Error(ErrorKind::remote_failure,
+                         name + " still runs Patroni (" + m.state + ") and does not answer SSH; it cannot be removed safely")
+                .with("step patroni:remove");
+        }
+      }
+    }
+    // Its member key, if it lingers (Patroni's lease keeps it for a TTL after the stop).
+    if (via) {
+      ClusterView v;
+      if (read_etcd_view(inv, *via, v) && v.member_keys.count(name)) {
+        auto del = delete_key_cas(inv, *via, patroni_member_key(inv, name), v.member_keys[name]);
+        if (!del) return del.error();
+        if (*del) l.did(ChangeKind::dcs_delete_key, patroni_member_key(inv, name), "deleted " + name + "'s Patroni member key");
+      }
+    }
+    // Its etcd member: removed while the members that stay keep quorum.
+    if (via) {
+      auto members = list_members(inv, *via);
+      if (!members) return members.error();
+      const std::string url = etcd_peer_url(inv, *l.node);
+      for (const auto& m : *members) {
+        if (m.name != name && !(m.name.empty() && m.peer_url == url)) continue;
+        size_t voters = 0, healthy = 0;
+        for (const auto& o : *members) {
+          if (o.id == m.id || o.learner) continue;
+          ++voters;
+          healthy += o.healthy ? 1 : 0;
+        }
+        if (!m.learner && healthy < voters / 2 + 1)
+          return Error(ErrorKind::conflict, "removing " + name + " would leave " + std::to_string(healthy) + " healthy of " +
+                                                std::to_string(voters) + " etcd voters: etcd never loses quorum")
+              .with("step etcd:remove");
+        ctx.progress.node(name, "removing its etcd member");
+        auto r = must(*via->shell, "etcd:member-remove", etcdctl(inv, *via->node) + " member remove " + hex_id(m.id));
+        if (!r) return std::move(r.error()).with("removing " + name);
+        l.did(ChangeKind::etcd_remove, hex_id(m.id), "removed etcd member " + name + " (" + hex_id(m.id) + ")");
+      }
+    }
+    if (l.shell) {
+      // keepalived first, so the VIP moves at once (its priority-0 advertisement) rather than on a timeout.
+      (void)l.shell->run(
+          "systemctl disable -q --now keepalived 2>/dev/null; systemctl disable -q --now patroni etcd haproxy pgbouncer "
+          "2>/dev/null; true");
+    }
+  }
+  // Orphans: etcd members no node stands for (a join interrupted for a node since dropped) and
+  // member keys of names that are neither wanted nor running.
+  if (via) {
+    ClusterView v;
+    if (read_etcd_view(inv, *via, v)) {
+      for (const auto& m : v.etcd) {
+        bool known = false;
+        for (NodeHandle* n : nodes_with_role(ctx, Role::etcd))
+          known |= m.name == n->node->name || m.peer_url == etcd_peer_url(inv, *n->node);
+        if (known) continue;
+        auto r = must(*via->shell, "etcd:member-remove", etcdctl(inv, *via->node) + " member remove " + hex_id(m.id));
+        if (!r) return r.error();
+        ctx.cluster_actions.push_back(Change{ChangeKind::etcd_remove, m.name.empty() ? inv.cluster_name : m.name,
+                                             hex_id(m.id), "removed orphan etcd member " + m.peer_url});
+      }
+      for (const auto& [member, rev] : v.member_keys) {
+        if (handle_named(ctx, member) && !handle_named(ctx, member)->leaving) continue;
+        auto del = delete_key_cas(inv, *via, patroni_member_key(inv, member), rev);
+        if (!del) return del.error();
+        if (*del)
+          ctx.cluster_actions.push_back(Change{ChangeKind::dcs_delete_key, member, patroni_member_key(inv, member),
+                                               "deleted " + member + "'s stale Patroni member key"});
+      }
+    }
+  }
+  // The gate: Patroni's members are exactly the inventory's.
+  std::set<std::string> want;
+  for (NodeHandle* n : nodes_with_role(ctx, Role::patroni)) want.insert(n->node->name);
+  if (want.empty()) return {};
+  return poll_until("Patroni members match the inventory", std::chrono::seconds(ctx.timeouts.patroni_s), kPoll,
+                    [&](std::string& why) {
+                      auto c = read_patroni_cluster(ctx);
+                      if (!c) {
+                        why = "no Patroni REST API answers";
+                        return false;
+                      }
+                      std::set<std::string> have;
+                      for (const auto& m : c->members) have.insert(m.name);
+                      if (have == want) return true;
+                      why = std::to_string(have.size()) + " members registered, " + std::to_string(want.size()) +
+                            " wanted";
+                      return false;
+                    });
+}
+
+}  // namespace pgha

@@ -1,0 +1,384 @@
+#include "roles/plan.hpp"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <sstream>
+
+#include "core/sha256.hpp"
+#include "roles/catalog.hpp"
+
+namespace pgha {
+namespace {
+
+using json = nlohmann::json;
+
+std::string attrs_string(const FileAttrs& a) {
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%o", a.mode);
+  return a.owner + ":" + a.group + ":" + mode;
+}
+
+std::string base64_decode(const std::string& in) {
+  std::string out(in.size(), '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
+  if (n < 0) return "";
+  size_t pad = 0;
+  for (size_t i = in.size(); i > 0 && in[i - 1] == '='; --i) ++pad;
+  out.resize(static_cast<size_t>(n) - pad);
+  return out;
+}
+
+struct Builder {
+  const PlanInput& in;
+  Plan plan;
+  void add(ChangeKind kind, const std::string& node, const std::string& target, const std::string& summary,
+           bool secret = false) {
+    plan.changes.push_back(Change{kind, node, target, summary, secret});
+  }
+};
+
+// Machines, prepare, files and units of every node of the inventory.
+void plan_nodes(Builder& b) {
+  for (const auto& n : b.in.nodes) {
+    if (n.leaving) continue;
+    const std::string& name = n.node.name;
+    if (!n.machine) b.add(ChangeKind::create_machine, name, "", "create the machine of " + name);
+    const NodeObservation& s = n.seen;
+    // A node not observed (new, or not answering) is planned as new: everything is written and
+    // started; `up` observes it again once it answers and does only what is then missing.
+    bool prepare = !s.valid || !s.dpkg_clean;
+    if (s.valid) {
+      for (const auto& p : node_packages(n.node, b.in.inv.postgres_version)) prepare |= !s.installed.count(p);
+      prepare |= has_role(n.node, Role::patroni) && (s.stock_postgres || !s.patroni_fixed);
+      prepare |= has_role(n.node, Role::etcd) && s.stock_etcd;
+      for (const auto& st : stock_services()) prepare |= has_role(n.node, st.role) && s.stock_running.count(st.unit);
+    }
+    if (prepare) b.add(ChangeKind::prepare, name, "", "packages, Debian's stock services and the Patroni fix");
+    std::set<Role> changed;
+    for (const auto& f : n.files) {
+      auto it = s.files.find(f.path);
+      const bool differs = !s.valid || it == s.files.end() || it->second.hash != sha256_hex(f.content) ||
+                           it->second.attrs != attrs_string(f.attrs);
+      if (!differs) continue;
+      const bool absent = !s.valid || it == s.files.end() || it->second.hash == "-";
+      b.add(ChangeKind::write_file, name, f.path, (absent ? "create " : "update ") + f.path, f.secret);
+      changed.insert(f.role);
+    }
+    for (const auto& p : s.pending) {
+      if (auto role = role_from_string(p)) changed.insert(*role);
+    }
+    for (const auto& spec : role_catalog()) {
+      if (!has_role(n.node, spec.role)) continue;
+      for (const auto& unit : spec.units) {
+        auto it = s.units.find(unit);
+        const bool up = s.valid && it != s.units.end() && it->second.active && it->second.enabled;
+        if (!up) {
+          b.add(ChangeKind::start_unit, name, unit, "start " + unit);
+        } else if (changed.count(spec.role)) {
+          const bool reload = spec.on_change == ApplyAction::reload;
+          b.add(reload ? ChangeKind::reload_unit : ChangeKind::restart_unit, name, unit,
+                (reload ? "reload " : "restart ") + unit);
+        }
+      }
+    }
+  }
+}
+
+// etcd: members to add (as learners, one at a time, before any removal), to promote, to remove.
+void plan_etcd(Builder& b) {
+  const Inventory& inv = b.in.inv;
+  const ClusterView& v = b.in.view;
+  std::vector<const PlanNode*> wanted;
+  for (const auto& n : b.in.nodes) {
+    if (!n.leaving && has_role(n.node, Role::etcd)) wanted.push_back(&n);
+  }
+  if (!v.etcd_answered) {
+    bool any_data = false;
+    for (const auto& n : b.in.nodes) any_data |= n.seen.valid && n.seen.etcd_data;
+    if (!any_data) {
+      b.plan.etcd_bootstrap = true;
+      for (const PlanNode* n : wanted)
+        b.add(ChangeKind::etcd_add, n->node.name, "", "start " + n->node.name + " with the new etcd cluster");
+      return;
+    }
+    b.plan.warnings.push_back(
+        "etcd does not answer: its members are started first and the membership is planned again then");
+    for (const PlanNode* n : wanted) {
+      if (!n->seen.etcd_data) {
+        b.add(ChangeKind::etcd_add, n->node.name, "", "add " + n->node.name + " to etcd as a learner");
+        b.add(ChangeKind::etcd_promote, n->node.name, "", "promote " + n->node.name + " to a voting member");
+      }
+    }
+    return;
+  }
+  std::set<uint64_t> matched;
+  size_t healthy_staying = 0;
+  for (const PlanNode* n : wanted) {
+    const std::string url = etcd_peer_url(inv, n->node);
+    const EtcdMember* m = nullptr;
+    for (const auto& e : v.etcd) {
+      if (e.name == n->node.name || (e.name.empty() && e.peer_url == url)) m = &e;
+    }
+    if (!m) {
+      b.add(ChangeKind::etcd_add, n->node.name, "", "add " + n->node.name + " to etcd as a learner");
+      b.add(ChangeKind::etcd_promote, n->node.name, "", "promote " + n->node.name + " to a voting member");
+      continue;
+    }
+    matched.insert(m->id);
+    if (m->name.empty()) b.add(ChangeKind::etcd_add, n->node.name, "", "start " + n->node.name + "'s etcd member (added, never started)");
+    if (m->learner) b.add(ChangeKind::etcd_promote, n->node.name, "", "promote " + n->node.name + " to a voting member");
+    if (!m->learner && m->healthy) ++healthy_staying;
+  }
+  // Removals, one at a time after every addition. Each must leave a quorum of the members that
+  // stay, counted before the new learners are promoted (a learner that fails to catch up never votes).
+  std::vector<const EtcdMember*> leaving;
+  for (const auto& e : v.etcd) {
+    if (!matched.count(e.id)) leaving.push_back(&e);
+  }
+  size_t voters = 0;
+  for (const auto& e : v.etcd) voters += e.learner ? 0 : 1;
+  for (const EtcdMember* e : leaving) {
+    std::string who = e->name;
+    if (who.empty()) {
+      for (const auto& n : b.in.nodes) {
+        if (etcd_peer_url(inv, n.node) == e->peer_url) who = n.node.name;
+      }
+    }
+    char id[32];
+    std::snprintf(id, sizeof id, "%llx", static_cast<unsigned long long>(e->id));
+    b.add(ChangeKind::etcd_remove, who.empty() ? inv.cluster_name : who, id,
+          "remove etcd member " + (who.empty() ? e->peer_url : who) + " (" + id + ")");
+    if (!e->learner) --voters;
+  }
+  const size_t promoted = wanted.size();
+  if (!leaving.empty() && healthy_staying == 0) {
+    b.plan.violations.push_back(
+        "etcd never loses quorum: no etcd member that stays is healthy, so no member can be removed");
+  } else if (!leaving.empty() && healthy_staying < voters / 2 + 1) {
+    b.plan.violations.push_back("etcd never loses quorum: after the removals " + std::to_string(healthy_staying) +
+                                " healthy members would remain of " + std::to_string(voters) +
+                                " voters; heal the cluster first");
+  }
+  if (promoted > 0 && (promoted < 3 || promoted % 2 == 0) && (!leaving.empty() || v.etcd.size() != promoted))
+    b.plan.warnings.push_back("etcd will have " + std::to_string(promoted) +
+                              " voting members: an odd number of at least 3 tolerates a failure without "
+                              "an even split");
+}
+
+// Patroni: members to add (replicas clone from the leader), a switchover when the leader leaves,
+// members to stop and forget.
+void plan_patroni(Builder& b) {
+  const Inventory& inv = b.in.inv;
+  const ClusterView& v = b.in.view;
+  std::vector<const PlanNode*> wanted;
+  for (const auto& n : b.in.nodes) {
+    if (!n.leaving && has_role(n.node, Role::patroni)) wanted.push_back(&n);
+  }
+  auto is_wanted = [&](const std::string& name) {
+    return std::any_of(wanted.begin(), wanted.end(), [&](const PlanNode* n) { return n->node.name == name; });
+  };
+  const bool running = v.patroni && !v.patroni->members.empty();
+  for (const PlanNode* n : wanted) {
+    bool member = false;
+    if (running) {
+      for (const auto& m : v.patroni->members) member |= m.name == n->node.name;
+    }
+    if (!member)
+      b.add(ChangeKind::patroni_add, n->node.name, "",
+            running ? n->node.name + " joins as a replica (a base backup of the leader)"
+                    : n->node.name + " joins the new Patroni cluster");
+  }
+  std::vector<const PatroniMember*> leaving;
+  if (running) {
+    for (const auto& m : v.patroni->members) {
+      if (!is_wanted(m.name)) leaving.push_back(&m);
+    }
+  }
+  if (wanted.empty() && running) {
+    b.plan.violations.push_back("at least one Patroni node must remain: the inventory names none");
+    return;
+  }
+  if (!leaving.empty() && inv.replication.mode == ReplicationMode::sync_mode && wanted.size() < 2 && !b.in.force)
+    b.plan.violations.push_back(
+        "in sync mode a removal must leave a synchronous candidate: " + std::to_string(wanted.size()) +
+        " Patroni node would remain (--force to remove anyway)");
+  const PatroniMember* leader = running ? v.patroni->leader() : nullptr;
+  if (leader && !is_wanted(leader->name)) {
+    // The candidate: a healthy synchronous standby that stays, else a streaming replica with no lag.
+    const PatroniMember* best = nullptr;
+    for (const auto& m : v.patroni->members) {
+      if (&m == leader || !is_wanted(m.name)) continue;
+      const bool healthy = (m.state == "running" || m.state == "streaming") && m.timeline == leader->timeline &&
+                           m.lag_bytes && *m.lag_bytes == 0;
+      if (!healthy) continue;
+      if (!best || (m.role == "sync_standby" && best->role != "sync_standby")) best = &m;
+    }
+    if (!best) {
+      b.plan.violations.push_back("the leader is never stopped: " + leader->name +
+                                  " leaves the inventory but no healthy replica that stays can take over");
+    } else {
+      b.plan.switchover_to = best->name;
+      b.add(ChangeKind::switchover, leader->name, best->name,
+            "switch over from " + leader->name + " to " + best->name + " before removing " + leader->name);
+    }
+  }
+  for (const PatroniMember* m : leaving)
+    b.add(ChangeKind::patroni_remove, m->name, "", "stop and disable Patroni on " + m->name);
+  // Member keys of nodes that are no longer members: deleted by compare-and-swap on what was seen.
+  for (const auto& [name, rev] : v.member_keys) {
+    if (is_wanted(name)) continue;
+    b.add(ChangeKind::dcs_delete_key, name, patroni_member_key(inv, name),
+          "delete " + name + "'s Patroni member key if it lingers");
+  }
+  for (const PatroniMember* m : leaving) {
+    if (!v.member_keys.count(m->name))
+      b.add(ChangeKind::dcs_delete_key, m->name, patroni_member_key(inv, m->name),
+            "delete " + m->name + "'s Patroni member key if it lingers");
+  }
+}
+
+void plan_cluster_objects(Builder& b) {
+  const Inventory& inv = b.in.inv;
+  const ClusterView& v = b.in.view;
+  const bool running = v.patroni && v.patroni->leader();
+  if (running && v.dcs_config) {
+    json patch = dcs_config_patch(inv, *v.dcs_config);
+    if (!patch.empty())
+      b.add(ChangeKind::dcs_patch, inv.cluster_name, patch.dump(), "patch Patroni's dynamic configuration: " + patch.dump());
+  }
+  bool missing = !running || !v.sql_known;
+  if (running && v.sql_known) {
+    for (const auto& u : inv.users) missing |= !v.sql_roles.count(u.name);
+    for (const auto& d : inv.databases) missing |= !v.sql_databases.count(d.name);
+  }
+  if (missing && (!inv.users.empty() || !inv.databases.empty()))
+    b.add(ChangeKind::sql_objects, inv.cluster_name, "", "create the missing users and databases");
+  if (!running && !inv.nodes_with(Role::pgbackrest).empty())
+    b.add(ChangeKind::backup_stanza, inv.cluster_name, inv.cluster_name, "create the pgBackRest stanza");
+}
+
+}  // namespace
+
+std::string etcd_peer_url(const Inventory& inv, const Node& node) {
+  return "http://" + node.address + ":" + std::to_string(inv.ports.etcd_peer);
+}
+
+std::string patroni_member_key(const Inventory& inv, const std::string& member) {
+  return "/service/" + inv.cluster_name + "/members/" + member;
+}
+
+json dcs_config_patch(const Inventory& inv, const json& have) {
+  const auto& t = inv.timing;
+  const bool sync = inv.replication.mode == ReplicationMode::sync_mode;
+  json want = {{"ttl", t.ttl},
+               {"loop_wait", t.loop_wait},
+               {"retry_timeout", t.retry_timeout},
+               {"primary_start_timeout", t.primary_start_timeout},
+               {"maximum_lag_on_failover", t.maximum_lag_on_failover},
+               {"synchronous_mode", sync},
+               {"synchronous_mode_strict", sync && inv.replication.strict},
+               {"failsafe_mode", true}};
+  json patch = json::object();
+  for (auto& [k, val] : want.items()) {
+    if (!have.is_object() || !have.contains(k) || have[k] != val) patch[k] = val;
+  }
+  return patch;
+}
+
+Plan compute_plan(const PlanInput& in) {
+  Builder b{in, {}};
+  plan_nodes(b);
+  plan_etcd(b);
+  plan_patroni(b);
+  // In execution order: etcd members leave after Patroni no longer runs on them.
+  std::stable_partition(b.plan.changes.begin(), b.plan.changes.end(),
+                        [](const Change& c) { return c.kind != ChangeKind::etcd_remove; });
+  plan_cluster_objects(b);
+  for (const auto& n : in.nodes) {
+    if (n.leaving && n.machine)
+      b.add(ChangeKind::remove_machine, n.node.name, "", "remove the machine of " + n.node.name);
+  }
+  return std::move(b.plan);
+}
+
+json plan_json(const Plan& plan) {
+  json changes = json::array();
+  for (const auto& c : plan.changes) {
+    json j = {{"kind", to_string(c.kind)}, {"node", c.node}, {"summary", c.summary}};
+    if (!c.target.empty()) j["target"] = c.target;
+    changes.push_back(std::move(j));
+  }
+  return json{{"changes", changes}, {"warnings", plan.warnings}};
+}
+
+std::string format_plan(const Plan& plan, const std::map<std::string, std::string>& diffs) {
+  std::ostringstream out;
+  for (const auto& w : plan.warnings) out << "warning: " << w << "\n";
+  if (plan.changes.empty()) {
+    out << "no changes\n";
+    return out.str();
+  }
+  out << plan.changes.size() << " changes:\n";
+  size_t width = 0;
+  for (const auto& c : plan.changes) width = std::max(width, c.node.size());
+  for (const auto& c : plan.changes) {
+    out << "  " << c.node << std::string(width - c.node.size() + 2, ' ') << c.summary;
+    if (c.kind == ChangeKind::write_file && c.secret) out << " (holds secrets: changed, not shown)";
+    out << "\n";
+    auto d = diffs.find(change_key(c));
+    if (d != diffs.end() && !c.secret) {
+      std::istringstream lines(d->second);
+      std::string line;
+      while (std::getline(lines, line)) out << "      " << line << "\n";
+    }
+  }
+  return out.str();
+}
+
+Result<std::vector<EtcdMember>> parse_etcd_members(const std::string& text) {
+  auto j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("members") || !j["members"].is_array())
+    return Error(ErrorKind::bad_input, "etcd's member list is not the expected JSON");
+  std::vector<EtcdMember> out;
+  for (const auto& m : j["members"]) {
+    EtcdMember e;
+    if (m.contains("ID") && m["ID"].is_number_unsigned()) e.id = m["ID"].get<uint64_t>();
+    else if (m.contains("ID") && m["ID"].is_number_integer()) e.id = static_cast<uint64_t>(m["ID"].get<int64_t>());
+    e.name = m.value("name", "");
+    if (m.contains("peerURLs") && m["peerURLs"].is_array() && !m["peerURLs"].empty() && m["peerURLs"][0].is_string())
+      e.peer_url = m["peerURLs"][0].get<std::string>();
+    if (m.contains("clientURLs") && m["clientURLs"].is_array() && !m["clientURLs"].empty() &&
+        m["clientURLs"][0].is_string())
+      e.client_url = m["clientURLs"][0].get<std::string>();
+    e.learner = m.value("isLearner", false);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::set<std::string> parse_etcd_health(const std::string& text) {
+  std::set<std::string> out;
+  auto j = json::parse(text, nullptr, false);
+  if (!j.is_array()) return out;
+  for (const auto& e : j) {
+    if (e.is_object() && e.value("health", false)) out.insert(e.value("endpoint", ""));
+  }
+  return out;
+}
+
+std::map<std::string, int64_t> parse_dcs_keys(const std::string& text, const std::string& prefix) {
+  std::map<std::string, int64_t> out;
+  auto j = json::parse(text, nullptr, false);
+  if (!j.is_object() || !j.contains("kvs") || !j["kvs"].is_array()) return out;
+  for (const auto& kv : j["kvs"]) {
+    std::string key = base64_decode(kv.value("key", ""));
+    if (key.rfind(prefix, 0) != 0) continue;
+    out[key.substr(prefix.size())] = kv.value("mod_revision", int64_t{0});
+  }
+  return out;
+}
+
+}  // namespace pgha

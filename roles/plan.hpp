@@ -1,0 +1,101 @@
+// The plan is a value (ninja's Plan vs Builder): observe the cluster, compute the typed difference
+// between what the inventory wants and what exists, check the safety rules on it, print it
+// (`pgha plan`), then execute exactly it (`pgha up`). compute_plan() is pure; the observation that
+// feeds it is roles/cluster_view.cpp.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/inventory.hpp"
+#include "core/render.hpp"
+#include "roles/change.hpp"
+#include "roles/engine.hpp"
+#include "roles/patroni_api.hpp"
+
+namespace pgha {
+
+// One entry of `etcdctl member list`. A member added but not started yet has no name.
+struct EtcdMember {
+  uint64_t id = 0;
+  std::string name;
+  std::string peer_url;
+  std::string client_url;  // empty until the member has started
+  bool learner = false;
+  bool healthy = false;  // its client URL answered `endpoint health`
+};
+
+// What the cluster as a whole looks like, read through whichever node answers.
+struct ClusterView {
+  bool etcd_answered = false;  // some member listed the members
+  std::vector<EtcdMember> etcd;
+  std::optional<PatroniCluster> patroni;
+  std::map<std::string, int64_t> member_keys;  // Patroni member key's name -> its mod revision
+  std::optional<nlohmann::json> dcs_config;    // the leader's GET /config
+  bool sql_known = false;                      // the leader listed its roles and databases
+  std::set<std::string> sql_roles, sql_databases;
+};
+
+// A node the plan is about: one of the inventory's, or one that left it (a machine of this cluster
+// that the inventory no longer names; `node` then describes it as it was last applied).
+struct PlanNode {
+  Node node;
+  bool leaving = false;
+  std::optional<Machine> machine;  // the provider's machine, when it exists
+  NodeObservation seen;            // valid when the machine answered
+  std::vector<RenderedFile> files;  // the desired files (none for a leaving node)
+};
+
+struct PlanInput {
+  const Inventory& inv;
+  std::vector<PlanNode> nodes;  // the inventory's, in its order, then the leaving ones
+  ClusterView view;
+  bool force = false;  // allow a removal that leaves sync mode without a candidate
+};
+
+struct Plan {
+  std::vector<Change> changes;           // in execution order
+  std::vector<std::string> warnings;     // allowed, but the operator should know
+  std::vector<std::string> violations;   // safety rules broken: `up` refuses, exit 2
+  bool etcd_bootstrap = false;           // no etcd cluster exists: the members start together
+  std::string switchover_to;             // the candidate when the leader leaves
+  bool empty() const { return changes.empty(); }
+  bool has(ChangeKind kind) const {
+    for (const auto& c : changes) {
+      if (c.kind == kind) return true;
+    }
+    return false;
+  }
+};
+
+Plan compute_plan(const PlanInput& in);
+
+// The JSON form: {"changes": [{"kind", "node", "target", "summary"}], "warnings": [...]}.
+nlohmann::json plan_json(const Plan& plan);
+
+// The text form for people: "no changes", or one line per change; `diffs` (by change_key) holds a
+// unified diff for changed, non-secret files.
+std::string format_plan(const Plan& plan, const std::map<std::string, std::string>& diffs);
+
+// Parses `etcdctl member list -w json`. Errors: bad_input.
+Result<std::vector<EtcdMember>> parse_etcd_members(const std::string& json);
+// Parses `etcdctl endpoint health --cluster -w json`: the client URLs that are healthy.
+std::set<std::string> parse_etcd_health(const std::string& json);
+// Parses `etcdctl get --prefix <prefix> --keys-only -w json`: key suffix after prefix -> mod revision.
+std::map<std::string, int64_t> parse_dcs_keys(const std::string& json, const std::string& prefix);
+
+// The keys of Patroni's dynamic configuration that the inventory sets, and those of `have` that differ.
+nlohmann::json dcs_config_patch(const Inventory& inv, const nlohmann::json& have);
+
+// Patroni's key for a member: /service/<cluster>/members/<name>.
+std::string patroni_member_key(const Inventory& inv, const std::string& member);
+
+// The peer URL the inventory gives a node's etcd member.
+std::string etcd_peer_url(const Inventory& inv, const Node& node);
+
+}  // namespace pgha

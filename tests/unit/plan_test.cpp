@@ -1,0 +1,286 @@
+// The planner against observed states: a new cluster, 3 -> 5, 5 -> 3 with the leader leaving, a
+// half-joined learner, a quorum-breaking edit, sync mode without a candidate, and no change at all.
+// compute_plan() is pure, so each case is an observed state in, the expected plan out.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "core/sha256.hpp"
+#include "roles/catalog.hpp"
+#include "roles/plan.hpp"
+
+namespace pgha {
+namespace {
+
+const std::vector<Role> kAll = {Role::etcd, Role::patroni, Role::haproxy, Role::keepalived, Role::pgbouncer};
+
+Node node(int i) {
+  Node n;
+  n.name = "pg" + std::to_string(i);
+  n.address = "10.0.0." + std::to_string(10 + i);
+  n.roles = kAll;
+  return n;
+}
+
+Inventory inventory(std::vector<int> ids, ReplicationMode mode = ReplicationMode::sync_mode) {
+  Inventory inv;
+  inv.cluster_name = "c";
+  inv.replication.mode = mode;
+  for (int i : ids) inv.nodes.push_back(node(i));
+  return inv;
+}
+
+// A node as observe_node() sees it once pgha has converged it: packages in, stock gone, every
+// unit up, the file on disk identical to the desired one.
+NodeObservation converged(const Node& n) {
+  NodeObservation s;
+  s.valid = true;
+  s.system_state = "running";
+  s.patroni_fixed = true;
+  s.etcd_data = has_role(n, Role::etcd);
+  for (const auto& p : node_packages(n, 15)) s.installed.insert(p);
+  for (const auto& spec : role_catalog()) {
+    if (!has_role(n, spec.role)) continue;
+    for (const auto& u : spec.units) s.units[u] = UnitState{true, true};
+  }
+  s.files["/etc/haproxy/haproxy.cfg"] = RemoteFile{sha256_hex("backends of " + n.name + "\n"), "root:root:644"};
+  return s;
+}
+
+std::vector<RenderedFile> files(const std::string& content) {
+  return {RenderedFile{Role::haproxy, "/etc/haproxy/haproxy.cfg", content, FileAttrs{"root", "root", 0644}, false}};
+}
+
+EtcdMember member(int i, uint64_t id, bool learner = false, bool started = true) {
+  EtcdMember m;
+  m.id = id;
+  m.name = started ? "pg" + std::to_string(i) : "";
+  m.peer_url = "http://10.0.0." + std::to_string(10 + i) + ":2380";
+  m.client_url = started ? "http://10.0.0." + std::to_string(10 + i) + ":2379" : "";
+  m.learner = learner;
+  m.healthy = started;
+  return m;
+}
+
+PatroniMember pmember(int i, const std::string& role) {
+  PatroniMember m;
+  m.name = "pg" + std::to_string(i);
+  m.role = role;
+  m.state = role == "leader" ? "running" : "streaming";
+  m.timeline = 1;
+  if (role != "leader") m.lag_bytes = 0;
+  return m;
+}
+
+// A running cluster of `running` nodes (pg1 the leader, pg2 its sync standby); the inventory names
+// `wanted`. Nodes running but not wanted are leaving; wanted but not running are new.
+struct Scenario {
+  Inventory inv;
+  PlanInput in;
+  Scenario(std::vector<int> running, std::vector<int> wanted, int leader = 1,
+           ReplicationMode mode = ReplicationMode::sync_mode)
+      : inv(inventory(wanted, mode)), in{inv, {}, {}, false} {
+    for (int i : wanted) {
+      const Node n = node(i);
+      PlanNode p{n, false, std::nullopt, {}, files("backends of " + n.name + "\n")};
+      if (std::count(running.begin(), running.end(), i)) {
+        p.machine = Machine{n.name, n.address, 22, "root", "id" + n.name, true};
+        p.seen = converged(n);
+      }
+      in.nodes.push_back(std::move(p));
+    }
+    for (int i : running) {
+      if (std::count(wanted.begin(), wanted.end(), i)) continue;
+      const Node n = node(i);
+      in.nodes.push_back(PlanNode{n, true, Machine{n.name, n.address, 22, "root", "id" + n.name, true}, converged(n), {}});
+    }
+    in.view.etcd_answered = !running.empty();
+    PatroniCluster c;
+    for (int i : running) {
+      in.view.etcd.push_back(member(i, 100 + i));
+      c.members.push_back(pmember(i, i == leader ? "leader" : i == (leader == 1 ? 2 : 1) ? "sync_standby" : "replica"));
+      in.view.member_keys["pg" + std::to_string(i)] = 1000 + i;
+    }
+    if (!running.empty()) {
+      in.view.patroni = c;
+      in.view.sql_known = true;
+      in.view.dcs_config = dcs_config_patch(inv, nlohmann::json::object());  // exactly the wanted config
+    }
+  }
+  Plan plan() { return compute_plan(in); }
+};
+
+std::vector<std::string> keys(const Plan& p, std::initializer_list<ChangeKind> only) {
+  std::vector<std::string> out;
+  for (const auto& c : p.changes) {
+    if (std::find(only.begin(), only.end(), c.kind) != only.end()) out.push_back(change_key(c));
+  }
+  return out;
+}
+
+const auto kMembership = {ChangeKind::create_machine, ChangeKind::etcd_add,       ChangeKind::etcd_promote,
+                          ChangeKind::etcd_remove,    ChangeKind::patroni_add,    ChangeKind::switchover,
+                          ChangeKind::patroni_remove, ChangeKind::dcs_delete_key, ChangeKind::remove_machine};
+
+TEST(Plan, AnUnchangedClusterHasNoChanges) {
+  Scenario s({1, 2, 3}, {1, 2, 3});
+  Plan p = s.plan();
+  EXPECT_TRUE(p.empty()) << plan_json(p).dump(2);
+  EXPECT_TRUE(p.violations.empty());
+  EXPECT_EQ(format_plan(p, {}), "no changes\n");
+  EXPECT_EQ(plan_json(p)["changes"], nlohmann::json::array());
+}
+
+TEST(Plan, ANewClusterBootstrapsEtcdAndPatroniTogether) {
+  Scenario s({}, {1, 2, 3});
+  Plan p = s.plan();
+  EXPECT_TRUE(p.etcd_bootstrap);
+  EXPECT_EQ(keys(p, kMembership),
+            (std::vector<std::string>{"create_machine pg1", "create_machine pg2", "create_machine pg3", "etcd_add pg1",
+                                      "etcd_add pg2", "etcd_add pg3", "patroni_add pg1", "patroni_add pg2",
+                                      "patroni_add pg3"}));
+}
+
+TEST(Plan, ScaleOutThreeToFiveAddsLearnersOneAtATimeAndNeverTouchesTheLeader) {
+  Scenario s({1, 2, 3}, {1, 2, 3, 4, 5});
+  // The existing nodes' HAProxy now lists pg4 and pg5: a reload, not a restart.
+  for (auto& n : s.in.nodes) n.files = files("backends of " + n.node.name + " with pg4 pg5\n");
+  Plan p = s.plan();
+  EXPECT_TRUE(p.violations.empty());
+  EXPECT_EQ(keys(p, kMembership),
+            (std::vector<std::string>{"create_machine pg4", "create_machine pg5", "etcd_add pg4", "etcd_promote pg4",
+                                      "etcd_add pg5", "etcd_promote pg5", "patroni_add pg4", "patroni_add pg5"}));
+  EXPECT_EQ(keys(p, {ChangeKind::reload_unit, ChangeKind::restart_unit}),
+            (std::vector<std::string>{"reload_unit pg1 haproxy.service", "reload_unit pg2 haproxy.service",
+                                      "reload_unit pg3 haproxy.service"}));
+  EXPECT_TRUE(p.switchover_to.empty());
+}
+
+TEST(Plan, ScaleInFiveToThreeSwitchesOverFromALeavingLeaderFirst) {
+  Scenario s({1, 2, 3, 4, 5}, {3, 4, 5}, /*leader=*/1);
+  // pg3 is the synchronous standby that stays.
+  for (auto& m : s.in.view.patroni->members) m.role = m.name == "pg1" ? "leader" : m.name == "pg3" ? "sync_standby" : "replica";
+  Plan p = s.plan();
+  EXPECT_TRUE(p.violations.empty()) << p.violations.front();
+  EXPECT_EQ(p.switchover_to, "pg3");
+  EXPECT_EQ(keys(p, kMembership),
+            (std::vector<std::string>{"switchover pg1 pg3", "patroni_remove pg1", "patroni_remove pg2",
+                                      "dcs_delete_key pg1 /service/c/members/pg1",
+                                      "dcs_delete_key pg2 /service/c/members/pg2", "etcd_remove pg1 65",
+                                      "etcd_remove pg2 66", "remove_machine pg1", "remove_machine pg2"}));
+  // The switchover comes before the leader's Patroni stops.
+  auto at = [&](const std::string& k) {
+    for (size_t i = 0; i < p.changes.size(); ++i) {
+      if (change_key(p.changes[i]) == k) return i;
+    }
+    return p.changes.size();
+  };
+  EXPECT_LT(at("switchover pg1 pg3"), at("patroni_remove pg1"));
+}
+
+TEST(Plan, AReplacementAddsBeforeItRemoves) {
+  Scenario s({1, 2, 3}, {1, 3, 4}, /*leader=*/1);
+  Plan p = s.plan();
+  EXPECT_TRUE(p.violations.empty());
+  auto k = keys(p, {ChangeKind::etcd_add, ChangeKind::etcd_remove});
+  EXPECT_EQ(k, (std::vector<std::string>{"etcd_add pg4", "etcd_remove pg2 66"}));
+}
+
+TEST(Plan, AHalfJoinedLearnerIsPromotedNotAddedAgain) {
+  Scenario s({1, 2, 3}, {1, 2, 3, 4});
+  s.in.view.etcd.push_back(member(4, 104, /*learner=*/true));
+  s.in.nodes[3].machine = Machine{"pg4", "10.0.0.14", 22, "root", "idpg4", true};
+  s.in.nodes[3].seen = converged(s.in.nodes[3].node);
+  s.in.view.patroni->members.push_back(pmember(4, "replica"));
+  Plan p = s.plan();
+  EXPECT_EQ(keys(p, kMembership), (std::vector<std::string>{"etcd_promote pg4"}));
+}
+
+TEST(Plan, AMemberAddedButNeverStartedIsStartedNotAddedAgain) {
+  Scenario s({1, 2, 3}, {1, 2, 3, 4});
+  s.in.view.etcd.push_back(member(4, 104, /*learner=*/true, /*started=*/false));
+  Plan p = s.plan();
+  EXPECT_EQ(keys(p, {ChangeKind::etcd_add, ChangeKind::etcd_promote, ChangeKind::etcd_remove}),
+            (std::vector<std::string>{"etcd_add pg4", "etcd_promote pg4"}));
+}
+
+TEST(Plan, AnOrphanMemberOfNoNodeIsRemoved) {
+  Scenario s({1, 2, 3}, {1, 2, 3});
+  s.in.view.etcd.push_back(member(9, 0x99, /*learner=*/true, /*started=*/false));
+  Plan p = s.plan();
+  EXPECT_EQ(keys(p, {ChangeKind::etcd_remove}), (std::vector<std::string>{"etcd_remove c 99"}));
+}
+
+TEST(Plan, RemovingMembersWhileTheStayingOnesLackQuorumIsRefused) {
+  Scenario s({1, 2, 3, 4, 5}, {3, 4, 5}, /*leader=*/3);
+  // Two of the three staying members are down: after the removals 1 healthy of 3 voters.
+  for (auto& m : s.in.view.etcd) m.healthy = m.name == "pg3" || m.name == "pg1" || m.name == "pg2";
+  Plan p = s.plan();
+  ASSERT_FALSE(p.violations.empty());
+  EXPECT_NE(p.violations.front().find("etcd never loses quorum"), std::string::npos) << p.violations.front();
+}
+
+TEST(Plan, AnEvenOrSmallEtcdIsAllowedWithAWarning) {
+  Scenario s({1, 2, 3}, {1, 2, 3, 4});
+  Plan p = s.plan();
+  EXPECT_TRUE(p.violations.empty());
+  ASSERT_EQ(p.warnings.size(), 1u);
+  EXPECT_NE(p.warnings[0].find("4 voting members"), std::string::npos);
+}
+
+TEST(Plan, SyncModeWithoutACandidateNeedsForce) {
+  Scenario s({1, 2}, {1}, /*leader=*/1);
+  Plan p = s.plan();
+  ASSERT_FALSE(p.violations.empty());
+  EXPECT_NE(p.violations.back().find("--force"), std::string::npos);
+  s.in.force = true;
+  EXPECT_TRUE(std::none_of(s.plan().violations.begin(), s.plan().violations.end(),
+                           [](const std::string& v) { return v.find("--force") != std::string::npos; }));
+}
+
+TEST(Plan, ALeavingLeaderWithNoHealthyReplicaIsRefused) {
+  Scenario s({1, 2, 3}, {2, 3}, /*leader=*/1, ReplicationMode::async_mode);
+  for (auto& m : s.in.view.patroni->members) {
+    if (m.name != "pg1") m.lag_bytes = 4096;
+  }
+  Plan p = s.plan();
+  ASSERT_FALSE(p.violations.empty());
+  EXPECT_NE(p.violations.back().find("the leader is never stopped"), std::string::npos);
+}
+
+TEST(Plan, ASecretFileIsShownOnlyAsChanged) {
+  Scenario s({1}, {1}, 1, ReplicationMode::async_mode);
+  s.in.nodes[0].files.push_back(RenderedFile{Role::patroni, "/etc/patroni/config.yml", "password: x\n",
+                                             FileAttrs{"postgres", "postgres", 0600}, true});
+  Plan p = s.plan();
+  std::string text = format_plan(p, {{"write_file pg1 /etc/patroni/config.yml", "+password: x\n"}});
+  EXPECT_EQ(text.find("password"), std::string::npos) << text;
+  EXPECT_NE(text.find("holds secrets"), std::string::npos) << text;
+}
+
+TEST(Plan, EveryJsonChangeHasKindNodeAndSummary) {
+  Scenario s({1, 2, 3, 4, 5}, {3, 4, 5});
+  for (const auto& c : plan_json(s.plan())["changes"]) {
+    EXPECT_TRUE(c.contains("kind") && c.contains("node") && c.contains("summary")) << c.dump();
+  }
+}
+
+TEST(Plan, ParsesEtcdctlOutput) {
+  auto m = parse_etcd_members(
+      R"({"header":{"cluster_id":1},"members":[{"ID":12345678901234567890,"name":"pg1","peerURLs":["http://10.0.0.11:2380"],)"
+      R"("clientURLs":["http://10.0.0.11:2379"]},{"ID":42,"peerURLs":["http://10.0.0.14:2380"],"isLearner":true}]})");
+  ASSERT_TRUE(m.ok());
+  ASSERT_EQ(m->size(), 2u);
+  EXPECT_EQ((*m)[0].id, 12345678901234567890ull);
+  EXPECT_EQ((*m)[0].client_url, "http://10.0.0.11:2379");
+  EXPECT_TRUE((*m)[1].name.empty());
+  EXPECT_TRUE((*m)[1].learner);
+  auto healthy = parse_etcd_health(R"([{"endpoint":"http://10.0.0.11:2379","health":true},{"endpoint":"x","health":false}])");
+  EXPECT_EQ(healthy, (std::set<std::string>{"http://10.0.0.11:2379"}));
+  // "/service/c/members/pg1" in base64.
+  auto k = parse_dcs_keys(R"({"kvs":[{"key":"L3NlcnZpY2UvYy9tZW1iZXJzL3BnMQ==","mod_revision":77}]})", "/service/c/members/");
+  EXPECT_EQ(k, (std::map<std::string, int64_t>{{"pg1", 77}}));
+}
+
+}  // namespace
+}  // namespace pgha
