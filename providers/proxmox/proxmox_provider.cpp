@@ -88,7 +88,10 @@ class ProxmoxProvider final : public Provider {
     Client client = make_client(inv);
     VmOps ops(client, *deps_.clock, deps_.timing, deps_.warn);
     Status s = remove_vm(ops, inv, machine, data);
-    if (!s) return std::move(s.error()).with("node " + machine.node).with("proxmox " + inv.provider.proxmox.endpoint);
+    if (!s)
+      return std::move(s.error())
+          .with("node " + machine.node)
+          .with("proxmox " + inv.provider.proxmox.endpoint);
     return s;
   }
 
