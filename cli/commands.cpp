@@ -21,6 +21,8 @@ namespace fs = std::filesystem;
 
 void add_common_options(CLI::App* sub, GlobalOptions& g) {
   sub->add_option("-i,--inventory", g.inventory, "inventory file (YAML)")->capture_default_str();
+  sub->add_option("--instances", g.instances,
+                  "file with a JSON/YAML map of instance name to settings; replaces the inventory's nodes");
   sub->add_option("--state-dir", g.state_root, "state directory root")->capture_default_str();
   sub->add_option("--templates", g.templates_dir, "directory overriding the built-in templates");
   sub->add_option("-o,--output", g.output, "text or json")->check(CLI::IsMember({"text", "json"}));
@@ -33,26 +35,38 @@ int report_error(const Error& e) {
 }
 
 std::optional<Inventory> load_inventory(const GlobalOptions& g) {
-  std::ifstream in(g.inventory, std::ios::binary);
-  if (!in) {
-    std::cerr << g.inventory << ": error: cannot read the inventory file\n";
-    return std::nullopt;
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  const std::string text = ss.str();
+  // The file's whole text; nullopt once "<path>: error: cannot read the <what>" is printed.
+  auto read_text = [](const std::string& path, const char* what) -> std::optional<std::string> {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      std::cerr << path << ": error: cannot read the " << what << "\n";
+      return std::nullopt;
+    }
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  auto text = read_text(g.inventory, "inventory file");
+  std::optional<std::string> instances;
+  if (!g.instances.empty()) instances = read_text(g.instances, "instances file");
+  if (!text || (!g.instances.empty() && !instances)) return std::nullopt;
   auto env = [](const std::string& name) -> std::optional<std::string> {
     const char* v = std::getenv(name.c_str());
     if (!v) return std::nullopt;
     return std::string(v);
   };
-  ParseOutcome parsed = parse_inventory(text, g.inventory, env);
+  ParseOutcome parsed = instances
+                            ? parse_inventory(*text, g.inventory, env, InstancesText{*instances, g.instances})
+                            : parse_inventory(*text, g.inventory, env);
   std::vector<Diagnostic> all = parsed.diagnostics;
   if (parsed.inventory) {
     auto more = validate_inventory(*parsed.inventory);
+    relocate_diagnostics(parsed, more);
     all.insert(all.end(), more.begin(), more.end());
   }
-  if (!all.empty()) std::cerr << format_diagnostics(all, text);
+  std::vector<DiagnosticSource> sources = {{g.inventory, *text}};
+  if (instances) sources.push_back({g.instances, *instances});
+  if (!all.empty()) std::cerr << format_diagnostics(all, sources);
   if (!parsed.inventory || has_errors(all)) return std::nullopt;
   return parsed.inventory;
 }

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# GitHub Action step 2: run `up`, `check failover`, `down`, or all three in order, then publish:
-#   $GITHUB_OUTPUT        endpoints (JSON), write-endpoint, read-endpoint, rto, lost-writes, result
-#   $GITHUB_STEP_SUMMARY  a Markdown report
+# GitHub Action step 2: run `up`, `check failover`, `down`, or all three in order, or `plan` or
+# `validate`, then publish:
+#   $GITHUB_OUTPUT        endpoints (JSON), write-endpoint, read-endpoint, rto, lost-writes, plan (JSON,
+#                         one line), result
+#   $GITHUB_STEP_SUMMARY  a Markdown report (with `plan`: the text plan in a code block, or "no changes")
 #   stdout                ::error file=F,line=L,col=C:: annotations for pgha's FILE:LINE:COL diagnostics,
 #                         ::add-mask:: for every secret before anything could print it
-# Env: PGHA (binary), INPUT_INVENTORY, INPUT_COMMAND (up | check-failover | down | all), INPUT_FAULT,
-#      INPUT_MAX_RTO (optional), INPUT_RUNS (optional), INPUT_STATE_DIR (optional).
+# Env: PGHA (binary), INPUT_INVENTORY, INPUT_COMMAND (up | check-failover | down | all | plan |
+#      validate), INPUT_FAULT, INPUT_MAX_RTO (optional), INPUT_RUNS (optional), INPUT_STATE_DIR
+#      (optional), INPUT_INSTANCES (optional: a JSON map of instance name to settings; written to a
+#      file and passed to every pgha call as --instances, replacing the inventory's nodes).
 # Exit status: pgha's (the first failing command's); with `all`, down runs even after a failure.
 set -uo pipefail
 
@@ -18,15 +22,23 @@ OUT=${GITHUB_OUTPUT:?} SUMMARY=${GITHUB_STEP_SUMMARY:?}
 WORK=$(mktemp -d "${RUNNER_TEMP:-/tmp}/pgha-action.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 
+# The instances map travels in a file, never on a command line; pgha's diagnostics name this file.
+INSTANCES=() INSTANCES_FILE=/dev/null
+if [ -n "${INPUT_INSTANCES:-}" ]; then
+  INSTANCES_FILE=$WORK/instances.json
+  printf '%s\n' "$INPUT_INSTANCES" >"$INSTANCES_FILE"
+  INSTANCES=(--instances "$INSTANCES_FILE")
+fi
+
 # Annotation escaping (GitHub's workflow-command rules): data escapes % CR LF; properties also : and ,.
 esc_data() { local s=${1//'%'/%25}; s=${s//$'\r'/%0D}; printf '%s' "${s//$'\n'/%0A}"; }
 esc_prop() { local s; s=$(esc_data "$1"); s=${s//:/%3A}; printf '%s' "${s//,/%2C}"; }
 
-# Masks the value of every ${VAR} the inventory references, and the secrets pgha generated and keeps
-# in its state directory. Runs before pgha does and again after up.
+# Masks the value of every ${VAR} the inventory (or the instances map) references, and the secrets
+# pgha generated and keeps in its state directory. Runs before pgha does and again after up.
 mask_secrets() {
   local var val
-  for var in $(grep -o '\${[A-Za-z_][A-Za-z0-9_]*}' "$INV" 2>/dev/null | tr -d '${}' | sort -u); do
+  for var in $(cat "$INV" "$INSTANCES_FILE" 2>/dev/null | grep -o '\${[A-Za-z_][A-Za-z0-9_]*}' | tr -d '${}' | sort -u); do
     val=${!var:-}
     [ -n "$val" ] && echo "::add-mask::$val"
   done
@@ -54,12 +66,42 @@ annotate() {
 run() {
   local name=$1; shift
   echo "::group::pgha $*"
-  "$PGHA" "$@" -i "$INV" --state-dir "$STATE" >"$WORK/$name.out" 2>"$WORK/$name.err"
+  "$PGHA" "$@" -i "$INV" ${INSTANCES[@]+"${INSTANCES[@]}"} --state-dir "$STATE" >"$WORK/$name.out" 2>"$WORK/$name.err"
   local rc=$?
   cat "$WORK/$name.err" >&2
   echo "::endgroup::"
   annotate "$WORK/$name.err"
   return $rc
+}
+
+# plan_publish JSON TEXT MD: the plan output (JSON on one line) to $GITHUB_OUTPUT, the Markdown plan
+# to MD, "N changes" or "no changes" to $WORK/plan.count. Fails on JSON that is not a plan.
+plan_publish() {
+  python3 - "$1" "$2" "$3" "$OUT" "$WORK/plan.count" <<'PY'
+import json, sys
+plan = json.load(open(sys.argv[1]))
+changes, warnings = plan["changes"], plan.get("warnings", [])
+assert isinstance(changes, list) and isinstance(warnings, list)
+text = open(sys.argv[2]).read().rstrip("\n")
+with open(sys.argv[4], "a") as out:
+    out.write("plan=%s\n" % json.dumps(plan, separators=(",", ":")))
+lines = ["### Plan", ""]
+if not changes:
+    lines.append("no changes")
+else:
+    # A fence longer than any backtick run in the text, so nothing in it can close the block.
+    run, longest = 0, 0
+    for ch in text:
+        run = run + 1 if ch == "`" else 0
+        longest = max(longest, run)
+    fence = "`" * max(3, longest + 1)
+    lines += [fence, text, fence]
+for w in warnings:
+    lines += ["", "**warning:** " + str(w).replace("\n", " ")]
+open(sys.argv[3], "w").write("\n".join(lines) + "\n")
+n = len(changes)
+open(sys.argv[5], "w").write("no changes\n" if n == 0 else "%d change%s\n" % (n, "" if n == 1 else "s"))
+PY
 }
 
 # endpoint FILE KEY: one field of `up -o json`'s endpoints ("" = the whole object as JSON).
@@ -77,7 +119,8 @@ case $CMD in
   down) steps=(down) ;;
   all) steps=(up check down) ;;
   validate) steps=(validate) ;;
-  *) echo "::error::unknown command '$CMD' (up, check-failover, down, all)"; exit 2 ;;
+  plan) steps=(plan) ;;
+  *) echo "::error::unknown command '$CMD' (up, check-failover, down, all, plan, validate)"; exit 2 ;;
 esac
 
 for step in "${steps[@]}"; do
@@ -89,6 +132,21 @@ for step in "${steps[@]}"; do
     validate)
       run validate validate; r=$?
       summary+="| validate | $([ $r = 0 ] && echo ok || echo "**failed** (exit $r)") |"$'\n' ;;
+    plan)
+      # JSON for the output, text for people; exit 2 = invalid inventory or a safety rule refused it.
+      run plan plan -o json; r=$?
+      mask_secrets
+      if [ $r = 0 ]; then
+        run plan-text plan; r=$?
+      fi
+      if [ $r = 0 ] && plan_publish "$WORK/plan.out" "$WORK/plan-text.out" "$WORK/plan.md"; then
+        summary+="| plan | $(head -1 "$WORK/plan.count") |"$'\n'
+      else
+        why="exit $r"
+        [ $r = 0 ] && { r=1; why="no plan in the JSON output"; }
+        { echo "### Plan: **failed** ($why)"; echo; echo '```'; cat "$WORK"/plan*.err; echo '```'; } >"$WORK/plan.md"
+        summary+="| plan | **failed** ($why) |"$'\n'
+      fi ;;
     up)
       run up up -o json; r=$?
       mask_secrets
@@ -152,7 +210,10 @@ done
   echo "|---|---|"
   printf '%s' "$summary"
   if [ -f "$WORK/check.md" ]; then echo; cat "$WORK/check.md"; fi
-  errs=$(cat "$WORK"/*.err 2>/dev/null | grep -E ': error: |^pgha: error: ' || true)
+  if [ -f "$WORK/plan.md" ]; then echo; cat "$WORK/plan.md"; fi
+  # plan.md already quotes the plan's stderr whole (a refused plan names its rule there).
+  errs=$(for f in "$WORK"/*.err; do [[ $f == */plan*.err ]] || cat "$f"; done 2>/dev/null |
+    grep -E ': error: |^pgha: error: ' || true)
   if [ -n "$errs" ]; then echo; echo '```'; echo "$errs"; echo '```'; fi
 } >>"$SUMMARY"
 echo "result=$([ $rc = 0 ] && echo success || echo failure)" >>"$OUT"

@@ -3,8 +3,10 @@
 # step's `run` with its `env`, ${{ inputs.* }} and ${{ github.action_path }} substituted, and
 # GITHUB_OUTPUT / GITHUB_STEP_SUMMARY / GITHUB_ENV pointed at temp files; then checks what was written.
 # Fast cases use `validate` (a bad inventory for the file:line annotation, a ${VAR} secret for
-# ::add-mask::). Then command=all (up, check failover, down) on Docker, on a copy of the default
-# inventory with its own name and subnet (pgha-action, 10.46.0.0/24); PGHA_ACTION_FULL=0 skips it.
+# ::add-mask::) and `plan` with a bad `instances` map (exit 2, annotated at the map's FILE:LINE:COL).
+# Then, on Docker, on a copy of the default inventory with its own name and subnet (pgha-action,
+# 10.46.0.0/24): command=plan (the summary shows the plan; with an `instances` map, the plan JSON names
+# the map's new node), then command=all (up, check failover, down); PGHA_ACTION_FULL=0 skips these.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 cd "$PGHA_SOURCE_DIR"
@@ -82,16 +84,47 @@ grep -qxF "::add-mask::$SECRET" "$WORK/good/stdout" || fail "the inventory's \${
 [ "$(out good result)" = success ] || fail "result output is not success"
 grep -q '| validate | ok |' "$WORK/good/summary" || fail "summary lacks the ok step"
 
+log "bad instances map: plan fails with exit 2, annotated at the map's own FILE:LINE:COL"
+run_action badinst inventory=inventories/docker-local.yml command=plan pgha-binary="$PGHA" \
+  instances=$'{"pg1": {"ip_address": "10.42.0.11"},\n "pg2": {"ip_address": "10.42.0.12", "ram_mb": "lots"}}'
+[ "$(cat "$WORK/badinst/rc")" = 2 ] || { cat "$WORK/badinst/stderr" >&2; fail "a bad instances map: exit $(cat "$WORK/badinst/rc"), not 2"; }
+grep -qE '^::error file=[^,]*/instances\.json,line=2,col=48::expected an integer for instances\.pg2\.ram_mb$' \
+  "$WORK/badinst/stdout" || { cat "$WORK/badinst/stdout" >&2; fail "no FILE:LINE:COL annotation in the instances map"; }
+grep -qE '/instances\.json:2:48: error: expected an integer for instances\.pg2\.ram_mb$' "$WORK/badinst/summary" \
+  || { cat "$WORK/badinst/summary" >&2; fail "summary lacks the instances map's error"; }
+[ "$(out badinst result)" = failure ] || fail "result output is not failure"
+
 log "unknown command is an error annotation"
 run_action badcmd inventory=inventories/docker-local.yml command=explode pgha-binary="$PGHA"
 [ "$(cat "$WORK/badcmd/rc")" != 0 ] && grep -q "^::error::unknown command 'explode'" "$WORK/badcmd/stdout" || fail "unknown command accepted"
 
 if [ "${PGHA_ACTION_FULL:-1}" = 1 ]; then
-  log "full: command=all (up, check failover, down) on Docker"
+  log "full: on Docker, cluster pgha-action (10.46.0.0/24)"
   mkdir -p "$WORK/full"
   FULL_INV=$WORK/full/docker-action.yml
   sed -e 's/^  name: pgha-local$/  name: pgha-action/' -e 's/10\.42\.0\./10.46.0./g' inventories/docker-local.yml >"$FULL_INV"
   "$PGHA" down -i "$FULL_INV" --state-dir "$WORK/full/state" -q >/dev/null 2>&1 || true
+
+  log "full: command=plan before up: the summary shows the plan, the plan output is its JSON"
+  run_action plan inventory="$FULL_INV" command=plan state-dir="$WORK/full/state" pgha-binary="$PGHA"
+  [ "$(cat "$WORK/plan/rc")" = 0 ] || { cat "$WORK/plan/stderr" >&2; fail "command=plan failed"; }
+  grep -q '^### Plan$' "$WORK/plan/summary" && grep -q '^```' "$WORK/plan/summary" \
+    || { cat "$WORK/plan/summary" >&2; fail "the summary has no plan in a code block"; }
+  # plan_nodes NAME: which of pg1..pg4 the plan output's changes name, sorted, one line (cluster-wide
+  # changes may name the cluster).
+  plan_nodes() { out "$1" plan | python3 -c 'import json,sys; print(" ".join(sorted({c["node"] for c in json.load(sys.stdin)["changes"]} & {"pg1", "pg2", "pg3", "pg4"})))'; }
+  [ "$(plan_nodes plan)" = "pg1 pg2 pg3" ] || fail "the plan of a new cluster names nodes '$(plan_nodes plan)', not pg1 pg2 pg3"
+
+  log "full: command=plan with an instances map (pg3 replaced by pg4): the plan is the map's"
+  run_action planinst inventory="$FULL_INV" command=plan state-dir="$WORK/full/state" pgha-binary="$PGHA" \
+    instances='{"pg1": {"ip_address": "10.46.0.11"}, "pg2": {"ip_address": "10.46.0.12"}, "pg4": {"ip_address": "10.46.0.14"}}'
+  [ "$(cat "$WORK/planinst/rc")" = 0 ] || { cat "$WORK/planinst/stderr" >&2; fail "command=plan with instances failed"; }
+  [ "$(plan_nodes planinst)" = "pg1 pg2 pg4" ] || fail "the plan with instances names nodes '$(plan_nodes planinst)', not pg1 pg2 pg4"
+  out planinst plan | python3 -c 'import json,sys
+sys.exit(not any(c["node"] == "pg4" and "create" in c["kind"] for c in json.load(sys.stdin)["changes"]))' \
+    || fail "no create change for pg4 in the plan: $(out planinst plan)"
+  grep -q 'pg4' "$WORK/planinst/summary" || fail "the summary's plan does not mention pg4"
+  log "full: command=all (up, check failover, down)"
   run_action full inventory="$FULL_INV" command=all fault=kill-node max-rto=120 \
     state-dir="$WORK/full/state" pgha-binary="$PGHA"
   cat "$WORK/full/summary" >&2
