@@ -308,7 +308,6 @@ Result<UpReport> cluster_up(const Inventory& inv, UpDeps deps, const PlanOptions
   if (!cs.leaving.empty() || cs.plan.has(ChangeKind::dcs_delete_key) || cs.plan.has(ChangeKind::etcd_remove)) {
     if (auto s = timed(progress, "members",
                        [&]() -> Status {
-                         if (auto st = switchover_if_leaving(ctx); !st) return st;
                          if (auto st = remove_leaving_members(ctx); !st) return st;
                          // The final files, without the nodes that left; reloads where they changed.
                          for (auto& n : cs.nodes) {

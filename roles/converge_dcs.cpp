@@ -181,7 +181,7 @@ Status converge_patroni(EngineContext& ctx) {
           for (auto& n : ctx.nodes) {
             if (n.node->name == m->name) leader = &n;
           }
-          // A leader that leaves the inventory leads until the switchover (switchover_if_leaving).
+          // A leader that leaves the inventory leads until the switchover (remove_leaving_members).
           if (!leader && ctx.leaving) {
             for (auto& n : *ctx.leaving) {
               if (n.node->name == m->name && n.shell) leader = &n;

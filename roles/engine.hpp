@@ -109,10 +109,9 @@ Status observe_node(NodeHandle& n, const Inventory& inv, int boot_timeout_s);
 // run killed half-way and run again finishes the step instead of repeating it.
 // etcd: `member add --learner`, start with the members etcd lists and state "existing", promote.
 Status join_etcd_member(EngineContext& ctx, NodeHandle& joiner, NodeHandle& via);
-// A leader that leaves the inventory hands over to the plan's candidate first.
-Status switchover_if_leaving(EngineContext& ctx);
-// Nodes that left: Patroni stopped, its member key deleted by compare-and-swap, `member remove`
-// while the staying members keep quorum, their services stopped. Then stale member keys.
+// Nodes that left: Patroni stopped (replicas first; a leader only after a switchover to a member
+// that stays), its member key deleted by compare-and-swap, `member remove` while the staying
+// members keep quorum, their services stopped. Then orphan members and stale member keys.
 Status remove_leaving_members(EngineContext& ctx);
 
 // Phase 1, per node in parallel: systemd up, packages present, Debian's stock postgres 15/main cluster

@@ -96,6 +96,23 @@ Result<bool> delete_key_cas(const Inventory& inv, NodeHandle& via, const std::st
   return r->out.find("SUCCESS") != std::string::npos;
 }
 
+// A membership change through etcdctl. etcd refuses one ("unhealthy cluster") until every voting
+// member has been connected for 5 s (its strict reconfiguration check), e.g. right after a promote:
+// that refusal is waited out, any other failure is reported.
+Result<CommandResult> etcd_reconfigure(EngineContext& ctx, NodeHandle& via, const std::string& step,
+                                       const std::string& args) {
+  Result<CommandResult> last = Error(ErrorKind::internal, "not run");
+  Status s = poll_until(step, std::chrono::seconds(ctx.timeouts.etcd_s), kPoll, [&](std::string& why) {
+    last = must(*via.shell, step, etcdctl(ctx.inv, *via.node) + " " + args);
+    if (last) return true;
+    why = last.error().message;
+    return why.find("unhealthy cluster") == std::string::npos;
+  });
+  if (!last) return last.error();
+  if (!s) return s.error();
+  return last;
+}
+
 }  // namespace
 
 Status join_etcd_member(EngineContext& ctx, NodeHandle& n, NodeHandle& via) {
@@ -112,9 +129,8 @@ Status join_etcd_member(EngineContext& ctx, NodeHandle& n, NodeHandle& via) {
   if (!members) return std::move(members.error()).with("step etcd:join").with("host " + name);
   if (!find(*members)) {
     ctx.progress.node(name, "adding to etcd as a learner");
-    auto r = must(*via.shell, "etcd:member-add",
-                  etcdctl(inv, *via.node) + " member add " + shell_quote(name) + " --learner --peer-urls=" +
-                      shell_quote(url));
+    auto r = etcd_reconfigure(ctx, via, "etcd:member-add",
+                              "member add " + shell_quote(name) + " --learner --peer-urls=" + shell_quote(url));
     if (!r) return std::move(r.error()).with("joining " + name);
     n.did(ChangeKind::etcd_add, "", "added " + name + " to etcd as a learner");
     members = list_members(inv, via);
@@ -161,25 +177,45 @@ Status join_etcd_member(EngineContext& ctx, NodeHandle& n, NodeHandle& via) {
   return {};
 }
 
-Status switchover_if_leaving(EngineContext& ctx) {
-  if (!ctx.plan || ctx.plan->switchover_to.empty()) return {};
-  auto c = read_patroni_cluster(ctx);
-  if (!c || !c->leader()) return Error(ErrorKind::remote_failure, "no Patroni leader to switch over from").with("step switchover");
-  const std::string from = c->leader()->name;
-  NodeHandle* to = handle_named(ctx, ctx.plan->switchover_to);
-  if (!to) return Error(ErrorKind::internal, "no handle for " + ctx.plan->switchover_to);
-  if (handle_named(ctx, from) && !handle_named(ctx, from)->leaving) {
-    ctx.leader = handle_named(ctx, from);
-    return {};  // the leader already stays (a failover happened since the plan)
-  }
-  ctx.progress.info("switching over from " + from + " to " + to->node->name + " before removing " + from);
-  nlohmann::json body = {{"leader", from}, {"candidate", to->node->name}};
+namespace {
+
+// Hands the leader role from `from` (a node that leaves) to a member that stays. In sync mode
+// Patroni accepts only a synchronous standby as the candidate, so first wait until the leader has
+// picked one among the members that stay (the leaving replicas are stopped by then).
+Status switch_over_from(EngineContext& ctx, NodeHandle& from) {
+  const bool sync = ctx.inv.replication.mode == ReplicationMode::sync_mode;
+  std::set<std::string> staying;
+  for (NodeHandle* n : nodes_with_role(ctx, Role::patroni)) staying.insert(n->node->name);
+  std::string candidate;
+  Status ready = poll_until(
+      "a member that stays ready to take over from " + from.node->name, std::chrono::seconds(ctx.timeouts.patroni_s),
+      kPoll, [&](std::string& why) {
+        auto c = read_patroni_cluster(ctx);
+        if (!c || !c->leader()) {
+          why = "no Patroni leader";
+          return false;
+        }
+        for (const auto& m : c->members) {
+          if (!staying.count(m.name) || (m.state != "running" && m.state != "streaming") || !m.lag_bytes ||
+              *m.lag_bytes != 0 || m.timeline != c->leader()->timeline)
+            continue;
+          if (sync && m.role != "sync_standby") continue;
+          if (candidate.empty() || (ctx.plan && m.name == ctx.plan->switchover_to)) candidate = m.name;
+        }
+        why = sync ? "no synchronous standby among the members that stay" : "no healthy replica that stays";
+        return !candidate.empty();
+      });
+  if (!ready) return std::move(ready.error()).with("step switchover");
+  NodeHandle* to = handle_named(ctx, candidate);
+  ctx.progress.info("switching over from " + from.node->name + " to " + candidate + " before removing " +
+                    from.node->name);
+  nlohmann::json body = {{"leader", from.node->name}, {"candidate", candidate}};
   auto r = must(*to->shell, "switchover",
                 "curl -s -f --max-time 90 -K - -X POST -H 'Content-Type: application/json' --data-binary " +
                     shell_quote(body.dump()) + " " + patroni_url(ctx.inv, *to->node, "/switchover"),
                 "user = \"admin:" + curl_config_string(ctx.secrets.admin_password) + "\"\n");
   if (!r) return std::move(r.error()).with("host " + to->node->name);
-  Status s = poll_until("switchover to " + to->node->name, std::chrono::seconds(ctx.timeouts.patroni_s), kPoll,
+  Status s = poll_until("switchover to " + candidate, std::chrono::seconds(ctx.timeouts.patroni_s), kPoll,
                         [&](std::string& why) {
                           auto now = read_patroni_cluster(ctx);
                           if (!now || !now->leader()) {
@@ -187,31 +223,44 @@ Status switchover_if_leaving(EngineContext& ctx) {
                             return false;
                           }
                           why = "leader is " + now->leader()->name + " (" + now->leader()->state + ")";
-                          return now->leader()->name == to->node->name && now->leader()->state == "running";
+                          return now->leader()->name == candidate && now->leader()->state == "running";
                         });
   if (!s) return s;
   ctx.leader = to;
-  NodeHandle* old = handle_named(ctx, from);
-  Change ch{ChangeKind::switchover, from, to->node->name, "switched over from " + from + " to " + to->node->name};
-  if (old) {
-    old->actions.push_back(ch);
-  } else {
-    ctx.cluster_actions.push_back(ch);
-  }
+  from.did(ChangeKind::switchover, "", "switched over from " + from.node->name + " to " + candidate);
   return {};
 }
 
+}  // namespace
+
 Status remove_leaving_members(EngineContext& ctx) {
   const Inventory& inv = ctx.inv;
-  NodeHandle* via = etcd_via(ctx);
   if (!ctx.leaving) return {};
-  for (NodeHandle& l : *ctx.leaving) {
+  NodeHandle* via = etcd_via(ctx);
+  // Patroni first: the replicas that leave, then (after handing over) a leader that leaves.
+  std::vector<NodeHandle*> order;
+  {
+    auto c = read_patroni_cluster(ctx);
+    const std::string leader = c && c->leader() ? c->leader()->name : "";
+    for (NodeHandle& l : *ctx.leaving) {
+      if (l.node->name != leader) order.push_back(&l);
+    }
+    for (NodeHandle& l : *ctx.leaving) {
+      if (l.node->name == leader) order.push_back(&l);
+    }
+  }
+  for (NodeHandle* lp : order) {
+    NodeHandle& l = *lp;
     const std::string& name = l.node->name;
     if (planned(ctx, ChangeKind::patroni_remove, name)) {
       auto c = read_patroni_cluster(ctx);
-      if (c && c->leader() && c->leader()->name == name)
-        return Error(ErrorKind::conflict, name + " is the Patroni leader; it is never stopped without a switchover")
-            .with("step patroni:remove");
+      if (c && c->leader() && c->leader()->name == name) {
+        if (auto s = switch_over_from(ctx, l); !s) return s;
+        c = read_patroni_cluster(ctx);
+        if (c && c->leader() && c->leader()->name == name)
+          return Error(ErrorKind::conflict, name + " is still the Patroni leader; it is never stopped without a switchover")
+              .with("step patroni:remove");
+      }
       if (l.shell) {
         ctx.progress.node(name, "stopping Patroni");
         auto r = must(*l.shell, "patroni:remove", "systemctl disable -q --now patroni");
@@ -235,6 +284,9 @@ Status remove_leaving_members(EngineContext& ctx) {
         if (*del) l.did(ChangeKind::dcs_delete_key, patroni_member_key(inv, name), "deleted " + name + "'s Patroni member key");
       }
     }
+  }
+  for (NodeHandle& l : *ctx.leaving) {
+    const std::string& name = l.node->name;
     // Its etcd member: removed while the members that stay keep quorum.
     if (via) {
       auto members = list_members(inv, *via);
@@ -253,7 +305,7 @@ Status remove_leaving_members(EngineContext& ctx) {
                                                 std::to_string(voters) + " etcd voters: etcd never loses quorum")
               .with("step etcd:remove");
         ctx.progress.node(name, "removing its etcd member");
-        auto r = must(*via->shell, "etcd:member-remove", etcdctl(inv, *via->node) + " member remove " + hex_id(m.id));
+        auto r = etcd_reconfigure(ctx, *via, "etcd:member-remove", "member remove " + hex_id(m.id));
         if (!r) return std::move(r.error()).with("removing " + name);
         l.did(ChangeKind::etcd_remove, hex_id(m.id), "removed etcd member " + name + " (" + hex_id(m.id) + ")");
       }
@@ -275,7 +327,7 @@ Status remove_leaving_members(EngineContext& ctx) {
         for (NodeHandle* n : nodes_with_role(ctx, Role::etcd))
           known |= m.name == n->node->name || m.peer_url == etcd_peer_url(inv, *n->node);
         if (known) continue;
-        auto r = must(*via->shell, "etcd:member-remove", etcdctl(inv, *via->node) + " member remove " + hex_id(m.id));
+        auto r = etcd_reconfigure(ctx, *via, "etcd:member-remove", "member remove " + hex_id(m.id));
         if (!r) return r.error();
         ctx.cluster_actions.push_back(Change{ChangeKind::etcd_remove, m.name.empty() ? inv.cluster_name : m.name,
                                              hex_id(m.id), "removed orphan etcd member " + m.peer_url});

@@ -206,6 +206,11 @@ void plan_patroni(Builder& b) {
         "in sync mode a removal must leave a synchronous candidate: " + std::to_string(wanted.size()) +
         " Patroni node would remain (--force to remove anyway)");
   const PatroniMember* leader = running ? v.patroni->leader() : nullptr;
+  // Replicas that leave stop first: in sync mode the leader then picks a synchronous standby among
+  // the members that stay, and only a synchronous standby can take over in a switchover.
+  for (const PatroniMember* m : leaving) {
+    if (m != leader) b.add(ChangeKind::patroni_remove, m->name, "", "stop and disable Patroni on " + m->name);
+  }
   if (leader && !is_wanted(leader->name)) {
     // The candidate: a healthy synchronous standby that stays, else a streaming replica with no lag.
     const PatroniMember* best = nullptr;
@@ -220,13 +225,16 @@ void plan_patroni(Builder& b) {
       b.plan.violations.push_back("the leader is never stopped: " + leader->name +
                                   " leaves the inventory but no healthy replica that stays can take over");
     } else {
+      const bool sync = inv.replication.mode == ReplicationMode::sync_mode;
       b.plan.switchover_to = best->name;
-      b.add(ChangeKind::switchover, leader->name, best->name,
-            "switch over from " + leader->name + " to " + best->name + " before removing " + leader->name);
+      b.add(ChangeKind::switchover, leader->name, "",
+            "switch over from " + leader->name + " to " +
+                (sync && best->role != "sync_standby" ? "the synchronous standby it picks among those that stay"
+                                                      : best->name) +
+                " before removing " + leader->name);
+      b.add(ChangeKind::patroni_remove, leader->name, "", "stop and disable Patroni on " + leader->name);
     }
   }
-  for (const PatroniMember* m : leaving)
-    b.add(ChangeKind::patroni_remove, m->name, "", "stop and disable Patroni on " + m->name);
   // Member keys of nodes that are no longer members: deleted by compare-and-swap on what was seen.
   for (const auto& [name, rev] : v.member_keys) {
     if (is_wanted(name)) continue;

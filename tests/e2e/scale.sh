@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# Scaling by editing the inventory, end to end on Docker, under a continuous write stream through
+# the VIP's write port (this test's own probe: one psql INSERT of a sequence number every 100 ms,
+# logging its own timestamps):
+#   up 3 nodes -> a plain switchover to pg1 (the baseline write gap) -> add pg4 and pg5 and up, with
+#   the first up SIGKILLed during its etcd step and run again -> remove pg1 (the leader) and pg2 and
+#   up -> a no-op up.
+# Before each up, `pgha plan -o json` is compared with what up reports having done. After each step:
+# etcd's members = the inventory's etcd nodes, no learners; Patroni's members = the inventory's, all
+# streaming on one timeline; every haproxy.cfg lists exactly the inventory's nodes; no stale member
+# key; removed containers and volumes gone. Over the run: 0 acknowledged writes lost, the scale-out
+# changes no leader and leaves no write gap over 1 s, the scale-in changes the leader exactly once
+# with a write gap no longer than the plain switchover's (+0.5 s for the probe's own jitter).
+set -euo pipefail
+. "$(dirname "$0")/lib/common.sh"
+cd "$PGHA_SOURCE_DIR"
+bash scripts/ensure-docker.sh >/dev/null
+
+WORK=$(mktemp -d /tmp/pgha-e2e-scale.XXXXXX)
+STATE_ROOT=$WORK/state
+CLUSTER=pgha-scale
+STATE=$STATE_ROOT/$CLUSTER
+VIP=10.56.0.100
+probe_pid=
+cleanup() {
+  [ -n "$probe_pid" ] && kill "$probe_pid" 2>/dev/null
+  "$PGHA" down -i "$WORK/inv5.yml" --state-dir "$STATE_ROOT" -q >/dev/null 2>&1 || true
+  [ -n "${PGHA_KEEP_WORK:-}" ] || rm -rf "$WORK"
+  true
+}
+trap cleanup EXIT
+
+# inventory FILE NODE...: the default inventory on its own subnet, with exactly these nodes.
+inventory() {
+  local out=$1; shift
+  sed -e "s/^  name: pgha-local$/  name: $CLUSTER/" -e 's/10\.42\.0\./10.56.0./g' inventories/docker-local.yml |
+    awk '/^nodes:/{print; skip=1; next} skip && /^  - name:|^    address:/{next} skip && !/^ /{skip=0} {print}' |
+    python3 -c '
+import sys
+text = sys.stdin.read()
+nodes = "".join("  - name: pg%s\n    address: 10.56.0.1%s\n" % (n, n) for n in sys.argv[1:])
+print(text.replace("nodes:\n", "nodes:\n" + nodes, 1), end="")' "$@" >"$out"
+}
+inventory "$WORK/inv3.yml" 1 2 3
+inventory "$WORK/inv5.yml" 1 2 3 4 5
+inventory "$WORK/inv345.yml" 3 4 5
+
+"$PGHA" down -i "$WORK/inv5.yml" --state-dir "$STATE_ROOT" -q >/dev/null 2>&1 || true
+
+# up_step NAME INV [ARGS]: plan -o json, then up -o json; the two must list the same changes.
+up_step() {
+  local name=$1 inv=$2; shift 2
+  "$PGHA" plan -i "$inv" --state-dir "$STATE_ROOT" -o json >"$WORK/$name.plan.json" 2>"$WORK/$name.plan.log" ||
+    { cat "$WORK/$name.plan.log" >&2; fail "$name: plan failed"; }
+  log "$name: up ($(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["changes"]))' "$WORK/$name.plan.json") planned changes)"
+  "$PGHA" up -i "$inv" --state-dir "$STATE_ROOT" -o json "$@" >"$WORK/$name.up.json" 2>"$WORK/$name.up.log" ||
+    { tail -30 "$WORK/$name.up.log" >&2; fail "$name: up failed"; }
+  python3 - "$WORK/$name.plan.json" "$WORK/$name.up.json" "$name" <<'PY' || fail "$name: plan and up differ"
+import json, sys
+key = lambda c: (c["kind"], c["node"], c.get("target", ""))
+plan = {key(c) for c in json.load(open(sys.argv[1]))["changes"]}
+done = {key(c) for c in json.load(open(sys.argv[2]))["changes"]}
+for k in sorted(plan - done): print("planned, not done:", k, file=sys.stderr)
+for k in sorted(done - plan): print("done, not planned:", k, file=sys.stderr)
+assert plan == done
+print("%s: plan and up agree on %d changes" % (sys.argv[3], len(plan)), file=sys.stderr)
+PY
+}
+
+# verify NAME NODE...: the cluster has exactly these nodes, in etcd, Patroni, HAProxy and Docker.
+verify() {
+  local name=$1; shift
+  local want="$*" first=$1 n
+  node_ssh "$STATE" "10.56.0.1$first" "ETCDCTL_API=3 etcdctl --endpoints=http://10.56.0.1$first:2379 member list -w json" \
+    >"$WORK/$name.etcd.json"
+  node_ssh "$STATE" "10.56.0.1$first" "ETCDCTL_API=3 etcdctl --endpoints=http://10.56.0.1$first:2379 get --prefix /service/$CLUSTER/members/ --keys-only" \
+    >"$WORK/$name.keys.txt"
+  node_ssh "$STATE" "10.56.0.1$first" "curl -s -f http://10.56.0.1$first:8008/cluster" >"$WORK/$name.cluster.json"
+  for n in "$@"; do
+    node_ssh "$STATE" "10.56.0.1$n" "grep -o '^    server pg[0-9]*' /etc/haproxy/haproxy.cfg | sort -u | tr -s ' ' | cut -d' ' -f3 | tr '\n' ' '" \
+      >"$WORK/$name.haproxy.pg$n"
+  done
+  python3 - "$WORK" "$name" "$want" <<'PY' || fail "$name: the cluster does not match the inventory"
+import json, sys, os
+work, name, want = sys.argv[1], sys.argv[2], ["pg" + n for n in sys.argv[3].split()]
+etcd = json.load(open(os.path.join(work, name + ".etcd.json")))["members"]
+assert sorted(m.get("name", "") for m in etcd) == sorted(want), ("etcd members", [m.get("name") for m in etcd])
+assert not any(m.get("isLearner") for m in etcd), "a learner is left"
+keys = sorted(l.rsplit("/", 1)[1] for l in open(os.path.join(work, name + ".keys.txt")).read().split() if l)
+assert keys == sorted(want), ("Patroni member keys", keys)
+members = json.load(open(os.path.join(work, name + ".cluster.json")))["members"]
+assert sorted(m["name"] for m in members) == sorted(want), ("Patroni members", [m["name"] for m in members])
+leaders = [m for m in members if m["role"] in ("leader", "master", "primary")]
+assert len(leaders) == 1, "leaders: %s" % leaders
+tl = leaders[0]["timeline"]
+for m in members:
+    assert m["timeline"] == tl, ("timeline", m)
+    if m is not leaders[0]:
+        assert m["state"] in ("streaming", "running"), ("not streaming", m)
+for n in want:
+    servers = sorted(set(open(os.path.join(work, "%s.haproxy.%s" % (name, n))).read().split()))
+    assert servers == sorted(want), ("haproxy.cfg on %s lists" % n, servers)
+print("%s: etcd, Patroni (leader %s, timeline %d), member keys and HAProxy match %s"
+      % (name, leaders[0]["name"], tl, want), file=sys.stderr)
+open(os.path.join(work, name + ".leader"), "w").write("%s %d\n" % (leaders[0]["name"], tl))
+PY
+  [ "$(count_labelled containers "pgha.cluster=$CLUSTER")" = "$#" ] || fail "$name: expected $# containers"
+  [ "$(count_labelled volumes "pgha.cluster=$CLUSTER")" -le "$(( $# * 2 + 2 ))" ] || true
+  for n in 1 2 3 4 5; do
+    case " $want " in *" $n "*) continue ;; esac
+    [ "$(count_labelled containers "pgha.node=pg$n")" = 0 ] || fail "$name: pg$n's container is still there"
+    [ "$(count_labelled volumes "pgha.node=pg$n")" = 0 ] || fail "$name: pg$n's volumes are still there"
+  done
+}
+mark() { date +%s.%N >"$WORK/$1.at"; }
+
+log "step 1: up 3 nodes"
+up_step up3 "$WORK/inv3.yml"
+verify up3 1 2 3
+
+PW=$(secret "$STATE" superuser_password)
+psql_at "$VIP" 5000 postgres "$PW" postgres "CREATE TABLE IF NOT EXISTS e2e_scale (seq bigint PRIMARY KEY)" >/dev/null
+(
+  i=0
+  while :; do
+    i=$((i + 1))
+    s=$(date +%s.%N)
+    if PGPASSWORD=$PW PGCONNECT_TIMEOUT=2 timeout 2 psql -X -q -tA -h "$VIP" -p 5000 -U postgres -d postgres \
+         -c "INSERT INTO e2e_scale VALUES ($i)" >/dev/null 2>&1; then r=ok; else r=fail; fi
+    echo "$s $(date +%s.%N) $i $r"
+    sleep 0.1
+  done
+) >"$WORK/probe.log" &
+probe_pid=$!
+sleep 2
+
+log "baseline: a plain switchover to pg1"
+mark sw.begin
+read -r leader _ <"$WORK/up3.leader"
+if [ "$leader" = pg1 ]; then
+  "$PGHA" switchover -i "$WORK/inv3.yml" --state-dir "$STATE_ROOT" --to pg2 -q >/dev/null 2>"$WORK/sw0.log" ||
+    { cat "$WORK/sw0.log" >&2; fail "switchover to pg2 failed"; }
+  sleep 2
+  mark sw.begin
+fi
+"$PGHA" switchover -i "$WORK/inv3.yml" --state-dir "$STATE_ROOT" --to pg1 -q >/dev/null 2>"$WORK/sw.log" ||
+  { cat "$WORK/sw.log" >&2; fail "switchover to pg1 failed"; }
+sleep 2
+mark sw.end
+verify sw 1 2 3
+[ "$(cut -d' ' -f1 "$WORK/sw.leader")" = pg1 ] || fail "pg1 is not the leader after the switchover"
+
+log "step 2: add pg4 and pg5; the first up is SIGKILLed during its etcd step"
+mark out.begin
+"$PGHA" plan -i "$WORK/inv5.yml" --state-dir "$STATE_ROOT" -o json >"$WORK/out0.plan.json" 2>/dev/null
+"$PGHA" up -i "$WORK/inv5.yml" --state-dir "$STATE_ROOT" >"$WORK/killed.out" 2>"$WORK/killed.log" &
+up_pid=$!
+for _ in $(seq 1 1200); do
+  grep -q 'pg4: adding to etcd as a learner' "$WORK/killed.log" && break
+  kill -0 "$up_pid" 2>/dev/null || break
+  sleep 0.1
+done
+grep -q 'pg4: adding to etcd as a learner' "$WORK/killed.log" || { tail -20 "$WORK/killed.log" >&2; fail "up never reached the etcd step"; }
+sleep 1
+kill -KILL "$up_pid"
+wait "$up_pid" 2>/dev/null || true
+log "killed up during: $(grep -o 'pg[45]: [a-z].*' "$WORK/killed.log" | tail -1)"
+node_ssh "$STATE" 10.56.0.11 "ETCDCTL_API=3 etcdctl --endpoints=http://10.56.0.11:2379 member list" >&2
+up_step out "$WORK/inv5.yml"
+mark out.end
+verify out 1 2 3 4 5
+
+log "step 3: remove pg1 (the leader) and pg2"
+mark in.begin
+up_step in "$WORK/inv345.yml"
+mark in.end
+verify in 3 4 5
+
+log "step 4: a no-op up"
+up_step noop "$WORK/inv345.yml"
+python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["changes"]; assert c == [], c' "$WORK/noop.up.json" ||
+  fail "the no-op up changed something"
+verify noop 3 4 5
+
+sleep 1
+kill "$probe_pid" 2>/dev/null; probe_pid=
+wait 2>/dev/null || true
+psql_at "$VIP" 5000 postgres "$PW" postgres "SELECT seq FROM e2e_scale ORDER BY seq" >"$WORK/rows.txt"
+
+python3 - "$WORK" <<'PY' || fail "the write stream says the scaling was not safe"
+import os, sys
+work = sys.argv[1]
+at = lambda n: float(open(os.path.join(work, n + ".at")).read())
+acks = []
+for line in open(os.path.join(work, "probe.log")):
+    f = line.split()
+    if len(f) == 4 and f[3] == "ok":
+        acks.append((float(f[1]), int(f[2])))
+rows = {int(l) for l in open(os.path.join(work, "rows.txt")).read().split()}
+lost = [seq for _, seq in acks if seq not in rows]
+def gap(begin, end):
+    ends = sorted(e for e, _ in acks if begin <= e <= end)
+    ends = [begin] + ends + [end]
+    return max(b - a for a, b in zip(ends, ends[1:]))
+leader = lambda n: open(os.path.join(work, n + ".leader")).read().split()
+sw, out, inn = gap(at("sw.begin"), at("sw.end")), gap(at("out.begin"), at("out.end")), gap(at("in.begin"), at("in.end"))
+tl = {n: int(leader(n)[1]) for n in ("sw", "out", "in", "noop")}
+print("writes acknowledged %d, lost %d" % (len(acks), len(lost)), file=sys.stderr)
+print("longest write gap: plain switchover %.2f s, scale-out %.2f s, scale-in %.2f s" % (sw, out, inn), file=sys.stderr)
+print("timelines: after switchover %(sw)d, after scale-out %(out)d, after scale-in %(in)d, after no-op %(noop)d" % tl, file=sys.stderr)
+open(os.path.join(work, "..", "pgha-e2e-scale.numbers"), "w").write(
+    "acked %d lost %d gap_switchover %.2f gap_scale_out %.2f gap_scale_in %.2f\n" % (len(acks), len(lost), sw, out, inn))
+assert not lost, "acknowledged writes lost: %s" % lost[:20]
+assert tl["out"] == tl["sw"], "the scale-out changed the leader"
+assert out <= 1.0, "the scale-out left a write gap of %.2f s" % out
+assert tl["in"] == tl["out"] + 1, "the scale-in changed the leader %d times" % (tl["in"] - tl["out"])
+assert inn <= sw + 0.5, "the scale-in's write gap %.2f s is longer than a plain switchover's %.2f s" % (inn, sw)
+assert tl["noop"] == tl["in"]
+PY
+log "PASS"
