@@ -30,6 +30,13 @@ std::string ipconfig_address(const std::string& ipconfig) {
   return ip == "dhcp" ? "" : ip;
 }
 
+// Marks the VM of a node removed with DataRetention::keep, next to the cluster's tag: `down`
+// still finds it, list() no longer reports it as a machine, and the node's return adopts it. A
+// cluster's tag always starts "pgha-", so no cluster name can produce this one.
+const char* kKeptTag = "pgha_kept";
+
+enum class KeptVms { include, exclude };
+
 Machine machine_of(const VmInfo& vm, const std::string& address, const std::string& user) {
   Machine m;
   m.node = vm.name;
@@ -62,7 +69,7 @@ class ProxmoxProvider final : public Provider {
   Result<std::vector<Machine>> list(const Inventory& inv) override {
     Client client = make_client(inv);
     VmOps ops(client, *deps_.clock, deps_.timing, deps_.warn);
-    Result<std::vector<VmInfo>> vms = our_vms(ops, inv);
+    Result<std::vector<VmInfo>> vms = our_vms(ops, inv, KeptVms::exclude);
     if (!vms) return vms.error();
     std::vector<Machine> out;
     for (const Node& n : inv.nodes) {
@@ -80,7 +87,9 @@ class ProxmoxProvider final : public Provider {
   }
 
   // Stops the node's VM, then (DataRetention::remove) destroys it with purge, as destroy() does for
-  // the whole cluster; keep leaves it stopped, its disk being the node's data. The VM is the one
+  // the whole cluster. keep leaves it stopped, its disk being the node's data, and tags it kept:
+  // left a plain machine of the cluster, every later `up` would find it leaving again and try to
+  // reach it; `down` destroys it, and the node's return to the inventory adopts it. The VM is the one
   // list() named (machine.resource_id "host/vmid"), looked up again so that a migrated VM is found
   // on its current host; it is touched only while it still carries this cluster's tag and the
   // node's name. Gone already (or vanishing midway): success.
@@ -95,11 +104,12 @@ class ProxmoxProvider final : public Provider {
     return s;
   }
 
-  // Stops, then (DataRetention::remove) destroys with purge every VM tagged for this cluster.
+  // Stops, then (DataRetention::remove) destroys with purge every VM tagged for this cluster,
+  // kept ones included.
   Status destroy(const Inventory& inv, DataRetention data) override {
     Client client = make_client(inv);
     VmOps ops(client, *deps_.clock, deps_.timing, deps_.warn);
-    Result<std::vector<VmInfo>> vms = our_vms(ops, inv);
+    Result<std::vector<VmInfo>> vms = our_vms(ops, inv, KeptVms::include);
     if (!vms) return vms.error();
     for (const VmInfo& vm : *vms) {
       const std::string what = "VM " + std::to_string(vm.vmid) + " (" + vm.name + ") on " + vm.host;
@@ -144,13 +154,14 @@ class ProxmoxProvider final : public Provider {
                                            " fault; use kill");
   }
 
-  Result<std::vector<VmInfo>> our_vms(VmOps& ops, const Inventory& inv) {
+  Result<std::vector<VmInfo>> our_vms(VmOps& ops, const Inventory& inv, KeptVms kept) {
     Result<std::vector<VmInfo>> all = ops.vms();
     if (!all) return all.error();
     const std::string tag = cluster_tag(inv.cluster_name);
     std::vector<VmInfo> out;
     for (const VmInfo& vm : *all) {
-      if (vm.has_tag(tag) && !vm.is_template) out.push_back(vm);
+      if (!vm.has_tag(tag) || vm.is_template) continue;
+      if (kept == KeptVms::include || !vm.has_tag(kKeptTag)) out.push_back(vm);
     }
     return out;
   }
@@ -158,7 +169,7 @@ class ProxmoxProvider final : public Provider {
   Result<VmInfo> vm_of(VmOps& ops, const Inventory& inv, const std::string& node) {
     if (inv.find_node(node) == nullptr)
       return Error(ErrorKind::not_found, "no node " + node + " in the inventory");
-    Result<std::vector<VmInfo>> vms = our_vms(ops, inv);
+    Result<std::vector<VmInfo>> vms = our_vms(ops, inv, KeptVms::exclude);
     if (!vms) return vms.error();
     for (const VmInfo& vm : *vms) {
       if (vm.name == node) return vm;
@@ -258,22 +269,25 @@ Result<std::vector<Machine>> ProxmoxProvider::converge(VmOps& ops, const Invento
   if (!tmpl_config) return tmpl_config.error();
   const bool agent = agent_enabled(*tmpl_config);
 
-  // Our VMs: tagged for this cluster, or recorded in state and still carrying the node's name (a
-  // clone whose configuration was interrupted).
+  // Our VMs, carrying the node's name, best first: tagged for this cluster; tagged and kept (the
+  // node was removed with its data and is back); recorded in state and untagged (a clone whose
+  // configuration was interrupted). All but the first are configured again, which sets the tags.
   Result<VmRecords> records = load_vm_records(req.state_dir);
   if (!records) return records.error();
   const std::string tag = cluster_tag(inv.cluster_name);
   std::map<std::string, VmInfo> ours;
-  std::map<std::string, bool> needs_config;
+  std::map<std::string, int> rank;
   for (const VmInfo& vm : *all) {
     if (vm.is_template || inv.find_node(vm.name) == nullptr) continue;
     auto rec = records->find(vm.name);
     bool recorded = rec != records->end() && rec->second.vmid == vm.vmid;
-    if (vm.has_tag(tag) || (recorded && vm.tags.empty())) {
-      if (ours.count(vm.name) == 0) ours[vm.name] = vm;
-      if (!vm.has_tag(tag)) needs_config[vm.name] = true;
-    }
+    int r = vm.has_tag(tag) ? (vm.has_tag(kKeptTag) ? 1 : 0) : (recorded && vm.tags.empty()) ? 2 : -1;
+    if (r < 0 || (rank.count(vm.name) != 0 && rank[vm.name] <= r)) continue;
+    ours[vm.name] = vm;
+    rank[vm.name] = r;
   }
+  std::map<std::string, bool> needs_config;
+  for (const auto& [node, r] : rank) needs_config[node] = r != 0;
 
   std::vector<PlacementNode> wanted;
   for (const Node& n : inv.nodes) {
@@ -358,7 +372,11 @@ Status ProxmoxProvider::remove_vm(VmOps& ops, const Inventory& inv, const Machin
   Status stopped = ops.stop(vm);
   if (gone(stopped)) return forget_record(machine.node, vm.vmid);
   if (!stopped) return std::move(stopped.error()).with("stop " + what);
-  if (data == DataRetention::keep) return {};
+  if (data == DataRetention::keep) {
+    if (Status st = ops.configure(vm, {{"tags", join_tags({tag, kKeptTag})}}); !st && !gone(st))
+      return std::move(st.error()).with("tag " + what + " kept");
+    return forget_record(machine.node, vm.vmid);
+  }
   Status destroyed = ops.destroy(vm);
   if (!destroyed && !gone(destroyed)) return std::move(destroyed.error()).with("destroy " + what);
   return forget_record(machine.node, vm.vmid);

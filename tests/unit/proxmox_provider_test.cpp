@@ -268,33 +268,70 @@ TEST_F(ProviderTest, ScaleOutToTheEmptiestHostThenScaleInRemovesOnlyThatVm) {
   EXPECT_TRUE(warned("is not tagged pgha-demo for node pg4; left alone"));
 }
 
-TEST_F(ProviderTest, RemoveKeepOnlyStopsAndRemoveForgetsTheRecord) {
+TEST_F(ProviderTest, RemoveForgetsTheRecordStraightAfterEnsure) {
   Node pg4 = inv_.nodes[0];
   pg4.name = "pg4";
   pg4.address = "10.88.0.14";
   inv_.nodes.push_back(pg4);
   auto p = provider();
   ASSERT_TRUE(p->ensure(inv_, req_).ok());
+  ASSERT_EQ(recorded_vmids(req_.state_dir).count("pg4"), 1u);
   inv_.nodes.pop_back();
   auto listed = p->list(inv_);
   ASSERT_TRUE(listed.ok());
   ASSERT_EQ(listed->size(), 4u);
-  const Machine m = listed->back();
-  ASSERT_EQ(m.node, "pg4");
-
-  ASSERT_TRUE(p->remove(inv_, m, DataRetention::keep).ok());
-  auto all = vms();
-  ASSERT_EQ(all.count("pg4"), 1u) << "keep: the VM's disk is the node's data";
-  EXPECT_FALSE(all["pg4"]["running"].get<bool>());
-  EXPECT_EQ(recorded_vmids(req_.state_dir).count("pg4"), 1u);
-
-  // Straight after ensure (no second ensure in between): remove itself forgets the record.
-  Status s = p->remove(inv_, m, DataRetention::remove);
+  // No second ensure in between (which keeps records of inventory nodes only): remove itself.
+  Status s = p->remove(inv_, listed->back(), DataRetention::remove);
   ASSERT_TRUE(s.ok()) << s.error().describe();
   EXPECT_EQ(vms().count("pg4"), 0u);
   auto records = recorded_vmids(req_.state_dir);
   EXPECT_EQ(records.count("pg4"), 0u);
   EXPECT_EQ(records.size(), 3u);
+}
+
+TEST_F(ProviderTest, RemoveKeepingDataStopsAndTagsTheVmKeptDownDestroysItAndTheNodesReturnAdoptsIt) {
+  Node pg4 = inv_.nodes[0];
+  pg4.name = "pg4";
+  pg4.address = "10.88.0.14";
+  inv_.nodes.push_back(pg4);
+  auto p = provider();
+  ASSERT_TRUE(p->ensure(inv_, req_).ok());
+  const int vmid4 = vms()["pg4"]["vmid"].get<int>();
+  inv_.nodes.pop_back();
+  auto listed = p->list(inv_);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->back().node, "pg4");
+
+  Status kept = p->remove(inv_, listed->back(), DataRetention::keep);
+  ASSERT_TRUE(kept.ok()) << kept.error().describe();
+  auto all = vms();
+  ASSERT_EQ(all.count("pg4"), 1u) << "keep: the VM's disk is the node's data";
+  EXPECT_FALSE(all["pg4"]["running"].get<bool>());
+  EXPECT_EQ(all["pg4"]["config"]["tags"], "pgha-demo;pgha_kept");
+  EXPECT_EQ(backend_.specs().count(vmid4), 1u);
+  auto after = p->list(inv_);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->size(), 3u) << "a kept VM is no machine of the cluster: up must not find it leaving again";
+  EXPECT_TRUE(p->remove(inv_, listed->back(), DataRetention::keep).ok()) << "twice is fine";
+
+  // pg4 comes back: its kept VM, not a new clone, tagged as the cluster's again and running.
+  inv_.nodes.push_back(pg4);
+  auto back = p->ensure(inv_, req_);
+  ASSERT_TRUE(back.ok()) << back.error().describe();
+  all = vms();
+  EXPECT_EQ(all.size(), 4u);
+  EXPECT_EQ(all["pg4"]["vmid"], vmid4);
+  EXPECT_EQ(all["pg4"]["config"]["tags"], "pgha-demo");
+  EXPECT_TRUE(all["pg4"]["running"].get<bool>());
+
+  // Kept again, then `down`: the kept VM goes with the rest.
+  inv_.nodes.pop_back();
+  listed = p->list(inv_);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_TRUE(p->remove(inv_, listed->back(), DataRetention::keep).ok());
+  ASSERT_TRUE(p->destroy(inv_, DataRetention::remove).ok());
+  EXPECT_TRUE(vms().empty());
+  EXPECT_TRUE(backend_.specs().empty());
 }
 
 TEST_F(ProviderTest, KillNodeIsAHardStopAndLiftStartsIt) {
