@@ -75,7 +75,6 @@ std::unique_ptr<TemplateSource> templates_for(const GlobalOptions& g) {
   return g.templates_dir.empty() ? embedded_template_source() : directory_template_source(g.templates_dir);
 }
 
-
 std::unique_ptr<Progress> progress_for(const GlobalOptions& g) {
   ProgressOptions o;
   o.verbose = g.verbose;

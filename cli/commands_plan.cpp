@@ -41,7 +41,8 @@ int cmd_plan(const GlobalOptions& g, const PlanOptions& o) {
   GlobalOptions quiet = g;
   quiet.quiet = quiet.quiet || g.output == "json";
   auto progress = progress_for(quiet);
-  UpDeps deps{*c->provider, make_ssh_factory(c->state, 30000), *templates, *progress, c->state, GateTimeouts{}};
+  UpDeps deps{*c->provider,  make_ssh_factory(c->state, 30000), *templates, *progress, c->state,
+              GateTimeouts{}};
   auto session = plan_cluster(c->inv, deps, o);
   progress->finish();
   if (!session) return report_error(session.error());

@@ -9,24 +9,24 @@
 namespace pgha {
 
 enum class ChangeKind {
-  create_machine,    // the provider creates the node's machine
-  prepare,           // packages, Debian's stock services and the Patroni fix on one node
-  write_file,        // target: the path (content, owner or mode differs)
-  daemon_reload,     // systemd re-reads changed unit drop-ins
-  start_unit,        // target: the unit (enable and start)
-  reload_unit,       // target: the unit
-  restart_unit,      // target: the unit
-  etcd_add,          // the node joins etcd (a learner in a running cluster, or the first members)
-  etcd_promote,      // a learner becomes a voting member
-  etcd_remove,       // `member remove` of a node that left the inventory
-  patroni_add,       // a Patroni member starts (a replica clones from the leader)
-  switchover,        // node: the leader that leaves; target: the candidate
-  patroni_remove,    // Patroni stopped and disabled on a node that left the inventory
-  dcs_delete_key,    // target: the key; deleted only by a compare-and-swap on its mod revision
-  dcs_patch,         // Patroni's dynamic configuration; target: the JSON patch
-  sql_objects,       // users and databases created on the leader
-  backup_stanza,     // the pgBackRest stanza created
-  remove_machine,    // the provider removes the node's machine
+  create_machine,  // the provider creates the node's machine
+  prepare,         // packages, Debian's stock services and the Patroni fix on one node
+  write_file,      // target: the path (content, owner or mode differs)
+  daemon_reload,   // systemd re-reads changed unit drop-ins
+  start_unit,      // target: the unit (enable and start)
+  reload_unit,     // target: the unit
+  restart_unit,    // target: the unit
+  etcd_add,        // the node joins etcd (a learner in a running cluster, or the first members)
+  etcd_promote,    // a learner becomes a voting member
+  etcd_remove,     // `member remove` of a node that left the inventory
+  patroni_add,     // a Patroni member starts (a replica clones from the leader)
+  switchover,      // node: the leader that leaves; target: the candidate
+  patroni_remove,  // Patroni stopped and disabled on a node that left the inventory
+  dcs_delete_key,  // target: the key; deleted only by a compare-and-swap on its mod revision
+  dcs_patch,       // Patroni's dynamic configuration; target: the JSON patch
+  sql_objects,     // users and databases created on the leader
+  backup_stanza,   // the pgBackRest stanza created
+  remove_machine,  // the provider removes the node's machine
 };
 
 const char* to_string(ChangeKind kind);

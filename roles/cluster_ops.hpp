@@ -4,8 +4,8 @@
 
 #include <functional>
 #include <map>
-#include <set>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -49,8 +49,8 @@ struct UpDeps {
 };
 
 struct PlanOptions {
-  bool force = false;                           // allow a removal that leaves sync mode without a candidate
-  DataRetention data = DataRetention::remove;   // a removed node's volumes (--keep-data keeps them)
+  bool force = false;                          // allow a removal that leaves sync mode without a candidate
+  DataRetention data = DataRetention::remove;  // a removed node's volumes (--keep-data keeps them)
 };
 
 // Everything `plan` observed and decided; `up` executes it. Handles point into this value, so it
@@ -60,7 +60,7 @@ struct ClusterSession {
   std::string public_key;
   Inventory during;  // the inventory's nodes and the leaving ones, while the latter still run
   std::map<std::string, std::vector<RenderedFile>> final_files, during_files;
-  std::set<std::string> existing;  // inventory nodes whose machine existed before this run
+  std::set<std::string> existing;   // inventory nodes whose machine existed before this run
   std::vector<NodeHandle> nodes;    // the inventory's, in its order
   std::vector<NodeHandle> leaving;  // machines of this cluster the inventory no longer names
   ClusterView view;
@@ -70,7 +70,8 @@ struct ClusterSession {
 // Observes (the provider's machines, every node that answers, etcd, Patroni, the DCS) and computes
 // the plan. Changes nothing on the nodes; generates the cluster's secrets and SSH key locally on
 // first use.
-Result<std::unique_ptr<ClusterSession>> plan_cluster(const Inventory& inv, UpDeps& deps, const PlanOptions& opts);
+Result<std::unique_ptr<ClusterSession>> plan_cluster(const Inventory& inv, UpDeps& deps,
+                                                     const PlanOptions& opts);
 
 // Plans, refuses a plan that breaks a safety rule (bad_input), then executes it: provision, then
 // converge role by role to every health gate, membership changes in the plan's order.

@@ -70,7 +70,9 @@ namespace {
 
 // The nodes as the last successful `up` left them (name, address, roles), kept in the state
 // directory: a node that leaves the inventory is described by it until it is gone.
-std::string applied_path(const StateDir& state) { return state.path() + "/nodes.json"; }
+std::string applied_path(const StateDir& state) {
+  return state.path() + "/nodes.json";
+}
 
 std::vector<Node> load_applied(const StateDir& state) {
   std::vector<Node> out;
@@ -84,7 +86,8 @@ std::vector<Node> load_applied(const StateDir& state) {
     n.address = e.value("address", "");
     if (e.contains("roles") && e["roles"].is_array()) {
       for (const auto& r : e["roles"]) {
-        if (auto role = r.is_string() ? role_from_string(r.get<std::string>()) : std::nullopt) n.roles.push_back(*role);
+        if (auto role = r.is_string() ? role_from_string(r.get<std::string>()) : std::nullopt)
+          n.roles.push_back(*role);
       }
     }
     if (!n.name.empty()) out.push_back(std::move(n));
@@ -127,7 +130,8 @@ Status connect_handles(std::vector<NodeHandle*>& handles, const ShellFactory& sh
 
 }  // namespace
 
-Result<std::unique_ptr<ClusterSession>> plan_cluster(const Inventory& inv, UpDeps& deps, const PlanOptions& opts) {
+Result<std::unique_ptr<ClusterSession>> plan_cluster(const Inventory& inv, UpDeps& deps,
+                                                     const PlanOptions& opts) {
   Progress& progress = deps.progress;
   auto session = std::make_unique<ClusterSession>();
   ClusterSession& cs = *session;
@@ -224,10 +228,11 @@ Result<std::unique_ptr<ClusterSession>> plan_cluster(const Inventory& inv, UpDep
     for (auto& n : cs.nodes) {
       if (n.shell) reachable.push_back(&n);
     }
-    if (auto o = for_each_parallel<NodeHandle*>(reachable, [&](NodeHandle*& n) -> Status {
-          progress.node(n->node->name, "observing");
-          return observe_node(*n, inv, deps.timeouts.boot_s);
-        });
+    if (auto o = for_each_parallel<NodeHandle*>(reachable,
+                                                [&](NodeHandle*& n) -> Status {
+                                                  progress.node(n->node->name, "observing");
+                                                  return observe_node(*n, inv, deps.timeouts.boot_s);
+                                                });
         !o)
       return o;
     cs.view = observe_cluster(inv, all);
@@ -266,9 +271,10 @@ Result<UpReport> cluster_up(const Inventory& inv, UpDeps deps, const PlanOptions
   if (auto s = timed(progress, "provision",
                      [&]() -> Status {
                        auto m = deps.provider.ensure(
-                           inv, ProvisionRequest{cs.public_key, deps.state.path(), [&](const std::string& line) {
-                                                   progress.info(deps.provider.name() + ": " + line);
-                                                 }});
+                           inv,
+                           ProvisionRequest{cs.public_key, deps.state.path(), [&](const std::string& line) {
+                                              progress.info(deps.provider.name() + ": " + line);
+                                            }});
                        if (!m) return m.error();
                        for (auto& n : cs.nodes) {
                          for (const auto& machine : *m) {
@@ -299,35 +305,36 @@ Result<UpReport> cluster_up(const Inventory& inv, UpDeps deps, const PlanOptions
   ctx.plan = &cs.plan;
   ctx.open_extra_shell = [&](const NodeHandle& n) { return deps.shells(n.machine); };
   const std::vector<std::pair<std::string, Status (*)(EngineContext&)>> phases = {
-      {"prepare", prepare_nodes},          {"files", sync_files},           {"etcd", converge_etcd},
-      {"start", start_edge_units},         {"patroni", converge_patroni},
+      {"prepare", prepare_nodes},  {"files", sync_files},         {"etcd", converge_etcd},
+      {"start", start_edge_units}, {"patroni", converge_patroni},
   };
   for (const auto& [name, fn] : phases) {
     if (auto s = timed(progress, name, [&, fn = fn] { return fn(ctx); }); !s) return s.error();
   }
-  if (!cs.leaving.empty() || cs.plan.has(ChangeKind::dcs_delete_key) || cs.plan.has(ChangeKind::etcd_remove)) {
-    if (auto s = timed(progress, "members",
-                       [&]() -> Status {
-                         if (auto st = remove_leaving_members(ctx); !st) return st;
-                         // The final files, without the nodes that left; reloads where they changed.
-                         for (auto& n : cs.nodes) {
-                           n.files = cs.final_files[n.node->name];
-                           n.changed.clear();
-                           n.applied.clear();
-                         }
-                         if (auto st = sync_files(ctx); !st) return st;
-                         if (auto st = for_each_parallel<NodeHandle>(cs.nodes, [](NodeHandle& n) {
-                               return ensure_roles_units(n, n.node->roles);
-                             });
-                             !st)
-                           return st;
-                         for (auto& l : cs.leaving) {
-                           if (auto st = deps.provider.remove(inv, l.machine, opts.data); !st)
-                             return std::move(st.error()).with("step remove-machine").with("host " + l.node->name);
-                           l.did(ChangeKind::remove_machine, "", "removed the machine of " + l.node->name);
-                         }
-                         return {};
-                       });
+  if (!cs.leaving.empty() || cs.plan.has(ChangeKind::dcs_delete_key) ||
+      cs.plan.has(ChangeKind::etcd_remove)) {
+    if (auto s =
+            timed(progress, "members",
+                  [&]() -> Status {
+                    if (auto st = remove_leaving_members(ctx); !st) return st;
+                    // The final files, without the nodes that left; reloads where they changed.
+                    for (auto& n : cs.nodes) {
+                      n.files = cs.final_files[n.node->name];
+                      n.changed.clear();
+                      n.applied.clear();
+                    }
+                    if (auto st = sync_files(ctx); !st) return st;
+                    if (auto st = for_each_parallel<NodeHandle>(
+                            cs.nodes, [](NodeHandle& n) { return ensure_roles_units(n, n.node->roles); });
+                        !st)
+                      return st;
+                    for (auto& l : cs.leaving) {
+                      if (auto st = deps.provider.remove(inv, l.machine, opts.data); !st)
+                        return std::move(st.error()).with("step remove-machine").with("host " + l.node->name);
+                      l.did(ChangeKind::remove_machine, "", "removed the machine of " + l.node->name);
+                    }
+                    return {};
+                  });
         !s)
       return s.error();
   }

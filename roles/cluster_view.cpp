@@ -27,8 +27,8 @@ std::vector<std::string> sections(const std::string& out) {
 }  // namespace
 
 std::string etcdctl(const Inventory& inv, const Node& at) {
-  return "ETCDCTL_API=3 etcdctl --endpoints=http://" + at.address + ":" + std::to_string(inv.ports.etcd_client) +
-         " --command-timeout=3s";
+  return "ETCDCTL_API=3 etcdctl --endpoints=http://" + at.address + ":" +
+         std::to_string(inv.ports.etcd_client) + " --command-timeout=3s";
 }
 
 bool read_etcd_view(const Inventory& inv, NodeHandle& n, ClusterView& view) {

@@ -3,11 +3,11 @@
 #include <set>
 #include <sstream>
 
-#include "roles/engine.hpp"
 #include "roles/cluster_view.hpp"
+#include "roles/engine.hpp"
 #include "roles/parallel.hpp"
-#include "roles/plan.hpp"
 #include "roles/patroni_api.hpp"
+#include "roles/plan.hpp"
 #include "roles/remote.hpp"
 
 namespace pgha {
@@ -42,9 +42,13 @@ Status bootstrap_etcd(EngineContext& ctx, std::vector<NodeHandle*>& members) {
     if (!initial.empty()) initial += ",";
     initial += n->node->name + "=" + etcd_peer_url(ctx.inv, *n->node);
   }
-  const std::string env = "## Written by pgha for the members' first start only (etcd ignores it once it has data).\n"
-                          "ETCD_INITIAL_CLUSTER=\"" + initial + "\"\nETCD_INITIAL_CLUSTER_STATE=\"new\"\n"
-                          "ETCD_INITIAL_CLUSTER_TOKEN=\"" + ctx.inv.cluster_name + "\"\n";
+  const std::string env =
+      "## Written by pgha for the members' first start only (etcd ignores it once it has data).\n"
+      "ETCD_INITIAL_CLUSTER=\"" +
+      initial +
+      "\"\nETCD_INITIAL_CLUSTER_STATE=\"new\"\n"
+      "ETCD_INITIAL_CLUSTER_TOKEN=\"" +
+      ctx.inv.cluster_name + "\"\n";
   // A lone new member waits for its peers before it serves, so all start together.
   return for_each_node(members, [&](NodeHandle& n) -> Status {
     if (!n.seen.units["etcd.service"].active) {
@@ -65,7 +69,8 @@ Status restart_members_in_turn(EngineContext& ctx, std::vector<NodeHandle*>& mem
     if (!n->seen.units["etcd.service"].active) stopped.push_back(n);
   }
   // Members that are down (a stopped cluster) start together: each waits for the others' quorum.
-  if (auto s = for_each_node(stopped, [](NodeHandle& n) { return ensure_role_units(n, Role::etcd); }); !s) return s;
+  if (auto s = for_each_node(stopped, [](NodeHandle& n) { return ensure_role_units(n, Role::etcd); }); !s)
+    return s;
   for (NodeHandle* n : members) {
     if (n->applied.count(Role::etcd)) continue;
     if (auto s = ensure_role_units(*n, Role::etcd); !s) return s;
@@ -96,17 +101,18 @@ Status converge_etcd(EngineContext& ctx) {
     // Joiners one at a time, each a voting member before the next is added.
     for (NodeHandle* n : joiners) {
       NodeHandle* via = nullptr;
-      Status found = poll_until("etcd quorum", std::chrono::seconds(ctx.timeouts.etcd_s), kGatePoll, [&](std::string& why) {
-        for (NodeHandle* m : members) {
-          ClusterView v;
-          if (read_etcd_view(ctx.inv, *m, v)) {
-            via = m;
-            return true;
-          }
-        }
-        why = "no etcd member lists the members";
-        return false;
-      });
+      Status found = poll_until("etcd quorum", std::chrono::seconds(ctx.timeouts.etcd_s), kGatePoll,
+                                [&](std::string& why) {
+                                  for (NodeHandle* m : members) {
+                                    ClusterView v;
+                                    if (read_etcd_view(ctx.inv, *m, v)) {
+                                      via = m;
+                                      return true;
+                                    }
+                                  }
+                                  why = "no etcd member lists the members";
+                                  return false;
+                                });
       if (!found) return found;
       if (auto s = join_etcd_member(ctx, *n, *via); !s) return s;
       members.push_back(n);
@@ -115,32 +121,33 @@ Status converge_etcd(EngineContext& ctx) {
   // The gate: every wanted node a started, voting, healthy member. Members of nodes that leave are
   // removed later (remove_leaving_members), after Patroni no longer needs them.
   NodeHandle& probe = *wanted.front();
-  return poll_until("etcd cluster", std::chrono::seconds(ctx.timeouts.etcd_s), kGatePoll, [&](std::string& why) {
-    ClusterView v;
-    if (!read_etcd_view(ctx.inv, probe, v)) {
-      why = "etcd on " + probe.node->name + " does not list its members";
-      return false;
-    }
-    for (NodeHandle* n : wanted) {
-      const EtcdMember* m = nullptr;
-      for (const auto& e : v.etcd) {
-        if (e.name == n->node->name) m = &e;
-      }
-      if (!m) {
-        why = n->node->name + " is not a started etcd member";
-        return false;
-      }
-      if (m->learner) {
-        why = n->node->name + " is still a learner";
-        return false;
-      }
-      if (!m->healthy) {
-        why = n->node->name + "'s etcd is not healthy";
-        return false;
-      }
-    }
-    return true;
-  });
+  return poll_until("etcd cluster", std::chrono::seconds(ctx.timeouts.etcd_s), kGatePoll,
+                    [&](std::string& why) {
+                      ClusterView v;
+                      if (!read_etcd_view(ctx.inv, probe, v)) {
+                        why = "etcd on " + probe.node->name + " does not list its members";
+                        return false;
+                      }
+                      for (NodeHandle* n : wanted) {
+                        const EtcdMember* m = nullptr;
+                        for (const auto& e : v.etcd) {
+                          if (e.name == n->node->name) m = &e;
+                        }
+                        if (!m) {
+                          why = n->node->name + " is not a started etcd member";
+                          return false;
+                        }
+                        if (m->learner) {
+                          why = n->node->name + " is still a learner";
+                          return false;
+                        }
+                        if (!m->healthy) {
+                          why = n->node->name + "'s etcd is not healthy";
+                          return false;
+                        }
+                      }
+                      return true;
+                    });
 }
 
 Status converge_patroni(EngineContext& ctx) {
@@ -158,7 +165,8 @@ Status converge_patroni(EngineContext& ctx) {
                                    joins |= c.kind == ChangeKind::patroni_add && c.node == n.node->name;
                                }
                                if (auto st = ensure_role_units(n, Role::patroni); !st) return st;
-                               if (joins) n.did(ChangeKind::patroni_add, "", n.node->name + " joined Patroni");
+                               if (joins)
+                                 n.did(ChangeKind::patroni_add, "", n.node->name + " joined Patroni");
                                return {};
                              });
       !s)

@@ -70,8 +70,8 @@ Status converge_sql_objects(EngineContext& ctx) {
   auto r = run_sql(*leader, "sql:users-databases", sql);
   if (!r) return r.error();
   if (r->err.find("created") != std::string::npos || r->out.find("CREATE DATABASE") != std::string::npos)
-    ctx.cluster_actions.push_back(
-        Change{ChangeKind::sql_objects, ctx.inv.cluster_name, "", "created users/databases on " + leader->node->name});
+    ctx.cluster_actions.push_back(Change{ChangeKind::sql_objects, ctx.inv.cluster_name, "",
+                                         "created users/databases on " + leader->node->name});
   return {};
 }
 
@@ -167,7 +167,8 @@ Status converge_pgbackrest(EngineContext& ctx) {
   }
   if (!exists) {
     if (auto r = must(*sh, "pgbackrest:stanza-create", pgbr + "stanza-create"); !r) return r.error();
-    ctx.cluster_actions.push_back(Change{ChangeKind::backup_stanza, ctx.inv.cluster_name, ctx.inv.cluster_name,
+    ctx.cluster_actions.push_back(Change{ChangeKind::backup_stanza, ctx.inv.cluster_name,
+                                         ctx.inv.cluster_name,
                                          "created pgBackRest stanza " + ctx.inv.cluster_name});
   }
   if (auto r = must(*sh, "pgbackrest:check", pgbr + "check"); !r) return r.error();

@@ -129,21 +129,27 @@ Status join_etcd_member(EngineContext& ctx, NodeHandle& n, NodeHandle& via) {
   if (!members) return std::move(members.error()).with("step etcd:join").with("host " + name);
   if (!find(*members)) {
     ctx.progress.node(name, "adding to etcd as a learner");
-    auto r = etcd_reconfigure(ctx, via, "etcd:member-add",
-                              "member add " + shell_quote(name) + " --learner --peer-urls=" + shell_quote(url));
+    auto r =
+        etcd_reconfigure(ctx, via, "etcd:member-add",
+                         "member add " + shell_quote(name) + " --learner --peer-urls=" + shell_quote(url));
     if (!r) return std::move(r.error()).with("joining " + name);
     n.did(ChangeKind::etcd_add, "", "added " + name + " to etcd as a learner");
     members = list_members(inv, via);
     if (!members) return members.error();
   }
   const EtcdMember* m = find(*members);
-  if (!m) return Error(ErrorKind::remote_failure, "etcd does not list " + name + " after member add").with("host " + name);
+  if (!m)
+    return Error(ErrorKind::remote_failure, "etcd does not list " + name + " after member add")
+        .with("host " + name);
   const uint64_t id = m->id;
   if (m->name.empty()) {
     // Never started: it starts from an empty data dir with exactly the members etcd lists.
-    std::string env = "## Written by pgha for the member's first start only (etcd ignores it once it has data).\n"
-                      "ETCD_INITIAL_CLUSTER=\"" + initial_cluster(*members, *m, name) + "\"\n"
-                      "ETCD_INITIAL_CLUSTER_STATE=\"existing\"\n";
+    std::string env =
+        "## Written by pgha for the member's first start only (etcd ignores it once it has data).\n"
+        "ETCD_INITIAL_CLUSTER=\"" +
+        initial_cluster(*members, *m, name) +
+        "\"\n"
+        "ETCD_INITIAL_CLUSTER_STATE=\"existing\"\n";
     if (auto s = n.shell->upload_all({{kEtcdInitialEnv, env, FileAttrs{"root", "root", 0644}}}); !s)
       return std::move(s.error()).with("step etcd:join").with("host " + name);
     auto r = must(*n.shell, "etcd:join",
@@ -158,9 +164,10 @@ Status join_etcd_member(EngineContext& ctx, NodeHandle& n, NodeHandle& via) {
     // A learner is promoted once it has caught up with the leader; etcd refuses before that.
     ctx.progress.node(name, "promoting the etcd learner");
     std::string last;
-    Status s = poll_until("etcd learner " + name + " promoted", std::chrono::seconds(ctx.timeouts.etcd_s), kPoll,
-                          [&](std::string& why) {
-                            auto r = via.shell->run(etcdctl(inv, *via.node) + " member promote " + hex_id(id));
+    Status s = poll_until("etcd learner " + name + " promoted", std::chrono::seconds(ctx.timeouts.etcd_s),
+                          kPoll, [&](std::string& why) {
+                            auto r =
+                                via.shell->run(etcdctl(inv, *via.node) + " member promote " + hex_id(id));
                             if (r && r->exit_code == 0) return true;
                             why = r ? tail_lines(r->err.empty() ? r->out : r->err, 2) : r.error().describe();
                             return false;
@@ -188,8 +195,8 @@ Status switch_over_from(EngineContext& ctx, NodeHandle& from) {
   for (NodeHandle* n : nodes_with_role(ctx, Role::patroni)) staying.insert(n->node->name);
   std::string candidate;
   Status ready = poll_until(
-      "a member that stays ready to take over from " + from.node->name, std::chrono::seconds(ctx.timeouts.patroni_s),
-      kPoll, [&](std::string& why) {
+      "a member that stays ready to take over from " + from.node->name,
+      std::chrono::seconds(ctx.timeouts.patroni_s), kPoll, [&](std::string& why) {
         auto c = read_patroni_cluster(ctx);
         if (!c || !c->leader()) {
           why = "no Patroni leader";
@@ -258,7 +265,8 @@ Status remove_leaving_members(EngineContext& ctx) {
         if (auto s = switch_over_from(ctx, l); !s) return s;
         c = read_patroni_cluster(ctx);
         if (c && c->leader() && c->leader()->name == name)
-          return Error(ErrorKind::conflict, name + " is still the Patroni leader; it is never stopped without a switchover")
+          return Error(ErrorKind::conflict,
+                       name + " is still the Patroni leader; it is never stopped without a switchover")
               .with("step patroni:remove");
       }
       if (l.shell) {
@@ -270,7 +278,8 @@ Status remove_leaving_members(EngineContext& ctx) {
         for (const auto& m : c->members) {
           if (m.name == name && m.state != "stopped")
             return Error(ErrorKind::remote_failure,
-                         name + " still runs Patroni (" + m.state + ") and does not answer SSH; it cannot be removed safely")
+                         name + " still runs Patroni (" + m.state +
+                             ") and does not answer SSH; it cannot be removed safely")
                 .with("step patroni:remove");
         }
       }
@@ -281,7 +290,9 @@ Status remove_leaving_members(EngineContext& ctx) {
       if (read_etcd_view(inv, *via, v) && v.member_keys.count(name)) {
         auto del = delete_key_cas(inv, *via, patroni_member_key(inv, name), v.member_keys[name]);
         if (!del) return del.error();
-        if (*del) l.did(ChangeKind::dcs_delete_key, patroni_member_key(inv, name), "deleted " + name + "'s Patroni member key");
+        if (*del)
+          l.did(ChangeKind::dcs_delete_key, patroni_member_key(inv, name),
+                "deleted " + name + "'s Patroni member key");
       }
     }
   }
@@ -301,19 +312,22 @@ Status remove_leaving_members(EngineContext& ctx) {
           healthy += o.healthy ? 1 : 0;
         }
         if (!m.learner && healthy < voters / 2 + 1)
-          return Error(ErrorKind::conflict, "removing " + name + " would leave " + std::to_string(healthy) + " healthy of " +
-                                                std::to_string(voters) + " etcd voters: etcd never loses quorum")
+          return Error(ErrorKind::conflict, "removing " + name + " would leave " + std::to_string(healthy) +
+                                                " healthy of " + std::to_string(voters) +
+                                                " etcd voters: etcd never loses quorum")
               .with("step etcd:remove");
         ctx.progress.node(name, "removing its etcd member");
         auto r = etcd_reconfigure(ctx, *via, "etcd:member-remove", "member remove " + hex_id(m.id));
         if (!r) return std::move(r.error()).with("removing " + name);
-        l.did(ChangeKind::etcd_remove, hex_id(m.id), "removed etcd member " + name + " (" + hex_id(m.id) + ")");
+        l.did(ChangeKind::etcd_remove, hex_id(m.id),
+              "removed etcd member " + name + " (" + hex_id(m.id) + ")");
       }
     }
     if (l.shell) {
       // keepalived first, so the VIP moves at once (its priority-0 advertisement) rather than on a timeout.
       (void)l.shell->run(
-          "systemctl disable -q --now keepalived 2>/dev/null; systemctl disable -q --now patroni etcd haproxy pgbouncer "
+          "systemctl disable -q --now keepalived 2>/dev/null; systemctl disable -q --now patroni etcd "
+          "haproxy pgbouncer "
           "2>/dev/null; true");
     }
   }
@@ -329,15 +343,17 @@ Status remove_leaving_members(EngineContext& ctx) {
         if (known) continue;
         auto r = etcd_reconfigure(ctx, *via, "etcd:member-remove", "member remove " + hex_id(m.id));
         if (!r) return r.error();
-        ctx.cluster_actions.push_back(Change{ChangeKind::etcd_remove, m.name.empty() ? inv.cluster_name : m.name,
-                                             hex_id(m.id), "removed orphan etcd member " + m.peer_url});
+        ctx.cluster_actions.push_back(Change{ChangeKind::etcd_remove,
+                                             m.name.empty() ? inv.cluster_name : m.name, hex_id(m.id),
+                                             "removed orphan etcd member " + m.peer_url});
       }
       for (const auto& [member, rev] : v.member_keys) {
         if (handle_named(ctx, member) && !handle_named(ctx, member)->leaving) continue;
         auto del = delete_key_cas(inv, *via, patroni_member_key(inv, member), rev);
         if (!del) return del.error();
         if (*del)
-          ctx.cluster_actions.push_back(Change{ChangeKind::dcs_delete_key, member, patroni_member_key(inv, member),
+          ctx.cluster_actions.push_back(Change{ChangeKind::dcs_delete_key, member,
+                                               patroni_member_key(inv, member),
                                                "deleted " + member + "'s stale Patroni member key"});
       }
     }
@@ -346,8 +362,8 @@ Status remove_leaving_members(EngineContext& ctx) {
   std::set<std::string> want;
   for (NodeHandle* n : nodes_with_role(ctx, Role::patroni)) want.insert(n->node->name);
   if (want.empty()) return {};
-  return poll_until("Patroni members match the inventory", std::chrono::seconds(ctx.timeouts.patroni_s), kPoll,
-                    [&](std::string& why) {
+  return poll_until("Patroni members match the inventory", std::chrono::seconds(ctx.timeouts.patroni_s),
+                    kPoll, [&](std::string& why) {
                       auto c = read_patroni_cluster(ctx);
                       if (!c) {
                         why = "no Patroni REST API answers";
@@ -356,8 +372,8 @@ Status remove_leaving_members(EngineContext& ctx) {
                       std::set<std::string> have;
                       for (const auto& m : c->members) have.insert(m.name);
                       if (have == want) return true;
-                      why = std::to_string(have.size()) + " members registered, " + std::to_string(want.size()) +
-                            " wanted";
+                      why = std::to_string(have.size()) + " members registered, " +
+                            std::to_string(want.size()) + " wanted";
                       return false;
                     });
 }

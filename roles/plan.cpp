@@ -54,9 +54,11 @@ void plan_nodes(Builder& b) {
       for (const auto& p : node_packages(n.node, b.in.inv.postgres_version)) prepare |= !s.installed.count(p);
       prepare |= has_role(n.node, Role::patroni) && (s.stock_postgres || !s.patroni_fixed);
       prepare |= has_role(n.node, Role::etcd) && s.stock_etcd;
-      for (const auto& st : stock_services()) prepare |= has_role(n.node, st.role) && s.stock_running.count(st.unit);
+      for (const auto& st : stock_services())
+        prepare |= has_role(n.node, st.role) && s.stock_running.count(st.unit);
     }
-    if (prepare) b.add(ChangeKind::prepare, name, "", "packages, Debian's stock services and the Patroni fix");
+    if (prepare)
+      b.add(ChangeKind::prepare, name, "", "packages, Debian's stock services and the Patroni fix");
     std::set<Role> changed;
     for (const auto& f : n.files) {
       auto it = s.files.find(f.path);
@@ -128,8 +130,11 @@ void plan_etcd(Builder& b) {
       continue;
     }
     matched.insert(m->id);
-    if (m->name.empty()) b.add(ChangeKind::etcd_add, n->node.name, "", "start " + n->node.name + "'s etcd member (added, never started)");
-    if (m->learner) b.add(ChangeKind::etcd_promote, n->node.name, "", "promote " + n->node.name + " to a voting member");
+    if (m->name.empty())
+      b.add(ChangeKind::etcd_add, n->node.name, "",
+            "start " + n->node.name + "'s etcd member (added, never started)");
+    if (m->learner)
+      b.add(ChangeKind::etcd_promote, n->node.name, "", "promote " + n->node.name + " to a voting member");
     if (!m->learner && m->healthy) ++healthy_staying;
   }
   // Removals, one at a time after every addition. Each must leave a quorum of the members that
@@ -158,9 +163,9 @@ void plan_etcd(Builder& b) {
     b.plan.violations.push_back(
         "etcd never loses quorum: no etcd member that stays is healthy, so no member can be removed");
   } else if (!leaving.empty() && healthy_staying < voters / 2 + 1) {
-    b.plan.violations.push_back("etcd never loses quorum: after the removals " + std::to_string(healthy_staying) +
-                                " healthy members would remain of " + std::to_string(voters) +
-                                " voters; heal the cluster first");
+    b.plan.violations.push_back("etcd never loses quorum: after the removals " +
+                                std::to_string(healthy_staying) + " healthy members would remain of " +
+                                std::to_string(voters) + " voters; heal the cluster first");
   }
   if (promoted > 0 && (promoted < 3 || promoted % 2 == 0) && (!leaving.empty() || v.etcd.size() != promoted))
     b.plan.warnings.push_back("etcd will have " + std::to_string(promoted) +
@@ -201,7 +206,8 @@ void plan_patroni(Builder& b) {
     b.plan.violations.push_back("at least one Patroni node must remain: the inventory names none");
     return;
   }
-  if (!leaving.empty() && inv.replication.mode == ReplicationMode::sync_mode && wanted.size() < 2 && !b.in.force)
+  if (!leaving.empty() && inv.replication.mode == ReplicationMode::sync_mode && wanted.size() < 2 &&
+      !b.in.force)
     b.plan.violations.push_back(
         "in sync mode a removal must leave a synchronous candidate: " + std::to_string(wanted.size()) +
         " Patroni node would remain (--force to remove anyway)");
@@ -216,8 +222,8 @@ void plan_patroni(Builder& b) {
     const PatroniMember* best = nullptr;
     for (const auto& m : v.patroni->members) {
       if (&m == leader || !is_wanted(m.name)) continue;
-      const bool healthy = (m.state == "running" || m.state == "streaming") && m.timeline == leader->timeline &&
-                           m.lag_bytes && *m.lag_bytes == 0;
+      const bool healthy = (m.state == "running" || m.state == "streaming") &&
+                           m.timeline == leader->timeline && m.lag_bytes && *m.lag_bytes == 0;
       if (!healthy) continue;
       if (!best || (m.role == "sync_standby" && best->role != "sync_standby")) best = &m;
     }
@@ -227,11 +233,12 @@ void plan_patroni(Builder& b) {
     } else {
       const bool sync = inv.replication.mode == ReplicationMode::sync_mode;
       b.plan.switchover_to = best->name;
-      b.add(ChangeKind::switchover, leader->name, "",
-            "switch over from " + leader->name + " to " +
-                (sync && best->role != "sync_standby" ? "the synchronous standby it picks among those that stay"
-                                                      : best->name) +
-                " before removing " + leader->name);
+      b.add(
+          ChangeKind::switchover, leader->name, "",
+          "switch over from " + leader->name + " to " +
+              (sync && best->role != "sync_standby" ? "the synchronous standby it picks among those that stay"
+                                                    : best->name) +
+              " before removing " + leader->name);
       b.add(ChangeKind::patroni_remove, leader->name, "", "stop and disable Patroni on " + leader->name);
     }
   }
@@ -255,7 +262,8 @@ void plan_cluster_objects(Builder& b) {
   if (running && v.dcs_config) {
     json patch = dcs_config_patch(inv, *v.dcs_config);
     if (!patch.empty())
-      b.add(ChangeKind::dcs_patch, inv.cluster_name, patch.dump(), "patch Patroni's dynamic configuration: " + patch.dump());
+      b.add(ChangeKind::dcs_patch, inv.cluster_name, patch.dump(),
+            "patch Patroni's dynamic configuration: " + patch.dump());
   }
   bool missing = !running || !v.sql_known;
   if (running && v.sql_known) {
@@ -353,10 +361,13 @@ Result<std::vector<EtcdMember>> parse_etcd_members(const std::string& text) {
   std::vector<EtcdMember> out;
   for (const auto& m : j["members"]) {
     EtcdMember e;
-    if (m.contains("ID") && m["ID"].is_number_unsigned()) e.id = m["ID"].get<uint64_t>();
-    else if (m.contains("ID") && m["ID"].is_number_integer()) e.id = static_cast<uint64_t>(m["ID"].get<int64_t>());
+    if (m.contains("ID") && m["ID"].is_number_unsigned())
+      e.id = m["ID"].get<uint64_t>();
+    else if (m.contains("ID") && m["ID"].is_number_integer())
+      e.id = static_cast<uint64_t>(m["ID"].get<int64_t>());
     e.name = m.value("name", "");
-    if (m.contains("peerURLs") && m["peerURLs"].is_array() && !m["peerURLs"].empty() && m["peerURLs"][0].is_string())
+    if (m.contains("peerURLs") && m["peerURLs"].is_array() && !m["peerURLs"].empty() &&
+        m["peerURLs"][0].is_string())
       e.peer_url = m["peerURLs"][0].get<std::string>();
     if (m.contains("clientURLs") && m["clientURLs"].is_array() && !m["clientURLs"].empty() &&
         m["clientURLs"][0].is_string())

@@ -46,8 +46,8 @@ struct ClusterView {
 struct PlanNode {
   Node node;
   bool leaving = false;
-  std::optional<Machine> machine;  // the provider's machine, when it exists
-  NodeObservation seen;            // valid when the machine answered
+  std::optional<Machine> machine;   // the provider's machine, when it exists
+  NodeObservation seen;             // valid when the machine answered
   std::vector<RenderedFile> files;  // the desired files (none for a leaving node)
 };
 
@@ -59,11 +59,11 @@ struct PlanInput {
 };
 
 struct Plan {
-  std::vector<Change> changes;           // in execution order
-  std::vector<std::string> warnings;     // allowed, but the operator should know
-  std::vector<std::string> violations;   // safety rules broken: `up` refuses, exit 2
-  bool etcd_bootstrap = false;           // no etcd cluster exists: the members start together
-  std::string switchover_to;             // the candidate when the leader leaves
+  std::vector<Change> changes;          // in execution order
+  std::vector<std::string> warnings;    // allowed, but the operator should know
+  std::vector<std::string> violations;  // safety rules broken: `up` refuses, exit 2
+  bool etcd_bootstrap = false;          // no etcd cluster exists: the members start together
+  std::string switchover_to;            // the candidate when the leader leaves
   bool empty() const { return changes.empty(); }
   bool has(ChangeKind kind) const {
     for (const auto& c : changes) {

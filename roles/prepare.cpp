@@ -51,7 +51,8 @@ Status remove_debian_defaults(NodeHandle& n, const Inventory& inv) {
                   "if [ -d /etc/postgresql/" + ver + "/main ]; then pg_dropcluster --stop " + ver +
                       " main && echo dropped; fi");
     if (!r) return r.error();
-    if (!trim(r->out).empty()) n.did(ChangeKind::prepare, "", "dropped Debian's stock " + ver + "/main cluster");
+    if (!trim(r->out).empty())
+      n.did(ChangeKind::prepare, "", "dropped Debian's stock " + ver + "/main cluster");
   }
   if (has_role(*n.node, Role::etcd) && n.seen.stock_etcd) {
     const std::string ours = shell_quote(inv.cluster_name);

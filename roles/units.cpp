@@ -106,7 +106,9 @@ Status ensure_roles_units(NodeHandle& n, const std::vector<Role>& wanted) {
   }
   for (const auto& u : enable) n.did(ChangeKind::start_unit, u, "enabled " + u);
   for (const auto& [kind, u] : done) {
-    const char* verb = kind == ChangeKind::start_unit ? "started " : kind == ChangeKind::reload_unit ? "reloaded " : "restarted ";
+    const char* verb = kind == ChangeKind::start_unit    ? "started "
+                       : kind == ChangeKind::reload_unit ? "reloaded "
+                                                         : "restarted ";
     n.did(kind, u, verb + u);
   }
   for (const auto& u : restart) n.seen.units[u] = UnitState{true, true};

@@ -308,7 +308,8 @@ Status DockerProvider::remove(const Inventory& inv, const Machine& machine, Data
     const json& labels = field(c, "Labels");
     if (!labels.is_object() || labels.value(kNodeLabel, std::string()) != machine.node) continue;
     auto st = docker_.remove_container(c.value("Id", ""));
-    if (!st && st.error().kind != ErrorKind::not_found) return std::move(st.error()).with("node " + machine.node);
+    if (!st && st.error().kind != ErrorKind::not_found)
+      return std::move(st.error()).with("node " + machine.node);
   }
   if (data == DataRetention::remove) {
     auto volumes = docker_.volumes_with_label(node);
@@ -317,7 +318,8 @@ Status DockerProvider::remove(const Inventory& inv, const Machine& machine, Data
       const json& labels = field(v, "Labels");
       if (!has_cluster_label(labels, inv)) continue;
       auto st = docker_.remove_volume(v.value("Name", ""));
-      if (!st && st.error().kind != ErrorKind::not_found) return std::move(st.error()).with("node " + machine.node);
+      if (!st && st.error().kind != ErrorKind::not_found)
+        return std::move(st.error()).with("node " + machine.node);
     }
   }
   return {};

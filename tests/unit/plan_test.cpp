@@ -43,12 +43,14 @@ NodeObservation converged(const Node& n) {
     if (!has_role(n, spec.role)) continue;
     for (const auto& u : spec.units) s.units[u] = UnitState{true, true};
   }
-  s.files["/etc/haproxy/haproxy.cfg"] = RemoteFile{sha256_hex("backends of " + n.name + "\n"), "root:root:644"};
+  s.files["/etc/haproxy/haproxy.cfg"] =
+      RemoteFile{sha256_hex("backends of " + n.name + "\n"), "root:root:644"};
   return s;
 }
 
 std::vector<RenderedFile> files(const std::string& content) {
-  return {RenderedFile{Role::haproxy, "/etc/haproxy/haproxy.cfg", content, FileAttrs{"root", "root", 0644}, false}};
+  return {RenderedFile{Role::haproxy, "/etc/haproxy/haproxy.cfg", content, FileAttrs{"root", "root", 0644},
+                       false}};
 }
 
 EtcdMember member(int i, uint64_t id, bool learner = false, bool started = true) {
@@ -92,13 +94,16 @@ struct Scenario {
     for (int i : running) {
       if (std::count(wanted.begin(), wanted.end(), i)) continue;
       const Node n = node(i);
-      in.nodes.push_back(PlanNode{n, true, Machine{n.name, n.address, 22, "root", "id" + n.name, true}, converged(n), {}});
+      in.nodes.push_back(
+          PlanNode{n, true, Machine{n.name, n.address, 22, "root", "id" + n.name, true}, converged(n), {}});
     }
     in.view.etcd_answered = !running.empty();
     PatroniCluster c;
     for (int i : running) {
       in.view.etcd.push_back(member(i, 100 + i));
-      c.members.push_back(pmember(i, i == leader ? "leader" : i == (leader == 1 ? 2 : 1) ? "sync_standby" : "replica"));
+      c.members.push_back(pmember(i, i == leader                  ? "leader"
+                                     : i == (leader == 1 ? 2 : 1) ? "sync_standby"
+                                                                  : "replica"));
       in.view.member_keys["pg" + std::to_string(i)] = 1000 + i;
     }
     if (!running.empty()) {
@@ -136,9 +141,9 @@ TEST(Plan, ANewClusterBootstrapsEtcdAndPatroniTogether) {
   Plan p = s.plan();
   EXPECT_TRUE(p.etcd_bootstrap);
   EXPECT_EQ(keys(p, kMembership),
-            (std::vector<std::string>{"create_machine pg1", "create_machine pg2", "create_machine pg3", "etcd_add pg1",
-                                      "etcd_add pg2", "etcd_add pg3", "patroni_add pg1", "patroni_add pg2",
-                                      "patroni_add pg3"}));
+            (std::vector<std::string>{"create_machine pg1", "create_machine pg2", "create_machine pg3",
+                                      "etcd_add pg1", "etcd_add pg2", "etcd_add pg3", "patroni_add pg1",
+                                      "patroni_add pg2", "patroni_add pg3"}));
 }
 
 TEST(Plan, ScaleOutThreeToFiveAddsLearnersOneAtATimeAndNeverTouchesTheLeader) {
@@ -148,8 +153,9 @@ TEST(Plan, ScaleOutThreeToFiveAddsLearnersOneAtATimeAndNeverTouchesTheLeader) {
   Plan p = s.plan();
   EXPECT_TRUE(p.violations.empty());
   EXPECT_EQ(keys(p, kMembership),
-            (std::vector<std::string>{"create_machine pg4", "create_machine pg5", "etcd_add pg4", "etcd_promote pg4",
-                                      "etcd_add pg5", "etcd_promote pg5", "patroni_add pg4", "patroni_add pg5"}));
+            (std::vector<std::string>{"create_machine pg4", "create_machine pg5", "etcd_add pg4",
+                                      "etcd_promote pg4", "etcd_add pg5", "etcd_promote pg5",
+                                      "patroni_add pg4", "patroni_add pg5"}));
   EXPECT_EQ(keys(p, {ChangeKind::reload_unit, ChangeKind::restart_unit}),
             (std::vector<std::string>{"reload_unit pg1 haproxy.service", "reload_unit pg2 haproxy.service",
                                       "reload_unit pg3 haproxy.service"}));
@@ -159,7 +165,8 @@ TEST(Plan, ScaleOutThreeToFiveAddsLearnersOneAtATimeAndNeverTouchesTheLeader) {
 TEST(Plan, ScaleInFiveToThreeSwitchesOverFromALeavingLeaderFirst) {
   Scenario s({1, 2, 3, 4, 5}, {3, 4, 5}, /*leader=*/1);
   // pg3 is the synchronous standby that stays.
-  for (auto& m : s.in.view.patroni->members) m.role = m.name == "pg1" ? "leader" : m.name == "pg3" ? "sync_standby" : "replica";
+  for (auto& m : s.in.view.patroni->members)
+    m.role = m.name == "pg1" ? "leader" : m.name == "pg3" ? "sync_standby" : "replica";
   Plan p = s.plan();
   EXPECT_TRUE(p.violations.empty()) << p.violations.front();
   EXPECT_EQ(p.switchover_to, "pg3");
@@ -277,10 +284,12 @@ TEST(Plan, ParsesEtcdctlOutput) {
   EXPECT_EQ((*m)[0].client_url, "http://10.0.0.11:2379");
   EXPECT_TRUE((*m)[1].name.empty());
   EXPECT_TRUE((*m)[1].learner);
-  auto healthy = parse_etcd_health(R"([{"endpoint":"http://10.0.0.11:2379","health":true},{"endpoint":"x","health":false}])");
+  auto healthy = parse_etcd_health(
+      R"([{"endpoint":"http://10.0.0.11:2379","health":true},{"endpoint":"x","health":false}])");
   EXPECT_EQ(healthy, (std::set<std::string>{"http://10.0.0.11:2379"}));
   // "/service/c/members/pg1" in base64.
-  auto k = parse_dcs_keys(R"({"kvs":[{"key":"L3NlcnZpY2UvYy9tZW1iZXJzL3BnMQ==","mod_revision":77}]})", "/service/c/members/");
+  auto k = parse_dcs_keys(R"({"kvs":[{"key":"L3NlcnZpY2UvYy9tZW1iZXJzL3BnMQ==","mod_revision":77}]})",
+                          "/service/c/members/");
   EXPECT_EQ(k, (std::map<std::string, int64_t>{{"pg1", 77}}));
 }
 
