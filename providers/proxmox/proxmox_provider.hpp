@@ -1,6 +1,9 @@
 // The Proxmox VE provider: VMs cloned from a cloud-init template, one per inventory node, spread
 // over the inventory's Proxmox hosts (proxmox_placement.hpp), tagged `pgha-<cluster>`, their ids
 // recorded in <state_dir>/proxmox-vms.json. Tags decide what is ours: nothing untagged is touched.
+// A node removed from the inventory loses its VM (stopped, destroyed with purge); removed with its
+// data kept, the VM stays stopped and is also tagged `pgha_kept`, out of list() until the node
+// returns or `down` destroys it.
 #pragma once
 
 #include <functional>
