@@ -63,15 +63,20 @@ Status bootstrap_etcd(EngineContext& ctx, std::vector<NodeHandle*>& members) {
 
 // A member whose files changed restarts one at a time, each back and healthy before the next:
 // restarting them together would lose quorum.
-Status restart_members_in_turn(EngineContext& ctx, std::vector<NodeHandle*>& members) {
+// Nodes that have etcd data but whose etcd is down (a stopped cluster, a rebooted machine) start
+// together: each waits for the others' quorum.
+Status start_stopped_members(std::vector<NodeHandle*>& with_data) {
   std::vector<NodeHandle*> stopped;
-  for (NodeHandle* n : members) {
+  for (NodeHandle* n : with_data) {
     if (!n->seen.units["etcd.service"].active) stopped.push_back(n);
   }
-  // Members that are down (a stopped cluster) start together: each waits for the others' quorum.
-  if (auto s = for_each_node(stopped, [](NodeHandle& n) { return ensure_role_units(n, Role::etcd); }); !s)
-    return s;
-  for (NodeHandle* n : members) {
+  return for_each_node(stopped, [](NodeHandle& n) { return ensure_role_units(n, Role::etcd); });
+}
+
+// A voting member whose files changed restarts one at a time, each back and healthy before the
+// next: restarting them together would lose quorum.
+Status restart_voters_in_turn(EngineContext& ctx, std::vector<NodeHandle*>& voters) {
+  for (NodeHandle* n : voters) {
     if (n->applied.count(Role::etcd)) continue;
     if (auto s = ensure_role_units(*n, Role::etcd); !s) return s;
     if (auto s = poll_until("etcd on " + n->node->name, std::chrono::seconds(ctx.timeouts.etcd_s), kGatePoll,
@@ -91,31 +96,42 @@ Status restart_members_in_turn(EngineContext& ctx, std::vector<NodeHandle*>& mem
 Status converge_etcd(EngineContext& ctx) {
   auto wanted = nodes_with_role(ctx, Role::etcd);
   if (wanted.empty()) return {};
-  std::vector<NodeHandle*> members, joiners;
-  for (NodeHandle* n : wanted) (n->seen.etcd_data ? members : joiners).push_back(n);
-  const bool bootstrap = ctx.plan ? ctx.plan->etcd_bootstrap : members.empty();
+  std::vector<NodeHandle*> with_data;
+  for (NodeHandle* n : wanted) {
+    if (n->seen.etcd_data) with_data.push_back(n);
+  }
+  const bool bootstrap = ctx.plan ? ctx.plan->etcd_bootstrap : with_data.empty();
   if (bootstrap) {
     if (auto s = bootstrap_etcd(ctx, wanted); !s) return s;
   } else {
-    if (auto s = restart_members_in_turn(ctx, members); !s) return s;
+    if (auto s = start_stopped_members(with_data); !s) return s;
+    // Who is a voting member is etcd's to say, not the data dir's: a learner (a join interrupted
+    // before its promotion) has data too.
+    NodeHandle* via = nullptr;
+    ClusterView view;
+    Status found = poll_until("etcd quorum", std::chrono::seconds(ctx.timeouts.etcd_s), kGatePoll,
+                              [&](std::string& why) {
+                                for (NodeHandle* m : with_data) {
+                                  view = ClusterView{};
+                                  if (read_etcd_view(ctx.inv, *m, view)) {
+                                    via = m;
+                                    return true;
+                                  }
+                                }
+                                why = "no etcd member lists the members";
+                                return false;
+                              });
+    if (!found) return found;
+    std::vector<NodeHandle*> voters, joiners;
+    for (NodeHandle* n : wanted) {
+      bool voter = false;
+      for (const auto& m : view.etcd) voter |= m.name == n->node->name && !m.learner;
+      (voter ? voters : joiners).push_back(n);
+    }
+    if (auto s = restart_voters_in_turn(ctx, voters); !s) return s;
     // Joiners one at a time, each a voting member before the next is added.
     for (NodeHandle* n : joiners) {
-      NodeHandle* via = nullptr;
-      Status found = poll_until("etcd quorum", std::chrono::seconds(ctx.timeouts.etcd_s), kGatePoll,
-                                [&](std::string& why) {
-                                  for (NodeHandle* m : members) {
-                                    ClusterView v;
-                                    if (read_etcd_view(ctx.inv, *m, v)) {
-                                      via = m;
-                                      return true;
-                                    }
-                                  }
-                                  why = "no etcd member lists the members";
-                                  return false;
-                                });
-      if (!found) return found;
       if (auto s = join_etcd_member(ctx, *n, *via); !s) return s;
-      members.push_back(n);
     }
   }
   // The gate: every wanted node a started, voting, healthy member. Members of nodes that leave are
