@@ -53,7 +53,9 @@ class Provider {
 
   // Removes one machine of this cluster (a node that left the inventory; `machine` comes from
   // list()): Docker removes its container and, unless `data` is keep, its volumes; Proxmox stops
-  // and purges the VM; a static host is left running (the engine has stopped pgha's services).
+  // and purges the VM (keep: stops it and tags it pgha_kept, out of list(), reused if the node
+  // returns, destroyed by `down`); a static host is left running (the engine has stopped pgha's
+  // services).
   // Removing a machine that is already gone succeeds.
   virtual Status remove(const Inventory& inv, const Machine& machine, DataRetention data) = 0;
 
