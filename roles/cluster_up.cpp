@@ -4,6 +4,7 @@
 #include <set>
 #include <sstream>
 
+#include "net/known_hosts.hpp"
 #include "roles/cluster_ops.hpp"
 #include "roles/cluster_view.hpp"
 #include "roles/parallel.hpp"
@@ -332,6 +333,11 @@ Result<UpReport> cluster_up(const Inventory& inv, UpDeps deps, const PlanOptions
                       if (auto st = deps.provider.remove(inv, l.machine, opts.data); !st)
                         return std::move(st.error()).with("step remove-machine").with("host " + l.node->name);
                       l.did(ChangeKind::remove_machine, "", "removed the machine of " + l.node->name);
+                      // A node added back later is a new machine with a new host key.
+                      if (auto st = KnownHosts(deps.state.known_hosts_path())
+                                        .forget(l.machine.address, l.machine.ssh_port);
+                          !st)
+                        return st;
                     }
                     return {};
                   });
