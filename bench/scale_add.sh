@@ -20,8 +20,6 @@
 # Prints a Markdown table (floor median, pgha add median, ratio add/floor; the issue's target is 1.3),
 # each run's numbers, the floor's split (container, copy, start until streaming), the median of each
 # phase of the add (`up -o json`'s `timings`) and the load average at each run.
-# Between runs pg4's stale line is removed from the state's known_hosts (see forget_pg4_host_key: pgha's
-# scale-in keeps it, and the next add of a fresh pg4 fails on the changed host key).
 # Passwords come from the state dir's secrets.json and travel only through environments (PGPASSWORD),
 # never argv. Everything is removed on exit, also on failure: the floor container, then `pgha down`.
 set -euo pipefail
@@ -113,21 +111,6 @@ log "bench_scale is $table_mb MB, all databases $cluster_mb MB (written in $(sin
 log "what up would do with pg4 in the inventory (pgha plan; pg4's own lines):"
 grep -E '^[0-9]+ changes|^  pg4 ' "$WORK/plan.txt" | sed 's/^ */    /' >&2 || true
 
-# forget_pg4_host_key: pgha's scale-in removes pg4's machine but (at the time of writing) keeps its line
-# in the state's known_hosts, so the next add of a fresh pg4 stops at "host key for pg4 changed". The
-# bench does what that message tells an operator (remove the line), and says so; a no-op once pgha
-# forgets a removed node's key itself.
-forget_pg4_host_key() {
-  python3 - "$STATE/known_hosts" "$PREFIX.14" <<'PY'
-import sys
-path, addr = sys.argv[1], sys.argv[2]
-lines = open(path).read().splitlines(keepends=True)
-keep = [l for l in lines if not {addr, "[%s]:22" % addr} & set(l.split(" ", 1)[0].split(","))]
-if len(keep) != len(lines):
-    open(path, "w").write("".join(keep))
-    print("pgha kept pg4's host key after removing pg4: line removed by the bench", file=sys.stderr)
-PY
-}
 
 floors=(); f_cont=(); f_copy=(); f_stream=(); adds=(); loads=(); leaders=()
 : >"$WORK/phases"
@@ -157,7 +140,6 @@ print(next((m["state"] for m in json.load(sys.stdin)["members"] if m["name"] == 
   "$PGHA" up -i "$WORK/inv3.yml" --state-dir "$STATE_ROOT" -q >"$WORK/rm$r.out" 2>&1 ||
     { tail -30 "$WORK/rm$r.out" >&2; log "run $r: pgha up (remove pg4) failed"; exit 1; }
   log "run $r: pg4 removed in $(since "$t0") s"
-  forget_pg4_host_key
 done
 loads+=("$(load)")
 
