@@ -6,8 +6,9 @@ namespace pgha {
 namespace {
 
 RoleSpec make(Role role, std::vector<std::string> packages, std::vector<std::string> units,
-              ApplyAction on_change, std::vector<Role> after) {
-  return RoleSpec{role, std::move(packages), role_files(role), std::move(units), on_change, std::move(after)};
+              ApplyAction on_change, std::vector<Role> after, std::string stock_config = "") {
+  return RoleSpec{role,      std::move(packages), role_files(role),       std::move(units),
+                  on_change, std::move(after),    std::move(stock_config)};
 }
 
 std::vector<RoleSpec> build_catalog() {
@@ -20,11 +21,13 @@ std::vector<RoleSpec> build_catalog() {
            {"patroni", "postgresql-15", "postgresql-client-15", "python3-psycopg2", "python3-etcd"},
            {"patroni.service"}, ApplyAction::reload, {Role::etcd}),
       // haproxy.service's reload checks the config first and keeps established sessions.
-      make(Role::haproxy, {"haproxy"}, {"haproxy.service"}, ApplyAction::reload, {Role::patroni}),
+      make(Role::haproxy, {"haproxy"}, {"haproxy.service"}, ApplyAction::reload, {Role::patroni},
+           "/etc/haproxy/haproxy.cfg"),
       make(Role::keepalived, {"keepalived", "procps"}, {"keepalived.service"}, ApplyAction::reload,
            {Role::haproxy}),
       // pgbouncer re-reads its ini and auth_file on SIGHUP (listen_addr changes need a restart).
-      make(Role::pgbouncer, {"pgbouncer"}, {"pgbouncer.service"}, ApplyAction::reload, {Role::haproxy}),
+      make(Role::pgbouncer, {"pgbouncer"}, {"pgbouncer.service"}, ApplyAction::reload, {Role::haproxy},
+           "/etc/pgbouncer/pgbouncer.ini"),
       // No daemon: archive_command and backups read the file on every run.
       make(Role::pgbackrest, {"pgbackrest"}, {}, ApplyAction::none, {Role::patroni}),
   };
@@ -56,9 +59,13 @@ std::vector<std::string> node_packages(const Node& node, int postgres_version) {
 }
 
 const std::vector<StockService>& stock_services() {
-  static const std::vector<StockService> stock = {
-      {Role::haproxy, "haproxy.service", "/etc/haproxy/haproxy.cfg"},
-      {Role::pgbouncer, "pgbouncer.service", "/etc/pgbouncer/pgbouncer.ini"}};
+  static const std::vector<StockService> stock = [] {
+    std::vector<StockService> out;
+    for (const auto& spec : role_catalog()) {
+      if (!spec.stock_config.empty()) out.push_back({spec.role, spec.units.front(), spec.stock_config});
+    }
+    return out;
+  }();
   return stock;
 }
 

@@ -24,6 +24,10 @@ struct RoleSpec {
   std::vector<std::string> units;  // systemd units to enable and start, e.g. "etcd.service"
   ApplyAction on_change = ApplyAction::restart;
   std::vector<Role> after;  // roles that must be healthy first
+  // The Debian daemon that starts with Debian's own config when its package is installed and picks
+  // up some settings (listen addresses) only on a fresh start: prepare stops it until pgha's config
+  // (which carries "Managed by pgha") is in place. Empty: none.
+  std::string stock_config;
 };
 
 const RoleSpec& role_spec(Role role);
@@ -36,12 +40,11 @@ std::vector<std::string> role_packages(Role role, int postgres_version);
 // Every package the node's roles need, each once, in catalog order.
 std::vector<std::string> node_packages(const Node& node, int postgres_version);
 
-// Debian daemons that start with Debian's own config when installed. Some of their settings (listen
-// addresses) take effect only on a fresh start, so prepare stops them until pgha's config is in place.
+// The roles' stock daemons (RoleSpec::stock_config), as (role, unit, config).
 struct StockService {
   Role role;
-  const char* unit;
-  const char* config;  // carries "Managed by pgha" once pgha wrote it
+  std::string unit;
+  std::string config;  // carries "Managed by pgha" once pgha wrote it
 };
 const std::vector<StockService>& stock_services();
 
