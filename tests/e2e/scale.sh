@@ -137,6 +137,7 @@ psql_at "$VIP" 5000 postgres "$PW" postgres "CREATE TABLE IF NOT EXISTS e2e_scal
 # continues the sequence. One process per write would measure this machine's fork latency (a second
 # and more under load), not the cluster's write gaps.
 (
+  set +e +o pipefail  # a session that ends (a switchover) is the normal case here, not an error
   export PGPASSWORD=$PW PGCONNECT_TIMEOUT=2
   echo 0 >"$WORK/seq"
   while :; do
@@ -210,7 +211,9 @@ up_step back "$WORK/inv2345.yml"
 verify back 2 3 4 5
 
 sleep 1
-kill "$probe_pid" 2>/dev/null; probe_pid=
+kill -0 "$probe_pid" 2>/dev/null || fail "the write probe died"
+kill "$probe_pid" 2>/dev/null || true
+probe_pid=
 wait 2>/dev/null || true
 psql_at "$VIP" 5000 postgres "$PW" postgres "SELECT seq FROM e2e_scale ORDER BY seq" >"$WORK/rows.txt"
 
