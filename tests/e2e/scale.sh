@@ -22,8 +22,15 @@ CLUSTER=pgha-scale
 STATE=$STATE_ROOT/$CLUSTER
 VIP=10.56.0.100
 probe_pid=
+# The probe is a subshell running a pipeline: its children go first, then it.
+stop_probe() {
+  [ -n "$probe_pid" ] || return 0
+  pkill -P "$probe_pid" 2>/dev/null || true
+  kill "$probe_pid" 2>/dev/null || true
+  probe_pid=
+}
 cleanup() {
-  [ -n "$probe_pid" ] && kill "$probe_pid" 2>/dev/null
+  stop_probe
   "$PGHA" down -i "$WORK/inv5.yml" --state-dir "$STATE_ROOT" -q >/dev/null 2>&1 || true
   [ -n "${PGHA_KEEP_WORK:-}" ] || rm -rf "$WORK"
   true
@@ -212,8 +219,7 @@ verify back 2 3 4 5
 
 sleep 1
 kill -0 "$probe_pid" 2>/dev/null || fail "the write probe died"
-kill "$probe_pid" 2>/dev/null || true
-probe_pid=
+stop_probe
 wait 2>/dev/null || true
 psql_at "$VIP" 5000 postgres "$PW" postgres "SELECT seq FROM e2e_scale ORDER BY seq" >"$WORK/rows.txt"
 
