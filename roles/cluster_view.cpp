@@ -60,8 +60,7 @@ ClusterView observe_cluster(const Inventory& inv, const std::vector<NodeHandle*>
   NodeHandle* leader = nullptr;
   for (NodeHandle* n : nodes) {
     if (!n->shell || !has_role(*n->node, Role::patroni)) continue;
-    auto r = n->shell->run("curl -s -f --max-time 3 http://" + n->node->address + ":" +
-                           std::to_string(inv.ports.patroni_api) + "/cluster");
+    auto r = n->shell->run("curl -s -f --max-time 3 " + patroni_url(inv, *n->node, "/cluster"));
     if (!r || r->exit_code != 0) continue;
     auto c = parse_patroni_cluster(r->out);
     if (!c) continue;
@@ -74,8 +73,7 @@ ClusterView observe_cluster(const Inventory& inv, const std::vector<NodeHandle*>
     }
   }
   if (leader) {
-    auto cfg = leader->shell->run("curl -s -f --max-time 3 http://" + leader->node->address + ":" +
-                                  std::to_string(inv.ports.patroni_api) + "/config");
+    auto cfg = leader->shell->run("curl -s -f --max-time 3 " + patroni_url(inv, *leader->node, "/config"));
     if (cfg && cfg->exit_code == 0) {
       auto j = nlohmann::json::parse(cfg->out, nullptr, false);
       if (j.is_object()) view.dcs_config = std::move(j);

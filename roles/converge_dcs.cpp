@@ -17,20 +17,6 @@ namespace {
 constexpr std::chrono::milliseconds kGatePoll(250);
 constexpr const char* kEtcdInitialEnv = "/var/lib/pgha/etcd-initial.env";
 
-std::string patroni_url(const Inventory& inv, const Node& node, const std::string& path) {
-  return "http://" + node.address + ":" + std::to_string(inv.ports.patroni_api) + path;
-}
-
-// Escapes a value for a double-quoted string in a curl config file.
-std::string curl_config_string(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out;
-}
-
 }  // namespace
 
 namespace {
@@ -257,7 +243,7 @@ Status converge_patroni(EngineContext& ctx) {
         must(*leader->shell, "patroni:config",
              "curl -s -f --max-time 10 -K - -X PATCH -H 'Content-Type: application/json' --data-binary " +
                  shell_quote(patch.dump()) + " " + patroni_url(ctx.inv, *leader->node, "/config"),
-             "user = \"admin:" + curl_config_string(ctx.secrets.admin_password) + "\"\n");
+             patroni_admin_curl_config(ctx.secrets));
     if (!r) return r.error();
     ctx.cluster_actions.push_back(Change{ChangeKind::dcs_patch, ctx.inv.cluster_name, patch.dump(),
                                          "patched Patroni dynamic config: " + patch.dump()});

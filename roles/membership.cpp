@@ -66,19 +66,6 @@ NodeHandle* etcd_via(EngineContext& ctx) {
   return nullptr;
 }
 
-std::string patroni_url(const Inventory& inv, const Node& node, const std::string& path) {
-  return "http://" + node.address + ":" + std::to_string(inv.ports.patroni_api) + path;
-}
-
-std::string curl_config_string(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out;
-}
-
 bool planned(const EngineContext& ctx, ChangeKind kind, const std::string& node) {
   if (!ctx.plan) return false;
   for (const auto& c : ctx.plan->changes) {
@@ -226,7 +213,7 @@ Status switch_over_from(EngineContext& ctx, NodeHandle& from) {
   auto r = must(*to->shell, "switchover",
                 "curl -s -f --max-time 90 -K - -X POST -H 'Content-Type: application/json' --data-binary " +
                     shell_quote(body.dump()) + " " + patroni_url(ctx.inv, *to->node, "/switchover"),
-                "user = \"admin:" + curl_config_string(ctx.secrets.admin_password) + "\"\n");
+                patroni_admin_curl_config(ctx.secrets));
   if (!r) return std::move(r.error()).with("host " + to->node->name);
   Status s = poll_until("switchover to " + candidate, std::chrono::seconds(ctx.timeouts.patroni_s), kPoll,
                         [&](std::string& why) {

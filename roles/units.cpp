@@ -148,10 +148,22 @@ Status for_each_node(std::vector<NodeHandle*>& nodes, const std::function<Status
   return for_each_parallel<NodeHandle*>(nodes, [&](NodeHandle*& n) { return task(*n); });
 }
 
+std::string patroni_url(const Inventory& inv, const Node& node, const std::string& path) {
+  return "http://" + node.address + ":" + std::to_string(inv.ports.patroni_api) + path;
+}
+
+std::string patroni_admin_curl_config(const ResolvedSecrets& secrets) {
+  std::string quoted;  // a double-quoted curl config string
+  for (char c : secrets.admin_password) {
+    if (c == '"' || c == '\\') quoted += '\\';
+    quoted += c;
+  }
+  return "user = \"admin:" + quoted + "\"\n";
+}
+
 std::optional<PatroniCluster> read_patroni_cluster(EngineContext& ctx) {
   for (NodeHandle* n : nodes_with_role(ctx, Role::patroni)) {
-    auto r = n->shell->run("curl -s --max-time 3 http://" + n->node->address + ":" +
-                           std::to_string(ctx.inv.ports.patroni_api) + "/cluster");
+    auto r = n->shell->run("curl -s --max-time 3 " + patroni_url(ctx.inv, *n->node, "/cluster"));
     if (!r || r->exit_code != 0) continue;
     auto c = parse_patroni_cluster(r->out);
     if (c) return std::move(c.value());
