@@ -243,7 +243,8 @@ TEST(Plan, SyncModeWithoutACandidateNeedsForce) {
   ASSERT_FALSE(p.violations.empty());
   EXPECT_NE(p.violations.back().find("--force"), std::string::npos);
   s.in.force = true;
-  EXPECT_TRUE(std::none_of(s.plan().violations.begin(), s.plan().violations.end(),
+  const Plan forced = s.plan();
+  EXPECT_TRUE(std::none_of(forced.violations.begin(), forced.violations.end(),
                            [](const std::string& v) { return v.find("--force") != std::string::npos; }));
 }
 
@@ -269,7 +270,9 @@ TEST(Plan, ASecretFileIsShownOnlyAsChanged) {
 
 TEST(Plan, EveryJsonChangeHasKindNodeAndSummary) {
   Scenario s({1, 2, 3, 4, 5}, {3, 4, 5});
-  for (const auto& c : plan_json(s.plan())["changes"]) {
+  const nlohmann::json j = plan_json(s.plan());  // the loop below must not outlive it
+  ASSERT_FALSE(j["changes"].empty());
+  for (const auto& c : j["changes"]) {
     EXPECT_TRUE(c.contains("kind") && c.contains("node") && c.contains("summary")) << c.dump();
   }
 }
