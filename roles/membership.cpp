@@ -309,6 +309,29 @@ Status remove_leaving_members(EngineContext& ctx) {
                                                 " healthy of " + std::to_string(voters) +
                                                 " etcd voters: etcd never loses quorum")
               .with("step etcd:remove");
+        // A leader that is removed steps down and the rest wait out an election timeout (2 s here),
+        // long enough on a loaded machine for Patroni's leader to miss its key update and demote.
+        // Handing etcd's leadership to a member that stays first avoids the election.
+        if (!m.learner && !m.client_url.empty()) {
+          const EtcdMember* heir = nullptr;
+          for (const auto& o : *members) {
+            if (o.id != m.id && !o.learner && o.healthy && o.name != name) heir = heir ? heir : &o;
+          }
+          auto st = via->shell->run("ETCDCTL_API=3 etcdctl --endpoints=" + shell_quote(m.client_url) +
+                                    " --command-timeout=3s endpoint status -w json");
+          if (heir && st && st->exit_code == 0) {
+            auto j = nlohmann::json::parse(st->out, nullptr, false);
+            const bool leads = j.is_array() && !j.empty() && j[0].contains("Status") &&
+                               j[0]["Status"].value("leader", uint64_t{0}) == m.id;
+            if (leads) {
+              ctx.progress.node(name, "handing etcd's leadership to " + heir->name);
+              auto moved = must(*via->shell, "etcd:move-leader",
+                                "ETCDCTL_API=3 etcdctl --endpoints=" + shell_quote(m.client_url) +
+                                    " --command-timeout=5s move-leader " + hex_id(heir->id));
+              if (!moved) return std::move(moved.error()).with("removing " + name);
+            }
+          }
+        }
         ctx.progress.node(name, "removing its etcd member");
         auto r = etcd_reconfigure(ctx, *via, "etcd:member-remove", "member remove " + hex_id(m.id));
         if (!r) return std::move(r.error()).with("removing " + name);
