@@ -2,7 +2,7 @@
 # Scaling by editing the inventory, end to end on Docker, under a continuous write stream through
 # the VIP's write port (this test's own probe: one psql session inserting a sequence number every
 # 100 ms, each acknowledgement timestamped as it arrives):
-#   up 3 nodes -> plain switchovers until pg1 leads (the last one is the baseline write gap) -> add pg4 and pg5 and up, with
+#   up 3 nodes -> plain switchovers until pg1 leads (their longest write gap is the baseline) -> add pg4 and pg5 and up, with
 #   the first up SIGKILLed during its etcd step and run again -> remove pg1 (the leader) and pg2 and
 #   up -> a no-op up -> pg2 added back (a new machine: its old host key must be forgotten).
 # Before each up, `pgha plan -o json` is compared with what up reports having done. After each step:
@@ -166,10 +166,10 @@ sleep 2
 
 log "baseline: plain switchovers until pg1 leads"
 # In sync mode Patroni hands over only to the synchronous standby, which it picks itself: plain
-# switchovers until pg1 leads (at least one; the last one is the baseline).
+# switchovers until pg1 leads (at least one). The baseline is the longest write gap among them.
 cp "$WORK/up3.leader" "$WORK/sw.leader"
+mark sw.begin
 for attempt in 1 2 3 4 5 6; do
-  mark sw.begin
   "$PGHA" switchover -i "$WORK/inv3.yml" --state-dir "$STATE_ROOT" -o json >"$WORK/sw.json" 2>"$WORK/sw.log" ||
     { cat "$WORK/sw.log" "$WORK/sw.json" >&2; fail "switchover failed"; }
   sleep 2
@@ -202,9 +202,22 @@ mark out.end
 verify out 1 2 3 4 5
 
 log "step 3: remove pg1 (the leader) and pg2"
+# pg1 also leads etcd, so that removing its member always takes the path that hands etcd's leadership
+# over first (without it the others wait out an election, and Patroni's leader may demote meanwhile).
+ALL5=http://10.56.0.11:2379,http://10.56.0.12:2379,http://10.56.0.13:2379,http://10.56.0.14:2379,http://10.56.0.15:2379
+pg1_leads() {
+  node_ssh "$STATE" 10.56.0.11 "ETCDCTL_API=3 etcdctl --endpoints=$ALL5 endpoint status -w json" |
+    python3 -c 'import json,sys; m=json.load(open(sys.argv[1]))["members"]; pg1=next(x["ID"] for x in m if x["name"]=="pg1"); s=json.load(sys.stdin); sys.exit(0 if s[0]["Status"]["leader"]==pg1 else 1)' "$WORK/out.etcd.json"
+}
+if ! pg1_leads; then
+  pg1_id=$(python3 -c 'import json,sys; print("%x" % next(m["ID"] for m in json.load(open(sys.argv[1]))["members"] if m["name"] == "pg1"))' "$WORK/out.etcd.json")
+  node_ssh "$STATE" 10.56.0.11 "ETCDCTL_API=3 etcdctl --endpoints=$ALL5 move-leader $pg1_id" >&2
+  pg1_leads || fail "could not make pg1 etcd's leader"
+fi
 mark in.begin
 up_step in "$WORK/inv345.yml"
 mark in.end
+grep -q "pg1: handing etcd's leadership to" "$WORK/in.up.log" || fail "in: pg1 led etcd but up did not hand its leadership over"
 verify in 3 4 5
 
 log "step 4: a no-op up"
