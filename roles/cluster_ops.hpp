@@ -80,8 +80,4 @@ Result<UpReport> cluster_up(const Inventory& inv, UpDeps deps, const PlanOptions
 Endpoints endpoints_of(const Inventory& inv);
 std::string format_endpoints(const Inventory& inv, const Endpoints& e, const std::string& state_dir);
 
-// Connects to every inventory node's machine in parallel. machines must be in inventory order.
-Result<std::vector<NodeHandle>> connect_nodes(const Inventory& inv, const std::vector<Machine>& machines,
-                                              const ShellFactory& shells, Progress& progress);
-
 }  // namespace pgha

@@ -43,30 +43,6 @@ std::string format_endpoints(const Inventory& inv, const Endpoints& e, const std
   return out.str();
 }
 
-Result<std::vector<NodeHandle>> connect_nodes(const Inventory& inv, const std::vector<Machine>& machines,
-                                              const ShellFactory& shells, Progress& progress) {
-  std::vector<NodeHandle> nodes;
-  for (const auto& node : inv.nodes) {
-    NodeHandle h;
-    h.node = &node;
-    for (const auto& m : machines) {
-      if (m.node == node.name) h.machine = m;
-    }
-    if (h.machine.node.empty())
-      return Error(ErrorKind::internal, "the provider returned no machine").with("node " + node.name);
-    nodes.push_back(std::move(h));
-  }
-  Status s = for_each_parallel<NodeHandle>(nodes, [&](NodeHandle& n) -> Status {
-    auto sh = shells(n.machine);
-    if (!sh) return std::move(sh.error()).with("step connect").with("host " + n.node->name);
-    n.shell = std::make_unique<SerialShell>(std::move(sh.value()));
-    progress.node(n.node->name, "connected over SSH to " + n.machine.address);
-    return {};
-  });
-  if (!s) return s.error();
-  return nodes;
-}
-
 namespace {
 
 // The nodes as the last successful `up` left them (name, address, roles), kept in the state
@@ -229,13 +205,7 @@ Result<std::unique_ptr<ClusterSession>> plan_cluster(const Inventory& inv, UpDep
     for (auto& n : cs.nodes) {
       if (n.shell) reachable.push_back(&n);
     }
-    if (auto o = for_each_parallel<NodeHandle*>(reachable,
-                                                [&](NodeHandle*& n) -> Status {
-                                                  progress.node(n->node->name, "observing");
-                                                  return observe_node(*n, inv, deps.timeouts.boot_s);
-                                                });
-        !o)
-      return o;
+    if (auto o = observe_nodes(reachable, inv, progress, deps.timeouts.boot_s); !o) return o;
     cs.view = observe_cluster(inv, all);
     PlanInput in{inv, {}, cs.view, opts.force};
     for (const auto& n : cs.nodes) {
@@ -290,10 +260,7 @@ Result<UpReport> cluster_up(const Inventory& inv, UpDeps deps, const PlanOptions
                          if (!n.shell) fresh.push_back(&n);
                        }
                        if (auto c = connect_handles(fresh, deps.shells, progress); !c) return c;
-                       return for_each_parallel<NodeHandle*>(fresh, [&](NodeHandle*& n) -> Status {
-                         progress.node(n->node->name, "observing");
-                         return observe_node(*n, inv, deps.timeouts.boot_s);
-                       });
+                       return observe_nodes(fresh, inv, progress, deps.timeouts.boot_s);
                      });
       !s)
     return s.error();

@@ -28,6 +28,9 @@ struct UnitState {
   bool enabled = false;
   bool active = false;
 };
+// owner:group:mode (mode in octal), as RemoteFile::attrs holds it and `stat -c %U:%G:%a` prints it.
+std::string file_attrs_string(const FileAttrs& a);
+
 struct RemoteFile {
   std::string hash;   // sha256 hex, "-" when absent
   std::string attrs;  // owner:group:mode (mode in octal), "-" when absent
@@ -98,10 +101,12 @@ struct EngineContext {
   std::function<Result<std::unique_ptr<RemoteShell>>(const NodeHandle&)> open_extra_shell;
 };
 
-// Phase 0, per node in parallel, one round trip each: waits until systemd has booted, then reads
-// everything the later phases would ask (packages, stock state, the Patroni fix, file hashes,
-// pending markers, unit states) into NodeHandle::seen. Changes nothing.
-Status observe_nodes(EngineContext& ctx);
+// Per node in parallel (the plan's observation, and new machines after provision), one round trip
+// each: waits until systemd has booted, then reads everything the later phases would ask (packages,
+// stock state, the Patroni fix, file hashes, pending markers, unit states, etcd data) into
+// NodeHandle::seen. Changes nothing.
+Status observe_nodes(std::vector<NodeHandle*>& nodes, const Inventory& inv, Progress& progress,
+                     int boot_timeout_s);
 // The same for one node; `units` are the systemd units to report on.
 Status observe_node(NodeHandle& n, const Inventory& inv, int boot_timeout_s);
 

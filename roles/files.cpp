@@ -14,12 +14,6 @@
 namespace pgha {
 namespace {
 
-std::string attrs_string(const FileAttrs& a) {
-  char mode[8];
-  std::snprintf(mode, sizeof mode, "%o", a.mode);
-  return a.owner + ":" + a.group + ":" + mode;
-}
-
 struct RemoteView {
   std::map<std::string, RemoteFile> files;
   std::set<std::string> pending;
@@ -63,6 +57,12 @@ bool is_unit_file(const std::string& path) {
 
 }  // namespace
 
+std::string file_attrs_string(const FileAttrs& a) {
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%o", a.mode);
+  return a.owner + ":" + a.group + ":" + mode;
+}
+
 Status clear_pending(NodeHandle& n, const std::string& marker) {
   auto r = must(*n.shell, "files:pending", "rm -f " + shell_quote(std::string(kPendingDir) + "/" + marker));
   if (!r) return r.error();
@@ -85,7 +85,7 @@ Status sync_files(EngineContext& ctx) {
       const RemoteFile& have = remote->files[f.path];
       if (have.hash != sha256_hex(f.content)) {
         rewrite.push_back(&f);
-      } else if (have.attrs != attrs_string(f.attrs)) {
+      } else if (have.attrs != file_attrs_string(f.attrs)) {
         fix_attrs.push_back(&f);
       } else {
         continue;
@@ -107,7 +107,8 @@ Status sync_files(EngineContext& ctx) {
       n.did(ChangeKind::write_file, f->path, "wrote " + f->path);
       n.changed.insert(f->role);
       // A later pass over other content for the same path (after nodes leave) compares with this.
-      if (n.seen.valid) n.seen.files[f->path] = RemoteFile{sha256_hex(f->content), attrs_string(f->attrs)};
+      if (n.seen.valid)
+        n.seen.files[f->path] = RemoteFile{sha256_hex(f->content), file_attrs_string(f->attrs)};
     }
     for (const RenderedFile* f : fix_attrs) {
       char mode[8];
@@ -118,7 +119,7 @@ Status sync_files(EngineContext& ctx) {
       if (!r) return r.error();
       n.did(ChangeKind::write_file, f->path, "fixed owner/mode of " + f->path);
       n.changed.insert(f->role);
-      if (n.seen.valid) n.seen.files[f->path].attrs = attrs_string(f->attrs);
+      if (n.seen.valid) n.seen.files[f->path].attrs = file_attrs_string(f->attrs);
     }
     if (markers.count("systemd") || remote->pending.count("systemd")) {
       if (auto r = must(*n.shell, "files:daemon-reload", "systemctl daemon-reload"); !r) return r.error();

@@ -136,10 +136,11 @@ Status observe_node(NodeHandle& n, const Inventory& inv, int boot_timeout_s) {
   return {};
 }
 
-Status observe_nodes(EngineContext& ctx) {
-  return for_each_parallel<NodeHandle>(ctx.nodes, [&](NodeHandle& n) -> Status {
-    ctx.progress.node(n.node->name, "observing");
-    return observe_node(n, ctx.inv, ctx.timeouts.boot_s);
+Status observe_nodes(std::vector<NodeHandle*>& nodes, const Inventory& inv, Progress& progress,
+                     int boot_timeout_s) {
+  return for_each_node(nodes, [&](NodeHandle& n) -> Status {
+    progress.node(n.node->name, "observing");
+    return observe_node(n, inv, boot_timeout_s);
   });
 }
 

@@ -1,35 +1,17 @@
 #include "roles/plan.hpp"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <sstream>
 
 #include "core/sha256.hpp"
+#include "net/ssh_keys.hpp"
 #include "roles/catalog.hpp"
 
 namespace pgha {
 namespace {
 
 using json = nlohmann::json;
-
-std::string attrs_string(const FileAttrs& a) {
-  char mode[8];
-  std::snprintf(mode, sizeof mode, "%o", a.mode);
-  return a.owner + ":" + a.group + ":" + mode;
-}
-
-std::string base64_decode(const std::string& in) {
-  std::string out(in.size(), '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
-  if (n < 0) return "";
-  size_t pad = 0;
-  for (size_t i = in.size(); i > 0 && in[i - 1] == '='; --i) ++pad;
-  out.resize(static_cast<size_t>(n) - pad);
-  return out;
-}
 
 struct Builder {
   const PlanInput& in;
@@ -39,6 +21,21 @@ struct Builder {
     plan.changes.push_back(Change{kind, node, target, summary, secret});
   }
 };
+
+// The inventory's nodes (not the leaving ones) that carry `role`.
+std::vector<const PlanNode*> wanted_with(const PlanInput& in, Role role) {
+  std::vector<const PlanNode*> out;
+  for (const auto& n : in.nodes) {
+    if (!n.leaving && has_role(n.node, role)) out.push_back(&n);
+  }
+  return out;
+}
+
+// A node that is not an etcd member yet joins as a learner and is promoted once caught up.
+void plan_etcd_join(Builder& b, const std::string& name) {
+  b.add(ChangeKind::etcd_add, name, "", "add " + name + " to etcd as a learner");
+  b.add(ChangeKind::etcd_promote, name, "", "promote " + name + " to a voting member");
+}
 
 // Machines, prepare, files and units of every node of the inventory.
 void plan_nodes(Builder& b) {
@@ -63,7 +60,7 @@ void plan_nodes(Builder& b) {
     for (const auto& f : n.files) {
       auto it = s.files.find(f.path);
       const bool differs = !s.valid || it == s.files.end() || it->second.hash != sha256_hex(f.content) ||
-                           it->second.attrs != attrs_string(f.attrs);
+                           it->second.attrs != file_attrs_string(f.attrs);
       if (!differs) continue;
       const bool absent = !s.valid || it == s.files.end() || it->second.hash == "-";
       b.add(ChangeKind::write_file, name, f.path, (absent ? "create " : "update ") + f.path, f.secret);
@@ -93,10 +90,7 @@ void plan_nodes(Builder& b) {
 void plan_etcd(Builder& b) {
   const Inventory& inv = b.in.inv;
   const ClusterView& v = b.in.view;
-  std::vector<const PlanNode*> wanted;
-  for (const auto& n : b.in.nodes) {
-    if (!n.leaving && has_role(n.node, Role::etcd)) wanted.push_back(&n);
-  }
+  const auto wanted = wanted_with(b.in, Role::etcd);
   if (!v.etcd_answered) {
     bool any_data = false;
     for (const auto& n : b.in.nodes) any_data |= n.seen.valid && n.seen.etcd_data;
@@ -110,8 +104,7 @@ void plan_etcd(Builder& b) {
         "etcd does not answer: its members are started first and the membership is planned again then");
     for (const PlanNode* n : wanted) {
       if (!n->seen.etcd_data) {
-        b.add(ChangeKind::etcd_add, n->node.name, "", "add " + n->node.name + " to etcd as a learner");
-        b.add(ChangeKind::etcd_promote, n->node.name, "", "promote " + n->node.name + " to a voting member");
+        plan_etcd_join(b, n->node.name);
       }
     }
     return;
@@ -125,8 +118,7 @@ void plan_etcd(Builder& b) {
       if (e.name == n->node.name || (e.name.empty() && e.peer_url == url)) m = &e;
     }
     if (!m) {
-      b.add(ChangeKind::etcd_add, n->node.name, "", "add " + n->node.name + " to etcd as a learner");
-      b.add(ChangeKind::etcd_promote, n->node.name, "", "promote " + n->node.name + " to a voting member");
+      plan_etcd_join(b, n->node.name);
       continue;
     }
     matched.insert(m->id);
@@ -178,10 +170,7 @@ void plan_etcd(Builder& b) {
 void plan_patroni(Builder& b) {
   const Inventory& inv = b.in.inv;
   const ClusterView& v = b.in.view;
-  std::vector<const PlanNode*> wanted;
-  for (const auto& n : b.in.nodes) {
-    if (!n.leaving && has_role(n.node, Role::patroni)) wanted.push_back(&n);
-  }
+  const auto wanted = wanted_with(b.in, Role::patroni);
   auto is_wanted = [&](const std::string& name) {
     return std::any_of(wanted.begin(), wanted.end(), [&](const PlanNode* n) { return n->node.name == name; });
   };
