@@ -15,7 +15,7 @@ BUILD_PKGS=(
 RUNTIME_PKGS=(
   docker.io debootstrap iproute2 curl ca-certificates openssh-client openssh-server
   haproxy keepalived patroni etcd-server etcd-client postgresql-15 postgresql-client-15
-  pgbouncer pgbackrest python3-psycopg2 python3 jq tmux
+  pgbouncer pgbackrest python3-psycopg2 python3 jq tmux procps
 )
 
 missing=()
