@@ -147,11 +147,11 @@ Status join_etcd_member(EngineContext& ctx, NodeHandle& n, NodeHandle& via) {
       n.did(ChangeKind::etcd_add, "", "started " + name + "'s etcd member");
     n.did(ChangeKind::start_unit, "etcd.service", "started etcd.service");
   }
-  if (!m->name.empty() && n.changed.count(Role::etcd) && n.seen.units["etcd.service"].active) {
-    // Started earlier, and its files were rewritten since (a run killed between the two left the
-    // pending marker): the member restarts to read them, as any member would.
-    if (auto r = must(*n.shell, "etcd:restart", "systemctl restart etcd"); !r) return r.error();
-    n.did(ChangeKind::restart_unit, "etcd.service", "restarted etcd.service");
+  if (!m->name.empty()) {
+    // Started earlier (by a run killed after starting it): its unit converges as any member's
+    // does, from what was observed: enabled if it is not, started if it was not running,
+    // restarted if its files were rewritten since (the pending marker says so).
+    if (auto s = ensure_role_units(n, Role::etcd); !s) return s;
   }
   if (m->learner) {
     // A learner is promoted once it has caught up with the leader; etcd refuses before that.

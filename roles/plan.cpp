@@ -72,11 +72,14 @@ void plan_nodes(Builder& b) {
     for (const auto& spec : role_catalog()) {
       if (!has_role(n.node, spec.role)) continue;
       for (const auto& unit : spec.units) {
+        // As ensure_roles_units() does it: enable a disabled unit, start a stopped one, and
+        // restart (or reload) a running one whose files changed, even if it also needed enabling.
         auto it = s.units.find(unit);
-        const bool up = s.valid && it != s.units.end() && it->second.active && it->second.enabled;
-        if (!up) {
-          b.add(ChangeKind::start_unit, name, unit, "start " + unit);
-        } else if (changed.count(spec.role)) {
+        const bool active = s.valid && it != s.units.end() && it->second.active;
+        const bool enabled = s.valid && it != s.units.end() && it->second.enabled;
+        if (!active || !enabled)
+          b.add(ChangeKind::start_unit, name, unit, (active ? "enable " : "start ") + unit);
+        if (active && changed.count(spec.role)) {
           const bool reload = spec.on_change == ApplyAction::reload;
           b.add(reload ? ChangeKind::reload_unit : ChangeKind::restart_unit, name, unit,
                 (reload ? "reload " : "restart ") + unit);

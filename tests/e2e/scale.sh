@@ -197,6 +197,17 @@ kill -KILL "$up_pid"
 wait "$up_pid" 2>/dev/null || true
 log "killed up during: $(grep -o 'pg[45]: [a-z].*' "$WORK/killed.log" | tail -1)"
 node_ssh "$STATE" 10.56.0.11 "ETCDCTL_API=3 etcdctl --endpoints=http://10.56.0.11:2379 member list" >&2
+node_ssh "$STATE" 10.56.0.14 "systemctl show -p ActiveState,UnitFileState etcd | tr '\n' ' '" >&2 || true
+echo >&2
+# The killed run's last remote command (etcd's start on pg4) carries on without it. The rerun's plan
+# is compared with what the rerun does, so let that start finish first (the member publishes its
+# name): a world that changes between the plan and its execution is one no plan can predict.
+for _ in $(seq 1 60); do
+  node_ssh "$STATE" 10.56.0.14 "systemctl is-active -q etcd" || break
+  node_ssh "$STATE" 10.56.0.11 "ETCDCTL_API=3 etcdctl --endpoints=http://10.56.0.11:2379 member list" |
+    grep -q ', started, pg4,' && break
+  sleep 0.5
+done
 up_step out "$WORK/inv5.yml"
 mark out.end
 verify out 1 2 3 4 5

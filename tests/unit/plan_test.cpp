@@ -213,6 +213,21 @@ TEST(Plan, AMemberAddedButNeverStartedIsStartedNotAddedAgain) {
             (std::vector<std::string>{"etcd_add pg4", "etcd_promote pg4"}));
 }
 
+// A run killed while it started a member can leave etcd running but not enabled, with its files
+// pending: it is enabled and restarted, the two things ensure_roles_units() then does.
+TEST(Plan, ARunningButDisabledUnitWithPendingFilesIsEnabledAndRestarted) {
+  Scenario s({1, 2, 3}, {1, 2, 3});
+  s.in.nodes[0].seen.units["etcd.service"].enabled = false;
+  s.in.nodes[0].seen.pending.insert("etcd");
+  Plan p = s.plan();
+  EXPECT_EQ(keys(p, {ChangeKind::start_unit, ChangeKind::restart_unit, ChangeKind::reload_unit}),
+            (std::vector<std::string>{"start_unit pg1 etcd.service", "restart_unit pg1 etcd.service"}));
+  s.in.nodes[0].seen.units["etcd.service"].active = false;
+  p = s.plan();
+  EXPECT_EQ(keys(p, {ChangeKind::start_unit, ChangeKind::restart_unit, ChangeKind::reload_unit}),
+            (std::vector<std::string>{"start_unit pg1 etcd.service"}));
+}
+
 TEST(Plan, AnOrphanMemberOfNoNodeIsRemoved) {
   Scenario s({1, 2, 3}, {1, 2, 3});
   s.in.view.etcd.push_back(member(9, 0x99, /*learner=*/true, /*started=*/false));
