@@ -28,6 +28,19 @@ std::string strip_api_prefix(std::string endpoint) {
 
 }  // namespace
 
+bool is_permanent(const std::string& reason) {
+  // Each is a `die` in a check that runs before any work, so the same call fails the same way
+  // again: qemu-server src/PVE/API2/Qemu.pm clone_vm ("VM uses local storage", "non-shared
+  // storage", "not allowed for linked clones"), migrate_vm ("can't migrate running VM"), update_vm
+  // via pve-common src/PVE/Tools.pm validate_ssh_public_keys ("SSH public key validation error").
+  for (const char* text : {"(VM uses local storage)", "can't clone to non-shared storage",
+                           "not allowed for linked clones", "validation error", "can't migrate running VM",
+                           "does not support vm images", "you can't start a vm if it's a template"}) {
+    if (contains(reason, text)) return true;
+  }
+  return false;
+}
+
 Error api_error(const HttpResponse& response) {
   std::string reason = trim(response.reason);
   nlohmann::json body = nlohmann::json::parse(response.body, nullptr, false);
@@ -48,6 +61,8 @@ Error api_error(const HttpResponse& response) {
   long s = response.status;
   if (s == 401 || s == 403) {
     kind = ErrorKind::auth;
+  } else if (is_permanent(reason)) {
+    kind = ErrorKind::bad_input;
   } else if (contains(reason, "already exists") || contains(details, "already exists")) {
     kind = ErrorKind::conflict;
   } else if (s == 404 || contains(reason, "does not exist")) {

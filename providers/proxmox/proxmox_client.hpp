@@ -27,8 +27,14 @@ struct TicketAuth {
 
 using Auth = std::variant<TokenAuth, TicketAuth>;
 
+// True for an error text Proxmox gives for a request that can never succeed as made (a clone
+// across nodes from local storage, an invalid SSH key, ...), whether it came as a 500 at dispatch
+// or as a task's exit status.
+bool is_permanent(const std::string& reason);
+
 // Maps a non-2xx answer to an Error:
 //   401, 403                  -> auth
+//   is_permanent(reason)      -> bad_input (never retried)
 //   400 Parameter verification -> bad_input, the `errors` map in the message ("name: ...; vmid: ...")
 //   "... already exists"      -> conflict (a taken VM id, a clone onto an existing VM)
 //   404, "... does not exist" -> not_found

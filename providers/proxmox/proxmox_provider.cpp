@@ -6,6 +6,7 @@
 #include "core/net_addr.hpp"
 #include "providers/proxmox/proxmox_params.hpp"
 #include "providers/proxmox/proxmox_placement.hpp"
+#include "providers/proxmox/proxmox_preflight.hpp"
 #include "providers/proxmox/proxmox_state.hpp"
 
 namespace pgha::pve {
@@ -159,9 +160,13 @@ class ProxmoxProvider final : public Provider {
     if (!all) return all.error();
     const std::string tag = cluster_tag(inv.cluster_name);
     std::vector<VmInfo> out;
-    for (const VmInfo& vm : *all) {
-      if (!vm.has_tag(tag) || vm.is_template) continue;
-      if (kept == KeptVms::include || !vm.has_tag(kKeptTag)) out.push_back(vm);
+    for (const VmInfo& listed : *all) {
+      if (!listed.has_tag(tag) || listed.vmid == inv.provider.proxmox.template_vmid) continue;
+      Result<VmInfo> vm = ops.with_config(listed);  // the name, which /cluster/resources may lack
+      if (!vm && vm.error().kind == ErrorKind::not_found) continue;
+      if (!vm) return vm.error();
+      if (vm->is_template || !vm->has_tag(tag)) continue;
+      if (kept == KeptVms::include || !vm->has_tag(kKeptTag)) out.push_back(*vm);
     }
     return out;
   }
@@ -213,6 +218,50 @@ class ProxmoxProvider final : public Provider {
     return {};
   }
 
+  // A VM that is a node's, and how sure that is: 0 tagged for this cluster; 1 tagged and kept (the
+  // node was removed with its data and is back); 2 recorded in state and untagged (a clone whose
+  // configuration was interrupted). All but 0 are configured again, which sets the tags.
+  struct Owned {
+    VmInfo vm;
+    int rank = 0;
+  };
+  // The best VM of each inventory node. Names come from the VMs' configs, never from
+  // /cluster/resources (pvestatd's, up to ~10 s old: a fresh clone has none). A VM locked `clone`
+  // or `migrate` (a task of an earlier, interrupted run, or of this one whose answer was lost) is
+  // waited for, on whatever host it sits, rather than cloned again.
+  Result<std::map<std::string, Owned>> find_ours(VmOps& ops, const Inventory& inv,
+                                                 const std::vector<VmInfo>& all, const VmRecords& records) {
+    const std::string tag = cluster_tag(inv.cluster_name);
+    std::map<std::string, Owned> out;
+    for (const VmInfo& listed : all) {
+      if (listed.vmid == inv.provider.proxmox.template_vmid) continue;
+      bool recorded = false;
+      for (const auto& [node, rec] : records) recorded = recorded || rec.vmid == listed.vmid;
+      if (!listed.has_tag(tag) && !recorded) continue;
+      Result<VmInfo> vm = ops.with_config(listed);
+      if (!vm && vm.error().kind == ErrorKind::not_found)
+        vm = ops.wait_unlocked(listed.vmid);  // moved meanwhile?
+      if (vm && (vm->lock == "clone" || vm->lock == "migrate")) {
+        deps_.warn("VM " + std::to_string(listed.vmid) + " is locked (" + vm->lock + "); waiting for it");
+        vm = ops.wait_unlocked(listed.vmid);
+      }
+      if (!vm && vm.error().kind == ErrorKind::not_found) continue;  // gone meanwhile
+      if (!vm) return vm.error();
+      if (vm->is_template || inv.find_node(vm->name) == nullptr) continue;
+      auto rec = records.find(vm->name);
+      bool mine = rec != records.end() && rec->second.vmid == vm->vmid;
+      int rank = vm->has_tag(tag) ? (vm->has_tag(kKeptTag) ? 1 : 0) : (mine && vm->tags.empty()) ? 2 : -1;
+      auto best = out.find(vm->name);
+      if (rank < 0 || (best != out.end() && best->second.rank <= rank)) continue;
+      out[vm->name] = Owned{*vm, rank};
+    }
+    return out;
+  }
+
+  static void report(const ProvisionRequest& req, const std::string& message) {
+    if (req.report) req.report(message);
+  }
+
   Result<std::vector<Machine>> converge(VmOps& ops, const Inventory& inv, const ProvisionRequest& req);
   Status remove_vm(VmOps& ops, const Inventory& inv, const Machine& machine, DataRetention data);
   // Drops the node's record when it names `vmid` (a re-added node's new VM keeps its own).
@@ -256,43 +305,34 @@ Result<std::vector<Machine>> ProxmoxProvider::converge(VmOps& ops, const Invento
 
   Result<std::vector<VmInfo>> all = ops.vms();
   if (!all) return all.error();
-  const VmInfo* tmpl = nullptr;
-  for (const VmInfo& vm : *all) {
-    if (vm.vmid == s.template_vmid) tmpl = &vm;
-  }
-  if (tmpl == nullptr)
-    return Error(ErrorKind::not_found, "template VM " + std::to_string(s.template_vmid) + " does not exist");
-  if (!tmpl->is_template) {
-    return Error(ErrorKind::bad_input, "VM " + std::to_string(s.template_vmid) + " is not a template");
-  }
-  Result<nlohmann::json> tmpl_config = ops.config(*tmpl);
-  if (!tmpl_config) return tmpl_config.error();
-  const bool agent = agent_enabled(*tmpl_config);
+  Result<TemplateInfo> tmpl = check_template(ops, s, *all);
+  if (!tmpl) return tmpl.error();
+  Result<CloneRoute> route = check_storage(ops, s, *tmpl, hosts);
+  if (!route) return route.error();
+  if (Status st = check_privileges(ops, s, *route); !st) return st.error();
 
-  // Our VMs, carrying the node's name, best first: tagged for this cluster; tagged and kept (the
-  // node was removed with its data and is back); recorded in state and untagged (a clone whose
-  // configuration was interrupted). All but the first are configured again, which sets the tags.
   Result<VmRecords> records = load_vm_records(req.state_dir);
   if (!records) return records.error();
   const std::string tag = cluster_tag(inv.cluster_name);
+  Result<std::map<std::string, Owned>> found = find_ours(ops, inv, *all, *records);
+  if (!found) return found.error();
   std::map<std::string, VmInfo> ours;
-  std::map<std::string, int> rank;
-  for (const VmInfo& vm : *all) {
-    if (vm.is_template || inv.find_node(vm.name) == nullptr) continue;
-    auto rec = records->find(vm.name);
-    bool recorded = rec != records->end() && rec->second.vmid == vm.vmid;
-    int r = vm.has_tag(tag) ? (vm.has_tag(kKeptTag) ? 1 : 0) : (recorded && vm.tags.empty()) ? 2 : -1;
-    if (r < 0 || (rank.count(vm.name) != 0 && rank[vm.name] <= r)) continue;
-    ours[vm.name] = vm;
-    rank[vm.name] = r;
-  }
   std::map<std::string, bool> needs_config;
-  for (const auto& [node, r] : rank) needs_config[node] = r != 0;
+  // Where each VM belongs: its current host, or for a VM never configured (a clone interrupted
+  // before its migration) the host it was cloned for.
+  std::map<std::string, std::string> home;
+  for (const auto& [node, owned] : *found) {
+    ours[node] = owned.vm;
+    needs_config[node] = owned.rank != 0;
+    home[node] = owned.vm.host;
+    auto rec = records->find(node);
+    if (owned.rank == 2 && rec != records->end() && !rec->second.host.empty()) home[node] = rec->second.host;
+  }
 
   std::vector<PlacementNode> wanted;
   for (const Node& n : inv.nodes) {
-    auto it = ours.find(n.name);
-    wanted.push_back({n.name, has_role(n, Role::patroni), it == ours.end() ? "" : it->second.host});
+    auto it = home.find(n.name);
+    wanted.push_back({n.name, has_role(n, Role::patroni), it == home.end() ? "" : it->second});
   }
   Result<Placement> placement = place_nodes(wanted, hosts);
   if (!placement) return placement.error();
@@ -301,19 +341,46 @@ Result<std::vector<Machine>> ProxmoxProvider::converge(VmOps& ops, const Invento
   }
 
   VmRecords updated;
-  for (const auto& [node, vm] : ours) updated[node] = {vm.vmid, vm.host};
+  for (const auto& [node, vm] : ours) updated[node] = {vm.vmid, home[node]};
   for (const Node& n : inv.nodes) {
     if (ours.count(n.name) != 0) continue;
-    CloneSpec spec{tmpl->host, s.template_vmid, n.name, placement->host_of[n.name], s.full_clone, s.storage};
-    Result<VmInfo> vm = ops.clone(spec, [&](const VmInfo& v) {
-      updated[n.name] = {v.vmid, v.host};
-      (void)save_vm_records(req.state_dir, updated);
-    });
+    const std::string& host = placement->host_of[n.name];
+    const bool direct = route->shared || host == tmpl->vm.host;
+    report(req, "node " + n.name + ": clone of template " + std::to_string(s.template_vmid) + " on " +
+                    tmpl->vm.host +
+                    (direct ? (host == tmpl->vm.host ? "" : " onto " + host)
+                            : ", then migration to " + host + " (" + route->why + ")"));
+    CloneSpec spec{tmpl->vm.host, s.template_vmid, n.name, route->shared ? host : "",
+                   s.full_clone,  s.storage};
+    Result<VmInfo> vm = ops.clone(
+        spec,
+        [&](const VmInfo& v) {
+          updated[n.name] = {v.vmid, host};
+          (void)save_vm_records(req.state_dir, updated);
+        },
+        [&](const VmInfo& v) {
+          if (updated.count(n.name) != 0 && updated[n.name].vmid == v.vmid) updated.erase(n.name);
+          (void)save_vm_records(req.state_dir, updated);
+        });
     if (!vm) return std::move(vm.error()).with("node " + n.name);
     ours[n.name] = *vm;
     needs_config[n.name] = true;
   }
   if (Status st = save_vm_records(req.state_dir, updated); !st) return st.error();
+
+  // Clones made on the template's host (local storage) move, still stopped and unconfigured, to
+  // their host. A configured VM is never moved: where it is now is where its owner wants it.
+  for (const Node& n : inv.nodes) {
+    VmInfo& vm = ours[n.name];
+    const std::string& host = placement->host_of[n.name];
+    if (!needs_config[n.name] || vm.has_tag(tag) || vm.host == host) continue;
+    Result<VmInfo> moved = ops.migrate(vm, host, route->target_storage);
+    if (!moved)
+      return std::move(moved.error())
+          .with("migrate VM " + std::to_string(vm.vmid) + " to " + host)
+          .with("node " + n.name);
+    vm = *moved;
+  }
 
   for (const Node& n : inv.nodes) {
     VmInfo& vm = ours[n.name];
@@ -330,7 +397,7 @@ Result<std::vector<Machine>> ProxmoxProvider::converge(VmOps& ops, const Invento
   std::vector<Machine> machines;
   for (const Node& n : inv.nodes) {
     const VmInfo& vm = ours[n.name];
-    if (Status st = wait_boot(ops, vm, n.address, agent); !st)
+    if (Status st = wait_boot(ops, vm, n.address, true); !st)
       return std::move(st.error()).with("node " + n.name);
     machines.push_back(machine_of(vm, n.address, s.ciuser));
   }
@@ -348,7 +415,8 @@ Status ProxmoxProvider::remove_vm(VmOps& ops, const Inventory& inv, const Machin
       vmid = 0;
     }
   }
-  Result<std::vector<VmInfo>> all = ops.vms();
+  // Without an id, the node's tagged VM by name (our_vms reads the names from the configs).
+  Result<std::vector<VmInfo>> all = vmid > 0 ? ops.vms() : our_vms(ops, inv, KeptVms::include);
   if (!all) return all.error();
   const VmInfo* found = nullptr;
   for (const VmInfo& vm : *all) {
@@ -360,7 +428,10 @@ Status ProxmoxProvider::remove_vm(VmOps& ops, const Inventory& inv, const Machin
     if (vmid > 0) return forget_record(machine.node, vmid);
     return {};
   }
-  const VmInfo vm = *found;
+  Result<VmInfo> read = ops.with_config(*found);  // the name, which /cluster/resources may lack
+  if (!read && read.error().kind == ErrorKind::not_found) return forget_record(machine.node, found->vmid);
+  if (!read) return read.error();
+  const VmInfo vm = *read;
   const std::string what = "VM " + std::to_string(vm.vmid) + " (" + vm.name + ") on " + vm.host;
   if (vm.is_template || !vm.has_tag(tag) || vm.name != machine.node) {
     // The id now names a VM that is not this node's (destroyed, and the id reused by someone else),

@@ -38,6 +38,19 @@ std::string task_log_tail(Client& client, const std::string& node, const std::st
 
 }  // namespace
 
+ErrorKind task_error_kind(const std::string& exitstatus) {
+  if (is_permanent(exitstatus)) return ErrorKind::bad_input;
+  if (exitstatus.find("got timeout") != std::string::npos) return ErrorKind::timeout;
+  if (exitstatus.find("File exists") != std::string::npos ||
+      exitstatus.find("already exists") != std::string::npos)
+    return ErrorKind::conflict;
+  return ErrorKind::remote_failure;
+}
+
+bool is_lock_timeout(const Error& error) {
+  return error.kind == ErrorKind::timeout && error.message.find("got timeout") != std::string::npos;
+}
+
 Clock& real_clock() {
   static RealClock clock;
   return clock;
@@ -71,7 +84,7 @@ Result<TaskOutcome> wait_task(Client& client, const std::string& upid, Clock& cl
       if (int w = warning_count(exit); w >= 0) return TaskOutcome{exit, w};
       std::string message = "task failed: " + (exit.empty() ? std::string("unknown exit status") : exit);
       message += task_log_tail(client, *node, upid, policy.log_lines);
-      return Error(ErrorKind::remote_failure, message).with("task " + upid);
+      return Error(task_error_kind(exit), message).with("task " + upid);
     } else {
       transient = 0;
     }

@@ -39,8 +39,16 @@ struct TaskOutcome {
 // The node a UPID belongs to ("UPID:pve2:..." -> "pve2"); nullopt when it is not a UPID.
 std::optional<std::string> upid_node(const std::string& upid);
 
+// The kind of a failed task's exit status. Workers report errors as their exit status, not as
+// HTTP errors: timeout for a config lock not acquired ("can't lock file ... - got timeout"),
+// conflict for a VM id taken ("File exists" from pmxcfs, "config file already exists"), bad_input
+// for is_permanent() texts, remote_failure for the rest.
+ErrorKind task_error_kind(const std::string& exitstatus);
+// True for a lock time-out (HTTP 500 or task exit status): another task held the VM's config lock.
+bool is_lock_timeout(const Error& error);
+
 // Polls the task until it stops. Success: exit status "OK" or "WARNINGS: N". Errors:
-// remote_failure with the exit status and the task log's last lines when it failed; timeout when
+// task_error_kind() with the exit status and the task log's last lines when it failed; timeout when
 // it is still running after policy.timeout; bad_input for something that is not a UPID; poll
 // errors (after retrying transient ones) as they come.
 Result<TaskOutcome> wait_task(Client& client, const std::string& upid, Clock& clock,

@@ -37,7 +37,10 @@ int usage(const std::string& why) {
       << "usage: pgha-pve-sim --cert-dir DIR [--listen HOST:PORT] [--nodes a,b,c] [--template ID[@NODE]]\n"
          "       [--token-env VAR | --token ID=SECRET] [--user U@REALM --password-env VAR]\n"
          "       [--backend docker|null] [--image IMAGE] [--network NAME] [--subnet CIDR]\n"
-         "       [--no-agent] [--task-ms N] [--auth-delay-ms N] [--agent-delay-ms N] [--ready-file PATH]\n";
+         "       [--no-agent] [--task-ms N] [--auth-delay-ms N] [--agent-delay-ms N] [--ready-file PATH]\n"
+         "       [--pve-version 8|9] [--template-storage ID] [--stats-ms N]\n"
+         "Storages: local (dir), local-lvm (lvmthin) and ceph (rbd, shared). --stats-ms: how often the\n"
+         "simulated pvestatd refreshes names and states in /cluster/resources (default 10000).\n";
   return 2;
 }
 
@@ -45,6 +48,7 @@ int usage(const std::string& why) {
 
 int main(int argc, char** argv) {
   pgha::sim::SimOptions opt;
+  opt.stats_interval = std::chrono::seconds(10);  // pvestatd's pace, as on a real cluster
   pgha::sim::BackendOptions backend_opt;
   std::string listen = "127.0.0.1:8006", cert_dir, ready_file, backend_kind = "docker";
   const char* env_token = std::getenv("PGHA_SIM_TOKEN");
@@ -94,6 +98,12 @@ int main(int argc, char** argv) {
       opt.auth_fail_delay = std::chrono::milliseconds(std::atoi(next().c_str()));
     else if (a == "--agent-delay-ms")
       opt.agent_delay = std::chrono::milliseconds(std::atoi(next().c_str()));
+    else if (a == "--pve-version")
+      opt.version = std::atoi(next().c_str());
+    else if (a == "--template-storage")
+      opt.template_storage = next();
+    else if (a == "--stats-ms")
+      opt.stats_interval = std::chrono::milliseconds(std::atoi(next().c_str()));
     else if (a == "--ready-file")
       ready_file = next();
     else

@@ -74,12 +74,115 @@ std::vector<std::string> split_path(const std::string& path) {
 
 }  // namespace
 
+std::set<std::string> all_privileges(int version) {
+  // pve-access-control: src/PVE/AccessControl.pm, $privgroups and the privileges outside groups.
+  std::set<std::string> out = {"VM.Allocate",
+                               "VM.Audit",
+                               "VM.Backup",
+                               "VM.Clone",
+                               "VM.Config.CDROM",
+                               "VM.Config.CPU",
+                               "VM.Config.Cloudinit",
+                               "VM.Config.Disk",
+                               "VM.Config.HWType",
+                               "VM.Config.Memory",
+                               "VM.Config.Network",
+                               "VM.Config.Options",
+                               "VM.Console",
+                               "VM.Migrate",
+                               "VM.PowerMgmt",
+                               "VM.Snapshot",
+                               "VM.Snapshot.Rollback",
+                               "Sys.Audit",
+                               "Sys.Console",
+                               "Sys.Modify",
+                               "Sys.PowerMgmt",
+                               "Sys.Syslog",
+                               "Sys.Incoming",
+                               "Sys.AccessNetwork",
+                               "Datastore.Allocate",
+                               "Datastore.AllocateSpace",
+                               "Datastore.AllocateTemplate",
+                               "Datastore.Audit",
+                               "SDN.Allocate",
+                               "SDN.Audit",
+                               "SDN.Use",
+                               "Pool.Allocate",
+                               "Pool.Audit",
+                               "Mapping.Audit",
+                               "Mapping.Modify",
+                               "Mapping.Use",
+                               "User.Modify",
+                               "Group.Allocate",
+                               "Realm.Allocate",
+                               "Realm.AllocateUser",
+                               "Permissions.Modify"};
+  if (version >= 9) {
+    // Commit 922f710 "add VM.GuestAgent privileges" (9.0.2), then 0706945 "privileges: drop
+    // VM.Monitor": the guest agent calls now need VM.GuestAgent.* (qemu-server:
+    // src/PVE/API2/Qemu/Agent.pm, ping needs VM.GuestAgent.Audit).
+    for (const char* p : {"VM.GuestAgent.Audit", "VM.GuestAgent.FileRead", "VM.GuestAgent.FileWrite",
+                          "VM.GuestAgent.FileSystemMgmt", "VM.GuestAgent.Unrestricted"})
+      out.insert(p);
+  } else {
+    out.insert("VM.Monitor");
+  }
+  return out;
+}
+
+bool PveSim::Impl::allowed(const std::string& priv) const {
+  if (opt.privileges.empty()) return all_privileges(opt.version).count(priv) != 0;
+  return opt.privileges.count(priv) != 0 && all_privileges(opt.version).count(priv) != 0;
+}
+
+// pve-access-control: src/PVE/RPCEnvironment.pm check_full: "Permission check failed ($path, $privs)".
+SimResponse PveSim::Impl::forbidden(const std::string& path, const std::string& priv) {
+  return api_fail(403, "Permission check failed (" + path + ", " + priv + ")");
+}
+
+const SimStorage* PveSim::Impl::storage(const std::string& id) const {
+  for (const auto& st : opt.storages) {
+    if (st.id == id) return &st;
+  }
+  return nullptr;
+}
+
+// qemu-server: src/PVE/API2/Qemu.pm $check_storage_access_clone: $sharedvm = 0 as soon as one
+// volume (a cloud-init or other cdrom volume included) sits on a storage without `shared`.
+bool PveSim::Impl::on_shared_storage(const std::map<std::string, std::string>& config) const {
+  static const std::regex drive("(ide|sata|scsi|virtio|efidisk|tpmstate)[0-9]+");
+  for (const auto& [key, value] : config) {
+    if (!std::regex_match(key, drive)) continue;
+    size_t colon = value.find(':');
+    size_t comma = value.find(',');
+    if (colon == std::string::npos || (comma != std::string::npos && comma < colon))
+      continue;  // "none", "cdrom"
+    const SimStorage* st = storage(value.substr(0, colon));
+    if (st == nullptr || !st->shared) return false;
+  }
+  return true;
+}
+
+void PveSim::Impl::refresh_stats() {
+  for (auto& [id, vm] : vms) {
+    auto name = vm.config.find("name");
+    vm.stats = SimStats{name == vm.config.end() ? std::string() : name->second,
+                        vm.running ? "running" : "stopped", vm.is_template};
+  }
+  next_stats = std::chrono::steady_clock::now() + opt.stats_interval;
+}
+
 std::optional<Fault> fault_from_json(const nlohmann::json& j) {
   static const std::map<std::string, Fault::Kind> kinds = {
-      {"lock_timeout", Fault::Kind::lock_timeout},     {"http_error", Fault::Kind::http_error},
-      {"answer_lost", Fault::Kind::answer_lost},       {"task_fail", Fault::Kind::task_fail},
-      {"slow_task", Fault::Kind::slow_task},           {"steal_next_id", Fault::Kind::steal_next_id},
-      {"task_invisible", Fault::Kind::task_invisible}, {"agent_not_running", Fault::Kind::agent_not_running}};
+      {"lock_timeout", Fault::Kind::lock_timeout},
+      {"http_error", Fault::Kind::http_error},
+      {"answer_lost", Fault::Kind::answer_lost},
+      {"task_fail", Fault::Kind::task_fail},
+      {"slow_task", Fault::Kind::slow_task},
+      {"steal_next_id", Fault::Kind::steal_next_id},
+      {"task_invisible", Fault::Kind::task_invisible},
+      {"agent_not_running", Fault::Kind::agent_not_running},
+      {"task_lock_timeout", Fault::Kind::task_lock_timeout}};
   if (!j.is_object() || !j.contains("kind") || !j["kind"].is_string()) return std::nullopt;
   auto k = kinds.find(j["kind"].get<std::string>());
   if (k == kinds.end()) return std::nullopt;
@@ -100,20 +203,23 @@ PveSim::Impl::Impl(SimOptions o, VmBackend& b) : opt(std::move(o)), backend(b) {
   SimVm t;
   t.vmid = opt.template_vmid;
   t.node = opt.template_node.empty() ? opt.nodes.front() : opt.template_node;
-  t.is_template = true;
+  t.is_template = opt.template_is_template;
+  const std::string& st = opt.template_storage;
   t.config = {{"name", "debian-12-cloudinit"},
               {"cores", "2"},
               {"memory", "2048"},
               {"scsihw", "virtio-scsi-pci"},
-              {"scsi0", "local-lvm:base-" + std::to_string(t.vmid) +
+              {"scsi0", st + ":base-" + std::to_string(t.vmid) +
                             "-disk-0,size=" + std::to_string(opt.template_disk_gb) + "G"},
-              {"ide2", "local-lvm:vm-" + std::to_string(t.vmid) + "-cloudinit,media=cdrom"},
               {"boot", "order=scsi0"},
               {"net0", "virtio=BC:24:11:00:00:01,bridge=vmbr0"},
-              {"serial0", "socket"},
-              {"template", "1"}};
+              {"serial0", "socket"}};
+  if (opt.template_is_template) t.config["template"] = "1";
+  if (opt.template_cloudinit)
+    t.config["ide2"] = st + ":vm-" + std::to_string(t.vmid) + "-cloudinit,media=cdrom";
   if (opt.template_agent) t.config["agent"] = "1";
   vms[t.vmid] = t;
+  refresh_stats();
 }
 
 std::optional<Fault> PveSim::Impl::take_fault(Fault::Kind kind, const CallCtx& c) {
@@ -186,8 +292,14 @@ SimResponse PveSim::Impl::control(const SimRequest& r) {
     return json_ok(nullptr);
   }
   if (r.method == "GET" && r.path == "/sim/state") {
-    nlohmann::json out = {
-        {"vms", nlohmann::json::array()}, {"running_tasks", running_tasks}, {"tasks", tasks.size()}};
+    nlohmann::json out = {{"vms", nlohmann::json::array()},
+                          {"running_tasks", running_tasks},
+                          {"tasks", tasks.size()},
+                          {"task_types", nlohmann::json::object()}};
+    for (const auto& [upid, t] : tasks) {
+      int n = out["task_types"].value(t.type, 0);
+      out["task_types"][t.type] = n + 1;
+    }
     for (const auto& [id, vm] : vms) {
       out["vms"].push_back({{"vmid", id},
                             {"node", vm.node},
@@ -271,6 +383,13 @@ SimResponse PveSim::Impl::handle(const SimRequest& r) {
     return api_fail(500, "can't lock file '/var/lock/qemu-server/lock-" + id + ".conf' - got timeout");
   }
   c.task_fail = take_fault(Fault::Kind::task_fail, c);
+  if (auto f = take_fault(Fault::Kind::task_lock_timeout, c)) {
+    // A worker's lock_config_full($vmid, 1, ...) gives up after its time-out and the task ends
+    // with the error (qemu-server: src/PVE/API2/Qemu.pm; pve-guest-common: AbstractConfig.pm).
+    std::string id = c.seg.size() > 3 && c.seg[2] == "qemu" ? c.seg[3] : "0";
+    f->message = "can't lock file '/var/lock/qemu-server/lock-" + id + ".conf' - got timeout";
+    c.task_fail = f;
+  }
   c.slow_task = take_fault(Fault::Kind::slow_task, c);
   SimResponse res = route(c);
   if (auto f = take_fault(Fault::Kind::answer_lost, c)) return api_fail(f->status, f->reason);
@@ -280,8 +399,37 @@ SimResponse PveSim::Impl::handle(const SimRequest& r) {
 SimResponse PveSim::Impl::route(CallCtx& c) {
   const auto& s = c.seg;
   const std::string& m = c.method;
-  if (m == "GET" && c.path == "/version")
-    return json_ok({{"version", "8.1.4"}, {"release", "8.1"}, {"repoid", "ec5affc9e41f1d79"}});
+  if (m == "GET" && c.path == "/version") {
+    std::string release = opt.version >= 9 ? "9.0" : "8.4";
+    return json_ok({{"version", release + ".3"}, {"release", release}, {"repoid", "ec5affc9e41f1d79"}});
+  }
+  // pve-access-control: src/PVE/API2/AccessControl.pm 'permissions': path => {privilege => propagate}.
+  if (m == "GET" && c.path == "/access/permissions") {
+    nlohmann::json privs = nlohmann::json::object();
+    for (const auto& p : all_privileges(opt.version)) {
+      if (allowed(p)) privs[p] = 1;
+    }
+    std::string path = c.params.count("path") ? c.params["path"] : "/";
+    return json_ok({{path, privs}});
+  }
+  // pve-storage: src/PVE/API2/Storage/Config.pm index (storage.cfg; `shared` set for shared ones)
+  // and src/PVE/API2/Storage/Status.pm index (per node: only the storages available there).
+  bool node_storage = s.size() == 3 && s[0] == "nodes" && s[2] == "storage" && node_status.count(s[1]);
+  if (m == "GET" && (c.path == "/storage" || node_storage)) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& st : opt.storages) {
+      if (!allowed("Datastore.Audit") && !allowed("Datastore.AllocateSpace")) continue;
+      nlohmann::json e = {{"storage", st.id}, {"type", st.type}, {"content", "images,rootdir"}};
+      if (st.shared) e["shared"] = 1;
+      if (node_storage) {
+        e["shared"] = st.shared ? 1 : 0;
+        e["active"] = 1;
+        e["enabled"] = 1;
+      }
+      out.push_back(e);
+    }
+    return json_ok(out);
+  }
   if (m == "GET" && c.path == "/nodes") {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& n : opt.nodes) {
@@ -317,6 +465,7 @@ SimResponse PveSim::Impl::route(CallCtx& c) {
   }
   if (m == "GET" && c.path == "/cluster/resources") {
     std::string type = c.params.count("type") ? c.params["type"] : "";
+    if (opt.stats_interval.count() == 0 || std::chrono::steady_clock::now() >= next_stats) refresh_stats();
     nlohmann::json out = nlohmann::json::array();
     if (type.empty() || type == "vm") {
       for (const auto& [id, vm] : vms) out.push_back(resource_of(vm));

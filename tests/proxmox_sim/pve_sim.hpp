@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,6 +20,15 @@
 #include "vm_backend.hpp"
 
 namespace pgha::sim {
+
+// A storage of storage.cfg as GET /storage answers it. `shared` is the flag Proxmox trusts for
+// cross-node clones and migrations (pve-storage: PVE/API2/Storage/Config.pm; qemu-server:
+// PVE/API2/Qemu.pm clone_vm).
+struct SimStorage {
+  std::string id;    // "local-lvm"
+  std::string type;  // "lvmthin", "dir", "rbd", "nfs"
+  bool shared = false;
+};
 
 struct SimOptions {
   std::vector<std::string> nodes{"pve1", "pve2", "pve3"};
@@ -32,7 +42,23 @@ struct SimOptions {
   std::chrono::milliseconds auth_fail_delay{3000};
   std::chrono::milliseconds task_duration{200};
   std::chrono::milliseconds agent_delay{0};  // after start, before the guest agent answers
+  // storage.cfg: a fresh installation's two local storages plus a shared Ceph pool.
+  std::vector<SimStorage> storages{
+      {"local", "dir", false}, {"local-lvm", "lvmthin", false}, {"ceph", "rbd", true}};
+  std::string template_storage = "local-lvm";  // where the template's disks (and cloud-init drive) live
+  bool template_cloudinit = true;              // the template has a cloud-init drive (ide2)
+  bool template_is_template = true;            // `qm template` was run on it
+  int version = 8;                             // Proxmox VE major version, 8 or 9 (privileges differ)
+  // The token's privileges, the same on every path; empty = every privilege of `version`.
+  std::set<std::string> privileges;
+  // pvestatd refreshes the name/status/template that /cluster/resources reports about every 10 s
+  // (pve-manager: PVE/Service/pvestatd.pm, PVE/API2Tools.pm extract_vm_stats). 0 = always current.
+  std::chrono::milliseconds stats_interval{0};
 };
+
+// Every privilege a Proxmox VE version knows (pve-access-control: src/PVE/AccessControl.pm
+// $privgroups; VE 9 dropped VM.Monitor in commit 0706945, "privileges: drop VM.Monitor").
+std::set<std::string> all_privileges(int version);
 
 struct Fault {
   enum class Kind {
@@ -40,8 +66,9 @@ struct Fault {
     http_error,         // status + reason, nothing done
     answer_lost,        // the call is done, but the answer is status + reason
     task_fail,          // the task this call starts fails with `message`
+    task_lock_timeout,  // the task this call starts fails: can't lock file '...lock-N.conf' - got timeout
     slow_task,          // the task this call starts takes `delay`
-    steal_next_id,      // after /cluster/nextid answers N, another client creates VM N
+    steal_next_id,      // after /cluster/nextid answers N, another client creates VM N (on the last node)
     task_invisible,     // task status answers 400 (not visible yet)
     agent_not_running,  // agent calls answer 500 QEMU guest agent is not running
   };

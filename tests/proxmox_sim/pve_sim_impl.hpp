@@ -11,6 +11,14 @@ namespace pgha::sim {
 
 using Params = std::map<std::string, std::string>;
 
+// What pvestatd last broadcast about a VM: /cluster/resources takes name, status and template from
+// it, never from the config (pve-manager: PVE/API2Tools.pm extract_vm_stats).
+struct SimStats {
+  std::string name;
+  std::string status;
+  bool is_template = false;
+};
+
 struct SimVm {
   int vmid = 0;
   std::string node;
@@ -19,6 +27,7 @@ struct SimVm {
   bool is_template = false;
   std::string lock;
   std::chrono::steady_clock::time_point started;
+  std::optional<SimStats> stats;  // nullopt until pvestatd has seen the VM
 };
 
 struct SimTask {
@@ -60,6 +69,19 @@ struct PveSim::Impl {
   int running_tasks = 0;
   unsigned pid = 0x2f00;
   bool shutting_down = false;
+  // VM ids whose config lock (/var/lock/qemu-server/lock-N.conf) a running task holds.
+  std::set<int> config_locks;
+  std::chrono::steady_clock::time_point next_stats;
+
+  // pvestatd's round: every VM's name/status/template as of now. Call with mu held.
+  void refresh_stats();
+  // Whether the caller holds `priv` (the same on every path here). Call with mu held.
+  bool allowed(const std::string& priv) const;
+  // 403 as RPCEnvironment::check answers it.
+  static SimResponse forbidden(const std::string& path, const std::string& priv);
+  const SimStorage* storage(const std::string& id) const;
+  // True when every disk of the config (cloud-init drive included) is on shared storage.
+  bool on_shared_storage(const std::map<std::string, std::string>& config) const;
 
   SimResponse handle(const SimRequest& r);
   SimResponse control(const SimRequest& r);
@@ -74,6 +96,7 @@ struct PveSim::Impl {
   // VM calls (pve_sim_vms.cpp); mu held.
   SimResponse vm_call(CallCtx& c);
   SimResponse clone(CallCtx& c, SimVm& src);
+  SimResponse migrate(CallCtx& c, SimVm& vm);
   SimResponse set_config(CallCtx& c, SimVm& vm, bool async);
   SimResponse resize(CallCtx& c, SimVm& vm);
   SimResponse power(CallCtx& c, SimVm& vm, const std::string& action);

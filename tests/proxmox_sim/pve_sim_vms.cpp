@@ -56,16 +56,23 @@ nlohmann::json PveSim::Impl::resource_of(const SimVm& vm) const {
     auto it = vm.config.find(k);
     return it == vm.config.end() ? std::string() : it->second;
   };
+  // pve-manager: PVE/API2/Cluster.pm 'resources' takes id, vmid, node and type from the VM list
+  // (pmxcfs: current), lock and tags from the config (get_guest_config_properties: current), and
+  // name, status, template and the rest from pvestatd's last broadcast (PVE/API2Tools.pm
+  // extract_vm_stats): a VM pvestatd has not seen yet has no name and status "unknown".
   nlohmann::json r = {{"id", "qemu/" + std::to_string(vm.vmid)},
                       {"type", "qemu"},
                       {"vmid", vm.vmid},
                       {"node", vm.node},
-                      {"name", get("name")},
-                      {"status", vm.running ? "running" : "stopped"},
-                      {"template", vm.is_template ? 1 : 0},
-                      {"maxcpu", get("cores").empty() ? 1 : std::stoi(get("cores"))},
-                      {"maxmem", (get("memory").empty() ? 512LL : std::stoll(get("memory"))) * 1024 * 1024},
-                      {"uptime", 0}};
+                      {"status", "unknown"}};
+  if (vm.stats) {
+    r["name"] = vm.stats->name;
+    r["status"] = vm.stats->status;
+    r["template"] = vm.stats->is_template ? 1 : 0;
+    r["maxcpu"] = get("cores").empty() ? 1 : std::stoi(get("cores"));
+    r["maxmem"] = (get("memory").empty() ? 512LL : std::stoll(get("memory"))) * 1024 * 1024;
+    r["uptime"] = 0;
+  }
   std::string tags = get("tags");
   if (!tags.empty()) {
     std::replace(tags.begin(), tags.end(), ',', ';');
@@ -118,10 +125,21 @@ SimResponse PveSim::Impl::vm_call(CallCtx& c) {
   SimVm& vm = it->second;
   const std::string sub = s.size() > 4 ? s[4] : "";
   const std::string m = c.method;
+  // The privileges each call checks on /vms/{vmid} (qemu-server: src/PVE/API2/Qemu.pm, each
+  // method's `permissions`; the agent's in src/PVE/API2/Qemu/Agent.pm).
+  std::string need = "VM.Audit";
+  if (s.size() == 4 && m == "DELETE") need = "VM.Allocate";
+  if (sub == "clone") need = "VM.Clone";
+  if (sub == "migrate") need = "VM.Migrate";
+  if (sub == "resize") need = "VM.Config.Disk";
+  if (sub == "status" && m == "POST") need = "VM.PowerMgmt";
+  if (sub == "agent") need = opt.version >= 9 ? "VM.GuestAgent.Audit" : "VM.Monitor";
+  if (!allowed(need)) return forbidden("/vms/" + s[3], need);
   if (s.size() == 4 && m == "DELETE") return destroy(c, vm);
   if (s.size() == 4 && m == "GET")
     return json_ok(nlohmann::json::array({{{"subdir", "config"}}, {{"subdir", "status"}}}));
   if (sub == "clone" && m == "POST") return clone(c, vm);
+  if (sub == "migrate" && m == "POST") return migrate(c, vm);
   if (sub == "config" && m == "GET") {
     nlohmann::json cfg = vm.config;
     cfg["digest"] = "4f3e2d1c0b0a09080706050403020100" + std::to_string(vm.config.size());
@@ -150,6 +168,10 @@ SimResponse PveSim::Impl::vm_call(CallCtx& c) {
   return api_fail(501, "Method '" + m + " " + c.path + "' not implemented");
 }
 
+// qemu-server: src/PVE/API2/Qemu.pm clone_vm. The checks of $load_and_check run at dispatch (HTTP
+// 500 with the reason) and again in the worker; the worker writes the new config as a placeholder
+// ("lock: clone") on the SOURCE node, clones the disks, drops the lock and only then renames the
+// config to the target node.
 SimResponse PveSim::Impl::clone(CallCtx& c, SimVm& src) {
   Params& p = c.params;
   auto errors = unknown_params(p, {"newid", "name", "full", "target", "storage", "pool", "description",
@@ -170,35 +192,123 @@ SimResponse PveSim::Impl::clone(CallCtx& c, SimVm& src) {
   if (p.count("target") && node_status.count(p["target"]) == 0)
     errors["target"] = "no such cluster node '" + p["target"] + "'";
   if (!errors.empty()) return param_fail(errors);
+  if (!allowed("VM.Allocate")) return forbidden("/vms/" + p["newid"], "VM.Allocate");
   if (!full && !src.is_template)
     return api_fail(500, "Linked clone feature is not supported for drive 'scsi0'");
-  std::string target = p.count("target") ? p["target"] : src.node;
+  const std::string source = c.seg[1];
+  std::string target = p.count("target") ? p["target"] : source;
+  const bool moves = target != source;  // "$target eq $localnode" undefines $target
   if (node_status[target] != "online") return api_fail(500, "target node '" + target + "' is not online");
+  if (p.count("storage")) {
+    const SimStorage* st = storage(p["storage"]);
+    if (st == nullptr) return api_fail(500, "storage '" + p["storage"] + "' does not exist");
+    if (!allowed("Datastore.AllocateSpace"))
+      return forbidden("/storage/" + p["storage"], "Datastore.AllocateSpace");
+    if (moves && !st->shared)
+      return api_fail(500, "can't clone to non-shared storage '" + p["storage"] + "'");
+  }
+  if (moves && !on_shared_storage(src.config))
+    return api_fail(500, "can't clone VM to node '" + target + "' (VM uses local storage)");
   int newid = std::stoi(p["newid"]);
-  if (vms.count(newid))
+  // config_file($newid) is the local node's: a VM of that id on another node passes this check.
+  auto existing = vms.find(newid);
+  if (existing != vms.end() && existing->second.node == source)
     return api_fail(500, "unable to create VM " + p["newid"] + ": config file already exists");
 
-  SimVm vm;
-  vm.vmid = newid;
-  vm.node = target;
-  vm.config = src.config;
-  vm.config.erase("template");
-  vm.config["name"] = p.count("name") ? p["name"] : "Copy-of-VM-" + src.config["name"];
-  std::string storage = p.count("storage") ? p["storage"] : "local-lvm";
-  vm.config["scsi0"] = storage + ":vm-" + p["newid"] + "-disk-0,size=" + disk_size(src.config["scsi0"]);
-  vm.config["ide2"] = storage + ":vm-" + p["newid"] + "-cloudinit,media=cdrom";
-  if (p.count("description")) vm.config["description"] = p["description"];
-  vm.lock = "clone";
-  vms[newid] = vm;
-  std::string upid =
-      start_task(c, c.seg[1], "qmclone", std::to_string(src.vmid), nullptr, [this, newid](bool ok) {
-        if (ok) {
-          vms[newid].lock.clear();
-        } else {
-          vms.erase(newid);
-        }
-      });
+  std::map<std::string, std::string> config = src.config;
+  config.erase("template");
+  config["name"] = p.count("name") ? p["name"] : "Copy-of-VM-" + src.config["name"];
+  std::string disk_storage = src.config["scsi0"].substr(0, src.config["scsi0"].find(':'));
+  std::string st = p.count("storage") ? p["storage"] : disk_storage;
+  config["scsi0"] = st + ":vm-" + p["newid"] + "-disk-0,size=" + disk_size(src.config["scsi0"]);
+  if (config.count("ide2")) config["ide2"] = st + ":vm-" + p["newid"] + "-cloudinit,media=cdrom";
+  if (p.count("description")) config["description"] = p["description"];
+  // The worker starts at once: it takes the new id's config lock (lock_config_full($newid, 1, ...):
+  // a second dispatch of the same clone gives up on it), checks again, and writes the placeholder
+  // config on the source node. pmxcfs refuses that file when another node has the id
+  // (pve-common src/PVE/File.pm file_set_contents: the rename fails with EEXIST).
+  const std::string newid_text = p["newid"];
+  std::string error;
+  if (config_locks.count(newid)) {
+    error = "can't lock file '/var/lock/qemu-server/lock-" + newid_text + ".conf' - got timeout";
+  } else if (existing != vms.end()) {
+    error = "clone failed: close (rename) atomic file '/etc/pve/nodes/" + source + "/qemu-server/" +
+            newid_text + ".conf' failed: File exists";
+  }
+  const bool placeholder = error.empty() && !c.task_fail;
+  if (placeholder) {
+    config_locks.insert(newid);
+    SimVm vm;
+    vm.vmid = newid;
+    vm.node = source;
+    vm.lock = "clone";  // "# qmclone temporary file\nlock: clone\n"
+    vms[newid] = vm;
+  }
+  auto work = [this, newid, config, error]() -> std::string {
+    if (!error.empty()) return error;
+    std::lock_guard<std::mutex> lock(mu);
+    if (vms.count(newid)) vms[newid].config = config;  // write_config after the disks, still locked
+    return "";
+  };
+  std::string upid = start_task(c, source, "qmclone", std::to_string(src.vmid), work,
+                                [this, newid, target, placeholder](bool ok) {
+                                  if (!placeholder) return;
+                                  config_locks.erase(newid);
+                                  if (!ok) {
+                                    vms.erase(newid);  // "unlink $conffile" on failure
+                                    return;
+                                  }
+                                  vms[newid].lock.clear();
+                                  vms[newid].node = target;  // the late rename to the target node
+                                });
   tasks[upid].log = {"create " + std::string(full ? "full" : "linked") + " clone of drive scsi0"};
+  return json_ok(upid);
+}
+
+// qemu-server: src/PVE/API2/Qemu.pm migrate_vm (checks at dispatch) and src/PVE/QemuMigrate.pm
+// (the worker sets `lock: migrate`, moves the disks to `targetstorage` or the same storage id,
+// moves the config to the target, clears the lock). Offline migration only.
+SimResponse PveSim::Impl::migrate(CallCtx& c, SimVm& vm) {
+  Params& p = c.params;
+  auto errors = unknown_params(p, {"target", "online", "force", "migration_type", "migration_network",
+                                   "with-local-disks", "targetstorage", "bwlimit", "with-conntrack-state"});
+  if (p.count("target") == 0) errors["target"] = "property is missing and it is not optional";
+  for (const char* k : {"online", "force", "with-local-disks"}) {
+    if (p.count(k)) {
+      if (std::string e = check_bool(p[k]); !e.empty()) errors[k] = e;
+    }
+  }
+  if (errors.empty() && p["target"] == c.seg[1]) errors["target"] = "target is local node.";
+  if (errors.empty() && node_status.count(p["target"]) == 0)
+    return api_fail(500, "no such cluster node '" + p["target"] + "'");
+  if (!errors.empty()) return param_fail(errors);
+  if (!vm.lock.empty()) return api_fail(500, locked(vm));
+  if (vm.running && p["online"] != "1") return api_fail(500, "can't migrate running VM without --online");
+  std::string targetstorage = p.count("targetstorage") ? p["targetstorage"] : "";
+  if (!targetstorage.empty()) {
+    if (storage(targetstorage) == nullptr)
+      return param_fail({{"targetstorage", "storage '" + targetstorage + "' does not exist"}});
+    if (!allowed("Datastore.AllocateSpace"))
+      return forbidden("/storage/" + targetstorage, "Datastore.AllocateSpace");
+  }
+  const std::string target = p["target"];
+  if (node_status[target] != "online") return api_fail(500, "target node '" + target + "' is not online");
+  const int vmid = vm.vmid;
+  vm.lock = "migrate";
+  std::string upid = start_task(c, vm.node, "qmigrate", std::to_string(vmid), nullptr,
+                                [this, vmid, target, targetstorage](bool ok) {
+                                  auto it = vms.find(vmid);
+                                  if (it == vms.end()) return;
+                                  it->second.lock.clear();
+                                  if (!ok) return;
+                                  it->second.node = target;
+                                  if (targetstorage.empty()) return;
+                                  for (auto& [key, value] : it->second.config) {
+                                    if (key != "scsi0" && key != "ide2") continue;
+                                    value = targetstorage + value.substr(value.find(':'));
+                                  }
+                                });
+  tasks[upid].log = {"starting migration of VM " + std::to_string(vmid) + " to node '" + target + "'"};
   return json_ok(upid);
 }
 
@@ -217,13 +327,31 @@ SimResponse PveSim::Impl::set_config(CallCtx& c, SimVm& vm, bool async) {
     if (k == "ipconfig0") e = check_ipconfig(v);
     if (k == "nameserver") e = check_nameserver(v);
     if (k == "ciuser") e = check_username(v);
-    if (k == "sshkeys") e = check_sshkeys(v);
+    if (k == "sshkeys") e = check_sshkeys_encoding(v);
     if (k == "tags") e = check_tags(v);
     if (k == "onboot") e = check_bool(v);
     if (k == "description" && v.size() > 8192) e = "value may only be 8192 characters long";
     if (!e.empty()) errors[k] = e;
   }
   if (!errors.empty()) return param_fail(errors);
+  // qemu-server: src/PVE/API2/Qemu.pm $check_vm_modify_config_perm: CPU, memory, network and
+  // cloud-init options each need their VM.Config.* privilege, everything else VM.Config.Options.
+  for (const auto& [k, v] : p) {
+    if (k == "digest" || k == "skiplock" || k == "delete") continue;
+    std::string need = "VM.Config.Options";
+    if (k == "cores" || k == "sockets" || k == "cpu") need = "VM.Config.CPU";
+    if (k == "memory" || k == "balloon") need = "VM.Config.Memory";
+    if (k == "net0") need = "VM.Config.Network";
+    if (k == "ipconfig0" || k == "nameserver" || k == "searchdomain" || k == "ciuser" || k == "cipassword" ||
+        k == "sshkeys") {
+      need = allowed("VM.Config.Cloudinit") ? "VM.Config.Cloudinit" : "VM.Config.Network";
+    }
+    if (!allowed(need)) return forbidden("/vms/" + std::to_string(vm.vmid), need);
+  }
+  // update_vm: PVE::Tools::validate_ssh_public_keys (pve-common: src/PVE/Tools.pm) runs ssh-keygen
+  // on each key and dies "SSH public key validation error" - a plain 500, not a parameter error.
+  if (p.count("sshkeys") && !check_sshkeys(p["sshkeys"]).empty())
+    return api_fail(500, "SSH public key validation error");
   if (!vm.lock.empty() && p["skiplock"] != "1") return api_fail(500, locked(vm));
   for (const auto& [k, v] : p) {
     if (k == "delete") {

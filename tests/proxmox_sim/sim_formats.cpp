@@ -94,8 +94,17 @@ std::string check_ipconfig(const std::string& value) {
   if (!split_props(value, first, kv) || !first.empty()) return "invalid format - format error";
   for (const auto& [k, v] : kv) {
     if (k == "ip") {
-      if (v != "dhcp" && !is_cidr(v))
-        return "invalid format - ip: invalid format - value does not look like a valid CIDR";
+      // pve-common: src/PVE/JSONSchema.pm pve_verify_ipv4_config / pve_verify_cidrv4: the prefix
+      // must be 8..32.
+      bool prefix_ok = false;
+      if (size_t slash = v.find('/'); slash != std::string::npos) {
+        std::string bits = v.substr(slash + 1);
+        prefix_ok = !bits.empty() && bits.size() <= 2 &&
+                    bits.find_first_not_of("0123456789") == std::string::npos && std::stoi(bits) > 7;
+      }
+      if (v != "dhcp" && v != "manual" && (!is_cidr(v) || !prefix_ok))
+        return "invalid format - ip: invalid format - value does not look like a valid ipv4 network "
+               "configuration";
     } else if (k == "gw") {
       if (!is_ipv4(v)) return "invalid format - gw: value does not look like a valid IPv4 address";
     } else if (k != "ip6" && k != "gw6") {
@@ -152,9 +161,14 @@ std::string unescape_sshkeys(const std::string& value) {
   return out;
 }
 
-std::string check_sshkeys(const std::string& value) {
+std::string check_sshkeys_encoding(const std::string& value) {
   static const std::regex encoded("[-%a-zA-Z0-9_.!~*'()]*");
   if (!std::regex_match(value, encoded)) return "invalid format - value does not match the regex pattern";
+  return "";
+}
+
+std::string check_sshkeys(const std::string& value) {
+  if (std::string e = check_sshkeys_encoding(value); !e.empty()) return e;
   static const std::regex key(
       "(ssh-(rsa|dss|ed25519)|ecdsa-sha2-nistp(256|384|521)|sk-[a-z0-9@.\\-]+) [A-Za-z0-9+/]+=*( .*)?");
   std::stringstream lines(unescape_sshkeys(value));

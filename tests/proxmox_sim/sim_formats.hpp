@@ -14,7 +14,11 @@ std::string check_ipconfig(const std::string& value);  // ipconfig0
 std::string check_nameserver(const std::string& value);
 std::string check_tags(const std::string& value);
 std::string check_username(const std::string& value);  // ciuser
-// The form-decoded sshkeys value: must match ^[-%a-zA-Z0-9_.!~*'()]*$, then un-escape to SSH keys.
+// The form-decoded sshkeys value must match ^[-%a-zA-Z0-9_.!~*'()]*$ (the `urlencoded` format):
+// a parameter error otherwise.
+std::string check_sshkeys_encoding(const std::string& value);
+// check_sshkeys_encoding, then each un-escaped line must be an SSH public key (what ssh-keygen -l
+// accepts, approximated by its shape).
 std::string check_sshkeys(const std::string& value);
 // Un-escapes an sshkeys value (the second decoding).
 std::string unescape_sshkeys(const std::string& value);

@@ -56,13 +56,7 @@ class ProviderTest : public ::testing::Test {
     dir_ = fs::temp_directory_path() / ("pgha-pve-test-" + std::to_string(::getpid()) + "-" +
                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
-    sim::SimOptions opt;
-    opt.auth_fail_delay = std::chrono::milliseconds(300);
-    opt.task_duration = std::chrono::milliseconds(40);
-    opt.password = "ticket-pw";
-    server_ = std::make_unique<sim::SimServer>(opt, backend_);
-    std::string error;
-    ASSERT_TRUE(server_->start((dir_ / "certs").string(), "127.0.0.1", 0, error)) << error;
+    restart(options());
 
     inv_.cluster_name = "demo";
     inv_.provider.type = ProviderType::proxmox;
@@ -89,6 +83,31 @@ class ProviderTest : public ::testing::Test {
     req_.public_key = kKey;
     req_.state_dir = (dir_ / "state").string();
   }
+
+  // A simulated VE 8 cluster of three hosts with the template on pve1's local-lvm (not shared).
+  static sim::SimOptions options() {
+    sim::SimOptions opt;
+    opt.auth_fail_delay = std::chrono::milliseconds(300);
+    opt.task_duration = std::chrono::milliseconds(40);
+    opt.password = "ticket-pw";
+    return opt;
+  }
+
+  // (Re)starts the simulator with `opt` (same certificates) and points the inventory at it.
+  void restart(const sim::SimOptions& opt) {
+    if (server_) {
+      server_->sim().wait_idle();
+      server_->stop();
+      server_.reset();
+    }
+    server_ = std::make_unique<sim::SimServer>(opt, backend_);
+    std::string error;
+    ASSERT_TRUE(server_->start((dir_ / "certs").string(), "127.0.0.1", 0, error)) << error;
+    inv_.provider.proxmox.endpoint = server_->endpoint();
+  }
+
+  // How many tasks of a type ("qmclone", "qmigrate", ...) the simulator ran.
+  int tasks_of(const std::string& type) { return server_->sim().state()["task_types"].value(type, 0); }
 
   void TearDown() override {
     server_->sim().wait_idle();
@@ -538,6 +557,219 @@ TEST_F(ProviderTest, InvalidNodeNameIsRejectedBeforeAnyCall) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind, ErrorKind::bad_input);
   EXPECT_TRUE(vms().empty());
+}
+
+// --- Proxmox as it really behaves: local vs shared storage, the clone's lifecycle, versions ---
+
+TEST_F(ProviderTest, LocalStorageClonesOnTheTemplatesHostThenMigrates) {
+  std::vector<std::string> reports;
+  req_.report = [&](const std::string& m) { reports.push_back(m); };
+  auto machines = provider()->ensure(inv_, req_);
+  ASSERT_TRUE(machines.ok()) << machines.error().describe();
+  std::set<std::string> hosts;
+  for (const Machine& m : *machines) hosts.insert(host_of(m));
+  EXPECT_EQ(hosts.size(), 3u);
+  EXPECT_EQ(tasks_of("qmclone"), 3);
+  EXPECT_EQ(tasks_of("qmigrate"), 2);  // pg1's host is the template's
+  for (const auto& [name, vm] : vms()) {
+    EXPECT_EQ(vm["config"]["scsi0"].get<std::string>().rfind("local-lvm:", 0), 0u) << vm;
+    EXPECT_EQ(vm["lock"], "");
+  }
+  ASSERT_EQ(reports.size(), 3u);
+  EXPECT_EQ(
+      reports[1],
+      "node pg2: clone of template 9000 on pve1, then migration to pve2 (storage local-lvm is not shared)");
+  // The same on a simulated VE 9.
+  sim::SimOptions opt = options();
+  opt.version = 9;
+  restart(opt);
+  inv_.cluster_name = "demo9";
+  req_.state_dir = (dir_ / "state9").string();
+  auto nine = provider()->ensure(inv_, req_);
+  ASSERT_TRUE(nine.ok()) << nine.error().describe();
+  EXPECT_EQ(tasks_of("qmigrate"), 2);
+}
+
+TEST_F(ProviderTest, SharedStorageClonesStraightOntoEachHost) {
+  for (int version : {8, 9}) {
+    sim::SimOptions opt = options();
+    opt.template_storage = "ceph";
+    opt.version = version;
+    restart(opt);
+    inv_.provider.proxmox.storage = "ceph";
+    req_.state_dir = (dir_ / ("state" + std::to_string(version))).string();
+    inv_.cluster_name = "demo" + std::to_string(version);
+    auto machines = provider()->ensure(inv_, req_);
+    ASSERT_TRUE(machines.ok()) << machines.error().describe();
+    std::set<std::string> hosts;
+    for (const Machine& m : *machines) hosts.insert(host_of(m));
+    EXPECT_EQ(hosts.size(), 3u) << version;
+    EXPECT_EQ(tasks_of("qmclone"), 3) << version;
+    EXPECT_EQ(tasks_of("qmigrate"), 0) << version;
+  }
+}
+
+TEST_F(ProviderTest, PermanentProxmoxErrorsAreBadInputAndNeverRetried) {
+  Error e = api_error({500, "can't clone VM to node 'pve2' (VM uses local storage)", {}, R"({"data":null})"});
+  EXPECT_EQ(e.kind, ErrorKind::bad_input);
+  EXPECT_FALSE(is_retryable(e));
+  EXPECT_EQ(api_error({500, "SSH public key validation error", {}, ""}).kind, ErrorKind::bad_input);
+  EXPECT_EQ(api_error({500, "can't clone to non-shared storage 'local-lvm'", {}, ""}).kind,
+            ErrorKind::bad_input);
+  EXPECT_EQ(task_error_kind("can't lock file '/var/lock/qemu-server/lock-100.conf' - got timeout"),
+            ErrorKind::timeout);
+  EXPECT_EQ(task_error_kind("clone failed: close (rename) atomic file 'x' failed: File exists"),
+            ErrorKind::conflict);
+}
+
+TEST_F(ProviderTest, AnInvalidSshKeyIsNotRetried) {
+  req_.public_key = "ssh-ed25519 not*base64 me@host";
+  auto r = provider()->ensure(inv_, req_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::bad_input);
+  EXPECT_NE(r.error().describe().find("SSH public key validation error"), std::string::npos);
+  EXPECT_FALSE(warned("retrying"));
+}
+
+TEST_F(ProviderTest, LockTimeoutInsideTheCloneTaskIsRetried) {
+  for (int version : {8, 9}) {
+    sim::SimOptions opt = options();
+    opt.version = version;
+    restart(opt);
+    req_.state_dir = (dir_ / ("state" + std::to_string(version))).string();
+    inv_.cluster_name = "demo" + std::to_string(version);
+    Fault f;
+    f.kind = Fault::Kind::task_lock_timeout;
+    f.path = "/clone$";
+    f.count = 2;
+    server_->sim().inject(f);
+    f.path = "/migrate$";
+    f.count = 1;
+    server_->sim().inject(f);
+    auto r = provider()->ensure(inv_, req_);
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    EXPECT_TRUE(warned("lock-9000.conf' - got timeout"));
+    EXPECT_EQ(vms().size(), 3u);
+    EXPECT_EQ(tasks_of("qmclone"), 5);
+  }
+}
+
+TEST_F(ProviderTest, AForeignIdInsideTheCloneTaskPicksANewIdAndLeavesTheStateFile) {
+  // steal_next_id puts someone else's VM on pve3 under the id nextid just gave: the dispatch on
+  // pve1 passes, the task fails with "File exists".
+  Fault f;
+  f.kind = Fault::Kind::steal_next_id;
+  server_->sim().inject(f);
+  auto r = provider()->ensure(inv_, req_);
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  EXPECT_TRUE(warned("File exists"));
+  auto all = vms();
+  EXPECT_EQ(all.size(), 4u);
+  EXPECT_EQ(all["someone-elses-vm"]["vmid"], 100);
+  for (const auto& [node, vmid] : recorded_vmids(req_.state_dir)) EXPECT_NE(vmid, 100) << node;
+}
+
+TEST_F(ProviderTest, ACloneStillRunningIsWaitedForNotClonedAgain) {
+  // An earlier run dispatched pg1's clone (recorded as VM 100 for pve2) and died. The re-run finds
+  // VM 100 on the template's host, locked, with no name in /cluster/resources (pvestatd has not
+  // seen it): it waits, migrates it and configures it; no second clone, no orphan.
+  sim::SimOptions opt = options();
+  opt.stats_interval = std::chrono::hours(1);
+  restart(opt);
+  fs::create_directories(req_.state_dir);
+  std::ofstream(fs::path(req_.state_dir) / "proxmox-vms.json")
+      << R"({"vms": {"pg1": {"vmid": 100, "host": "pve2"}}})";
+  Fault slow;
+  slow.kind = Fault::Kind::slow_task;
+  slow.path = "/clone$";
+  slow.delay = std::chrono::milliseconds(1500);
+  server_->sim().inject(slow);
+  sim::SimRequest clone;
+  clone.method = "POST";
+  clone.path = "/api2/json/nodes/pve1/qemu/9000/clone";
+  clone.body = "newid=100&name=pg1&full=1";
+  clone.headers["authorization"] = "PVEAPIToken=root@pam!pgha=SECRET";
+  clone.headers["content-type"] = "application/x-www-form-urlencoded";
+  ASSERT_EQ(server_->sim().handle(clone).status, 200);
+  // pg1 must go to pve2 (its record), so pg2 and pg3 take pve1 and pve3.
+  auto r = provider()->ensure(inv_, req_);
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  EXPECT_TRUE(warned("VM 100 is locked (clone)"));
+  auto all = vms();
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all["pg1"]["vmid"], 100);
+  EXPECT_EQ(all["pg1"]["node"], "pve2");
+  EXPECT_EQ(all["pg1"]["config"]["tags"], "pgha-demo");
+  EXPECT_EQ(tasks_of("qmclone"), 3);
+}
+
+TEST_F(ProviderTest, ALostCloneAnswerIsRecoveredWithoutASecondVm) {
+  sim::SimOptions opt = options();
+  opt.stats_interval = std::chrono::hours(1);  // names never reach /cluster/resources
+  restart(opt);
+  Fault f;
+  f.kind = Fault::Kind::answer_lost;
+  f.path = "/clone$";
+  f.status = 596;
+  f.reason = "Broken pipe";
+  server_->sim().inject(f);
+  auto r = provider()->ensure(inv_, req_);
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  auto all = vms();
+  EXPECT_EQ(all.size(), 3u);
+  EXPECT_EQ(all.count(""), 0u) << "an orphan without a name";
+  EXPECT_FALSE(warned("was taken"));
+  auto again = provider()->ensure(inv_, req_);
+  ASSERT_TRUE(again.ok()) << again.error().describe();
+  EXPECT_EQ(vms().size(), 3u);
+}
+
+TEST_F(ProviderTest, AMissingPrivilegeIsRefusedBeforeTheFirstClone) {
+  struct Case {
+    int version;
+    std::string dropped;
+  };
+  for (const Case& c : {Case{8, "VM.Monitor"}, Case{9, "VM.GuestAgent.Audit"}, Case{9, "VM.Migrate"}}) {
+    sim::SimOptions opt = options();
+    opt.version = c.version;
+    opt.privileges = sim::all_privileges(c.version);
+    opt.privileges.erase(c.dropped);
+    restart(opt);
+    auto r = provider()->ensure(inv_, req_);
+    ASSERT_FALSE(r.ok()) << c.dropped;
+    EXPECT_EQ(r.error().kind, ErrorKind::auth);
+    std::string text = r.error().describe();
+    EXPECT_NE(text.find(c.dropped + " on /vms"), std::string::npos) << text;
+    EXPECT_NE(text.find("Proxmox VE " + std::to_string(c.version)), std::string::npos) << text;
+    EXPECT_EQ(tasks_of("qmclone"), 0) << text;
+  }
+}
+
+TEST_F(ProviderTest, TheTemplateIsCheckedBeforeTheFirstClone) {
+  struct Case {
+    std::function<void(sim::SimOptions&)> tune;
+    std::string expected;
+  };
+  std::vector<Case> cases = {
+      {[](sim::SimOptions& o) { o.template_cloudinit = false; },
+       "template VM 9000 on pve1 has no cloud-init drive"},
+      {[](sim::SimOptions& o) { o.template_agent = false; },
+       "template VM 9000 on pve1 lacks the agent option"},
+      {[](sim::SimOptions& o) { o.template_is_template = false; }, "VM 9000 on pve1 is not a template"},
+      {[](sim::SimOptions& o) {
+         o.storages = {{"local", "dir", false}};
+       },
+       "storage 'local-lvm' does not exist"}};
+  for (const Case& c : cases) {
+    sim::SimOptions opt = options();
+    c.tune(opt);
+    restart(opt);
+    auto r = provider()->ensure(inv_, req_);
+    ASSERT_FALSE(r.ok()) << c.expected;
+    EXPECT_EQ(r.error().kind, ErrorKind::bad_input);
+    EXPECT_NE(r.error().describe().find(c.expected), std::string::npos) << r.error().describe();
+    EXPECT_EQ(tasks_of("qmclone"), 0);
+  }
 }
 
 }  // namespace

@@ -13,10 +13,19 @@ namespace {
 
 class SimTest : public ::testing::Test {
  protected:
-  SimTest() {
+  // The template on the shared Ceph pool, so that clones may go to any node; restart() with
+  // other options for the local-storage rules.
+  SimTest() { restart(options()); }
+
+  static SimOptions options() {
     SimOptions o;
     o.auth_fail_delay = std::chrono::milliseconds(200);
     o.task_duration = std::chrono::milliseconds(10);
+    o.template_storage = "ceph";
+    return o;
+  }
+  void restart(const SimOptions& o) {
+    sim_.reset();
     sim_ = std::make_unique<PveSim>(o, backend_);
   }
 
@@ -70,8 +79,14 @@ TEST_F(SimTest, UpidFormatAndTaskLifecycle) {
   EXPECT_TRUE(std::regex_match(
       upid, std::regex("UPID:pve1:[0-9A-F]{8}:[0-9A-F]{8,9}:[0-9A-F]{8}:qmclone:9000:root@pam!pgha:")))
       << upid;
-  EXPECT_EQ(data(call("GET", "/cluster/resources?type=vm"))[0]["lock"], "clone");
+  // The placeholder config sits on the source node, locked, until the task moves it at its end.
+  auto during = data(call("GET", "/cluster/resources?type=vm"))[0];
+  EXPECT_EQ(during["lock"], "clone");
+  EXPECT_EQ(during["node"], "pve1");
   EXPECT_EQ(wait("pve1", upid), "OK");
+  auto after = data(call("GET", "/cluster/resources?type=vm"))[0];
+  EXPECT_EQ(after["node"], "pve2");
+  EXPECT_FALSE(after.contains("lock"));
   auto log = data(call("GET", "/nodes/pve1/tasks/" + upid + "/log"));
   EXPECT_EQ(log.back()["t"], "TASK OK");
   EXPECT_EQ(call("GET", "/nodes/pve2/tasks/UPID:pve2:00000000:00000000:00000000:x:1:u:/status").status, 400);
@@ -87,7 +102,7 @@ TEST_F(SimTest, NextIdAnswersAStringAndRejectsTakenIds) {
 }
 
 TEST_F(SimTest, CloneOntoAnExistingIdFailsAtOnceWithTheReasonInTheStatusLine) {
-  clone(100);
+  clone(100, "pve1");  // the dispatch checks the node it runs on (config_file($newid) is local)
   auto r = call("POST", "/nodes/pve1/qemu/9000/clone", "newid=100&name=pg1");
   EXPECT_EQ(r.status, 500);
   EXPECT_EQ(r.reason, "unable to create VM 100: config file already exists");
@@ -160,6 +175,104 @@ TEST_F(SimTest, InjectedFaults) {
   ASSERT_TRUE(fault.has_value());
   sim_->inject(*fault);
   EXPECT_EQ(wait("pve2", data(call("POST", "/nodes/pve2/qemu/100/status/start"))), "boom");
+}
+
+TEST_F(SimTest, LocalStorageRefusesACloneToAnotherNodeAtDispatch) {
+  SimOptions o = options();
+  o.template_storage = "local-lvm";
+  restart(o);
+  auto across = call("POST", "/nodes/pve1/qemu/9000/clone", "newid=100&name=pg1&full=1&target=pve2");
+  EXPECT_EQ(across.status, 500);
+  EXPECT_EQ(across.reason, "can't clone VM to node 'pve2' (VM uses local storage)");
+  auto onto =
+      call("POST", "/nodes/pve1/qemu/9000/clone", "newid=100&name=pg1&full=1&target=pve2&storage=local");
+  EXPECT_EQ(onto.reason, "can't clone to non-shared storage 'local'");
+  EXPECT_EQ(clone(100, "pve1"), "OK");  // on the template's own node
+  auto storages = data(call("GET", "/storage"));
+  for (const auto& st : storages) EXPECT_EQ(st.value("shared", 0), st["storage"] == "ceph" ? 1 : 0) << st;
+}
+
+TEST_F(SimTest, MigrateMovesAStoppedVmAndItsDisks) {
+  SimOptions o = options();
+  o.template_storage = "local-lvm";
+  restart(o);
+  clone(100, "pve1");
+  auto local = call("POST", "/nodes/pve1/qemu/100/migrate", "target=pve1");
+  EXPECT_EQ(local.status, 400);
+  std::string upid = data(call("POST", "/nodes/pve1/qemu/100/migrate", "target=pve3&targetstorage=local"));
+  EXPECT_EQ(data(call("GET", "/cluster/resources?type=vm"))[0]["lock"], "migrate");
+  EXPECT_EQ(wait("pve1", upid), "OK");
+  auto cfg = data(call("GET", "/nodes/pve3/qemu/100/config"));
+  EXPECT_EQ(cfg["scsi0"].get<std::string>().rfind("local:vm-100-disk-0", 0), 0u) << cfg;
+  EXPECT_EQ(wait("pve3", data(call("POST", "/nodes/pve3/qemu/100/status/start"))), "OK");
+  auto running = call("POST", "/nodes/pve3/qemu/100/migrate", "target=pve1");
+  EXPECT_EQ(running.reason, "can't migrate running VM without --online");
+}
+
+TEST_F(SimTest, AnIdTakenOnAnotherNodeFailsInsideTheCloneTask) {
+  sim_->add_foreign_vm(100, "pve3", "theirs");
+  auto r = call("POST", "/nodes/pve1/qemu/9000/clone", "newid=100&name=pg1&full=1&target=pve2");
+  ASSERT_EQ(r.status, 200) << r.reason;  // the dispatch checks the local node only
+  std::string exit = wait("pve1", data(r));
+  EXPECT_NE(exit.find("File exists"), std::string::npos) << exit;
+  EXPECT_EQ(sim_->state()["vms"].size(), 2u);  // the template and theirs
+}
+
+TEST_F(SimTest, LockTimeoutsComeBackAsTheTaskExitStatus) {
+  Fault f;
+  f.kind = Fault::Kind::task_lock_timeout;
+  f.path = "/clone$";
+  sim_->inject(f);
+  auto r = call("POST", "/nodes/pve1/qemu/9000/clone", "newid=100&name=pg1&full=1&target=pve2");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(wait("pve1", data(r)), "can't lock file '/var/lock/qemu-server/lock-9000.conf' - got timeout");
+}
+
+TEST_F(SimTest, ResourcesCarryPvestatdsStaleNameAndStatus) {
+  SimOptions o = options();
+  o.stats_interval = std::chrono::hours(1);
+  restart(o);
+  clone(100);
+  auto vm = data(call("GET", "/cluster/resources?type=vm"))[0];
+  EXPECT_EQ(vm["vmid"], 100);
+  EXPECT_FALSE(vm.contains("name"));  // pvestatd has not seen it yet
+  EXPECT_EQ(vm["status"], "unknown");
+  EXPECT_EQ(data(call("GET", "/nodes/pve2/qemu/100/config"))["name"], "pg1");
+  EXPECT_EQ(data(call("GET", "/cluster/resources?type=vm"))[1]["template"], 1);  // seen at start
+}
+
+TEST_F(SimTest, PrivilegesByVersion) {
+  SimOptions o = options();
+  o.version = 9;
+  restart(o);
+  EXPECT_EQ(data(call("GET", "/version"))["release"], "9.0");
+  auto perms = data(call("GET", "/access/permissions?path=%2Fvms"))["/vms"];
+  EXPECT_TRUE(perms.contains("VM.GuestAgent.Audit"));
+  EXPECT_FALSE(perms.contains("VM.Monitor"));
+  o.privileges = all_privileges(9);
+  o.privileges.erase("VM.GuestAgent.Audit");
+  restart(o);
+  clone(100);
+  EXPECT_EQ(wait("pve2", data(call("POST", "/nodes/pve2/qemu/100/status/start"))), "OK");
+  auto ping = call("POST", "/nodes/pve2/qemu/100/agent/ping");
+  EXPECT_EQ(ping.status, 403);
+  EXPECT_EQ(ping.reason, "Permission check failed (/vms/100, VM.GuestAgent.Audit)");
+  o.version = 8;
+  o.privileges = all_privileges(8);
+  restart(o);
+  EXPECT_TRUE(data(call("GET", "/access/permissions?path=%2Fvms"))["/vms"].contains("VM.Monitor"));
+}
+
+TEST_F(SimTest, InvalidKeysAreA500AndPrefixesBelow8AreRefused) {
+  clone(100);
+  auto key = call("PUT", "/nodes/pve2/qemu/100/config",
+                  pve::form_encode({{"sshkeys", pve::sshkeys_value({"ssh-ed25519 not-base64!"})}}));
+  EXPECT_EQ(key.status, 500);
+  EXPECT_EQ(key.reason, "SSH public key validation error");
+  auto wide = call("PUT", "/nodes/pve2/qemu/100/config", pve::form_encode({{"ipconfig0", "ip=10.0.0.5/7"}}));
+  EXPECT_EQ(wide.status, 400);
+  auto ok = call("PUT", "/nodes/pve2/qemu/100/config", pve::form_encode({{"ipconfig0", "ip=10.0.0.5/8"}}));
+  EXPECT_EQ(ok.status, 200);
 }
 
 }  // namespace
