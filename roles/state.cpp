@@ -10,6 +10,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <vector>
 
 #include "net/ssh_keys.hpp"
 
@@ -62,11 +63,24 @@ Status write_file_atomic(const std::string& path, const std::string& content, in
 
 Result<StateDir> StateDir::open(const std::string& root, const std::string& cluster) {
   std::string path = root + "/" + cluster;
+  // Only the directories created here get mode 0700 (at creation, by mkdir). An existing one keeps
+  // its mode: `--state-dir .` or `--state-dir /srv` must not lock others out of a directory pgha
+  // does not own.
+  std::vector<fs::path> missing;
+  for (fs::path p = fs::path(path).lexically_normal(); !p.empty(); p = p.parent_path()) {
+    std::error_code ec;
+    if (fs::exists(p, ec) || p == p.parent_path()) break;
+    missing.push_back(p);
+  }
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    if (::mkdir(it->c_str(), 0700) != 0 && errno != EEXIST) {
+      return io_error("cannot create state directory", it->string());
+    }
+  }
   std::error_code ec;
-  fs::create_directories(path, ec);
-  if (ec) return Error(ErrorKind::io, "cannot create state directory " + path + ": " + ec.message());
-  ::chmod(root.c_str(), 0700);
-  if (::chmod(path.c_str(), 0700) != 0) return io_error("cannot set mode on", path);
+  if (!fs::is_directory(path, ec)) {
+    return Error(ErrorKind::io, "cannot create state directory " + path + ": not a directory");
+  }
   return StateDir(path);
 }
 
