@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The Proxmox provider end to end against the simulator (tests/proxmox_sim) with Docker-backed VMs:
 #   inventories/proxmox-3node.yml pointed at the simulator -> `pgha up` brings the 3-node cluster to
-#   healthy with one VM per Proxmox host -> `pgha check failover --fault kill-node` (a hard stop
+#   healthy with one VM per Proxmox host. Its storage, local-lvm, is local (not shared), as on a
+#   fresh Proxmox installation: every VM is cloned on the template's host (pve1) and the stopped
+#   clones migrate to pve2 and pve3; /cluster/resources learns names only at the simulated
+#   pvestatd's pace (10 s) -> `pgha check failover --fault kill-node` (a hard stop
 #   through the API) passes -> scale 3 -> 4 -> 3 (PGHA_E2E_PROXMOX_SCALE=0 skips it): a 4th node and a 4th
 #   Proxmox host join the inventory, `up` clones only pg4's VM, onto that emptiest host, and the
 #   cluster is healthy with 4 members; both leave again, `up` destroys pg4's VM (found by its tag on
@@ -47,8 +50,10 @@ trap cleanup EXIT
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 # pve4 exists from the start but the inventory names it only while scaling out (the emptiest host).
-log "starting the simulator on 127.0.0.1:$port (4 hosts, template 9000, Docker-backed VMs)"
-"$SIM" --listen "127.0.0.1:$port" --cert-dir "$WORK/certs" --nodes pve1,pve2,pve3,pve4 --template 9000 \
+PVE_VERSION=${PGHA_E2E_PVE_VERSION:-9}
+log "starting the simulator on 127.0.0.1:$port (Proxmox VE $PVE_VERSION, 4 hosts, template 9000 on pve1's local-lvm, Docker-backed VMs)"
+"$SIM" --listen "127.0.0.1:$port" --cert-dir "$WORK/certs" --nodes pve1,pve2,pve3,pve4 --template 9000@pve1 \
+  --template-storage local-lvm --pve-version "$PVE_VERSION" --stats-ms 10000 \
   --token-env PGHA_SIM_TOKEN --backend docker --network pgha-pve-sim --subnet 10.88.0.0/24 \
   --ready-file "$WORK/sim.json" >"$WORK/sim.log" 2>&1 &
 sim_pid=$!
@@ -75,7 +80,7 @@ python3 - "$WORK/certs/pve-root-ca.pem" "$ENDPOINT" <<'PY' || fail "could not cr
 import os, ssl, sys, urllib.request
 ctx = ssl.create_default_context(cafile=sys.argv[1])
 req = urllib.request.Request(sys.argv[2] + "/api2/json/nodes/pve1/qemu/9000/clone", method="POST",
-    data=b"newid=500&name=bystander&full=1&target=pve2",
+    data=b"newid=500&name=bystander&full=1",
     headers={"Authorization": "PVEAPIToken=" + os.environ["PGHA_SIM_TOKEN"]})
 urllib.request.urlopen(req, context=ctx).read()
 PY
@@ -89,8 +94,15 @@ import json, sys, urllib.parse
 vms = [v for v in json.load(open(sys.argv[1]))["data"]["vms"] if not v["template"] and v["vmid"] != 500]
 assert len(vms) == 3, vms
 assert len({v["node"] for v in vms}) == 3, "anti-affinity: %s" % [(v["config"]["name"], v["node"]) for v in vms]
+state = json.load(open(sys.argv[1]))["data"]
+# local-lvm is not shared: Proxmox refuses `target` on the clone, so pgha cloned on pve1 and
+# migrated the two VMs that belong elsewhere.
+assert state["task_types"].get("qmigrate", 0) == 2, state["task_types"]
+assert state["task_types"].get("qmclone", 0) == 4, state["task_types"]  # 3 + the bystander
 for v in vms:
     c = v["config"]
+    assert c["scsi0"].startswith("local-lvm:vm-%d-disk-0" % v["vmid"]), c
+    assert v["lock"] == "", v
     assert v["running"], v
     assert c["tags"] == "pgha-pgha-prod", c
     assert c["ipconfig0"].startswith("ip=10.88.0.5") and c["ipconfig0"].endswith("/24,gw=10.88.0.1"), c
