@@ -66,6 +66,29 @@ std::string host_pattern(const std::string& addr, int port) {
   return port == 22 ? addr : "[" + addr + "]:" + std::to_string(port);
 }
 
+// The first entry recorded for exactly this host pattern, whatever its key type; nullptr if none.
+const libssh2_knownhost* find_pin(LIBSSH2_KNOWNHOSTS* hosts, const std::string& pattern) {
+  libssh2_knownhost* entry = nullptr;
+  libssh2_knownhost* prev = nullptr;
+  while (libssh2_knownhost_get(hosts, &entry, prev) == 0) {
+    if (entry->name && pattern == entry->name) return entry;
+    prev = entry;
+  }
+  return nullptr;
+}
+
+const char* key_type_name(int typemask) {
+  switch (typemask & LIBSSH2_KNOWNHOST_KEY_MASK) {
+    case LIBSSH2_KNOWNHOST_KEY_SSHRSA: return "ssh-rsa";
+    case LIBSSH2_KNOWNHOST_KEY_SSHDSS: return "ssh-dss";
+    case LIBSSH2_KNOWNHOST_KEY_ECDSA_256: return "ecdsa-sha2-nistp256";
+    case LIBSSH2_KNOWNHOST_KEY_ECDSA_384: return "ecdsa-sha2-nistp384";
+    case LIBSSH2_KNOWNHOST_KEY_ECDSA_521: return "ecdsa-sha2-nistp521";
+    case LIBSSH2_KNOWNHOST_KEY_ED25519: return "ssh-ed25519";
+    default: return "unknown-type";
+  }
+}
+
 bool file_has_content(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && st.st_size > 0;
@@ -118,9 +141,19 @@ Status KnownHosts::verify(LIBSSH2_SESSION* session, const std::string& host, con
     default: return Error(ErrorKind::internal, "known_hosts check failed").with(path_);
   }
 
+  // libssh2 matches per key type: a host pinned with one type that now presents another is "not
+  // found" to it. Any line for this host is a pin, so a key of a new type is a changed key too.
+  std::string pattern = host_pattern(addr, port);
+  if (const libssh2_knownhost* pinned = find_pin(hosts.get(), pattern)) {
+    std::string expected = pinned->key ? ssh_fingerprint(base64_decode(pinned->key)) : "?";
+    return Error(ErrorKind::auth, "host key for " + host + " (" + pattern + ") changed: expected " +
+                                      key_type_name(pinned->typemask) + " " + expected + ", got " +
+                                      key_type_name(type_mask) + " " + seen +
+                                      "; if the machine was rebuilt, remove its line from " + path_);
+  }
+
   // First contact: trust and record.
   libssh2_knownhost* added = nullptr;
-  std::string pattern = host_pattern(addr, port);
   if (libssh2_knownhost_addc(hosts.get(), pattern.c_str(), nullptr, key, key_len, nullptr, 0, type_mask,
                              &added) != 0) {
     return Error(ErrorKind::internal, "cannot add host key for " + pattern);
