@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "core/role_option.hpp"
+
 namespace pgha {
 
 // A position in the inventory text. line and col are 1-based; 0 means "unknown".
@@ -138,8 +140,8 @@ struct Secrets {
 
 struct User {
   std::string name;
-  std::string password;              // "" = generated and kept in state
-  std::vector<std::string> options;  // LOGIN, CREATEDB, ...
+  std::string password;             // "" = generated and kept in state
+  std::vector<RoleOption> options;  // LOGIN, CREATEDB, ...; empty = LOGIN
 };
 
 struct Database {

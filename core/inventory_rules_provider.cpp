@@ -1,4 +1,5 @@
 // Provider settings, users and databases.
+#include <algorithm>
 #include <set>
 
 #include "core/inventory_rules.hpp"
@@ -58,6 +59,34 @@ void check_provider(RuleContext& c) {
   }
 }
 
+namespace {
+
+// PostgreSQL keeps the first NAMEDATALEN - 1 bytes of a name and drops the rest.
+constexpr size_t kMaxSqlName = 63;
+
+// Problems with a role or database name ("" when none): PostgreSQL's length limit, and for roles the
+// names pgha's own roles use (postgres, admin, replicator) or PostgreSQL reserves (pg_*).
+std::string sql_name_problem(const std::string& name, const char* what, bool is_role) {
+  if (name.size() > kMaxSqlName) {
+    return std::string(what) + " name is " + std::to_string(name.size()) +
+           " bytes; PostgreSQL truncates names to 63 bytes";
+  }
+  if (!is_role) return "";
+  if (name == "postgres" || name == "admin" || name == "replicator") {
+    return "user name '" + name + "' is reserved: pgha's own roles use it";
+  }
+  if (name.rfind("pg_", 0) == 0) return "user name '" + name + "' is reserved: PostgreSQL reserves pg_*";
+  return "";
+}
+
+// pgha hashes user passwords into SCRAM verifiers itself, without SASLprep's Unicode
+// normalisation; for printable ASCII that normalisation is the identity.
+bool printable_ascii(const std::string& s) {
+  return std::all_of(s.begin(), s.end(), [](char ch) { return ch >= 0x20 && ch <= 0x7e; });
+}
+
+}  // namespace
+
 void check_users(RuleContext& c) {
   const Inventory& inv = c.inv();
   std::set<std::string> users = {"postgres"};
@@ -66,8 +95,14 @@ void check_users(RuleContext& c) {
     const std::string& name = inv.users[i].name;
     if (name.empty()) {
       c.error(c.at({p + ".name", p}), p + " has no name");
+    } else if (auto problem = sql_name_problem(name, "user", true); !problem.empty()) {
+      c.error(c.at({p + ".name", p}), problem);
     } else if (!users.insert(name).second) {
       c.error(c.at({p + ".name", p}), "duplicate user '" + name + "'");
+    }
+    if (!printable_ascii(inv.users[i].password)) {
+      c.error(c.at({p + ".password", p}),
+              "the password of " + p + " must be printable ASCII (pgha computes its SCRAM verifier)");
     }
   }
   std::set<std::string> databases;
@@ -76,6 +111,8 @@ void check_users(RuleContext& c) {
     const Database& d = inv.databases[i];
     if (d.name.empty()) {
       c.error(c.at({p + ".name", p}), p + " has no name");
+    } else if (auto problem = sql_name_problem(d.name, "database", false); !problem.empty()) {
+      c.error(c.at({p + ".name", p}), problem);
     } else if (!databases.insert(d.name).second) {
       c.error(c.at({p + ".name", p}), "duplicate database '" + d.name + "'");
     }

@@ -1,5 +1,8 @@
 #include "core/inventory_sections.hpp"
 
+#include <algorithm>
+#include <cctype>
+
 namespace pgha {
 
 namespace {
@@ -85,11 +88,48 @@ void read_instances(YamlReader& r, const YAML::Node& map, Inventory& inv) {
   }
 }
 
+namespace {
+
+bool mentions_password(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text.find("password") != std::string::npos;
+}
+
+// Each option must be one of PostgreSQL's role options, and set its attribute once.
+void read_role_options(YamlReader& r, const std::vector<std::string>& texts, const std::string& path,
+                       std::vector<RoleOption>& out) {
+  for (size_t i = 0; i < texts.size(); ++i) {
+    std::string p = item(path, i);
+    std::string why;
+    auto option = parse_role_option(texts[i], &why);
+    if (!option) {
+      std::string hint = did_you_mean(texts[i], role_option_keywords());
+      // An option that tries to set a password may hold one: it is not echoed.
+      std::string shown = mentions_password(texts[i]) ? "" : " '" + texts[i] + "'";
+      r.error(r.where(p), "unknown role option" + shown + " in " + path + ": " + why +
+                              (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+      continue;
+    }
+    auto clash =
+        std::find_if(out.begin(), out.end(), [&](const RoleOption& o) { return same_attribute(o, *option); });
+    if (clash != out.end()) {
+      r.error(r.where(p), "role option '" + texts[i] + "' in " + path + " sets the same attribute as '" +
+                              to_sql(*clash) + "'");
+      continue;
+    }
+    out.push_back(*option);
+  }
+}
+
+}  // namespace
+
 void read_users(YamlReader& r, const YAML::Node& list, Inventory& inv) {
   each_item(r, list, "users", [&](const YAML::Node& value, const std::string& path) {
     User u;
+    std::vector<std::string> options;
     r.fields(value, path,
-             {{"name", r.text(u.name)}, {"password", r.text(u.password)}, {"options", r.texts(u.options)}});
+             {{"name", r.text(u.name)}, {"password", r.text(u.password)}, {"options", r.texts(options)}});
+    read_role_options(r, options, path + ".options", u.options);
     inv.users.push_back(std::move(u));
   });
 }

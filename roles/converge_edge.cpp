@@ -1,6 +1,8 @@
 // After Patroni: SQL users and databases, PgBouncer, HAProxy, keepalived, pgBackRest — each to its gate.
 #include <nlohmann/json.hpp>
 
+#include "core/scram.hpp"
+#include "core/sql_quote.hpp"
 #include "roles/engine.hpp"
 #include "roles/parallel.hpp"
 #include "roles/remote.hpp"
@@ -11,22 +13,28 @@ namespace {
 // How often a gate looks again. Each look is one SSH round trip (tens of ms).
 constexpr std::chrono::milliseconds kGatePoll(250);
 
-std::string sql_literal(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    out += c;
-    if (c == '\'') out += '\'';
-  }
-  return out + "'";
+// Runs `statement` (already quoted) unless `exists` (a query returning a row) finds the object; then
+// prints "created". Both are passed to psql's \gexec as literals, so the values inside them are data
+// to the server's lexer, never psql meta-commands or the end of a block.
+std::string create_unless(const std::string& statement, const std::string& exists) {
+  return "SELECT " + quote_literal(statement) + ", " + quote_literal("SELECT 'created'") +
+         " WHERE NOT EXISTS (" + exists + ")\\gexec\n";
 }
 
-std::string sql_ident(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    out += c;
-    if (c == '"') out += '"';
-  }
-  return out + "\"";
+// CREATE ROLE with the options parsed at the inventory and a SCRAM verifier for the password: the
+// server stores the verifier as given, so the password is in no statement, log or pg_stat_activity.
+std::string create_role_sql(const User& u, const std::string& password) {
+  std::string statement = "CREATE ROLE " + quote_ident(u.name);
+  if (u.options.empty()) statement += " LOGIN";
+  for (const auto& o : u.options) statement += " " + to_sql(o);
+  statement += " PASSWORD " + quote_literal(scram_sha256_verifier(password));
+  return create_unless(statement, "SELECT FROM pg_roles WHERE rolname = " + quote_literal(u.name));
+}
+
+std::string create_database_sql(const Database& d) {
+  std::string statement = "CREATE DATABASE " + quote_ident(d.name);
+  if (!d.owner.empty()) statement += " OWNER " + quote_ident(d.owner);
+  return create_unless(statement, "SELECT FROM pg_database WHERE datname = " + quote_literal(d.name));
 }
 
 Status gate_query(EngineContext& ctx, NodeHandle& from, const std::string& what, const std::string& host,
@@ -53,23 +61,11 @@ Status converge_sql_objects(EngineContext& ctx) {
   if (!leader) return Error(ErrorKind::remote_failure, "no Patroni leader to create users and databases on");
   // Create what is missing; existing roles and databases are left as they are.
   std::string sql;
-  for (const auto& u : ctx.inv.users) {
-    std::string opts;
-    for (const auto& o : u.options) opts += " " + o;
-    if (opts.empty()) opts = " LOGIN";
-    sql += "DO $pgha$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = " + sql_literal(u.name) +
-           ") THEN CREATE ROLE " + sql_ident(u.name) + opts + " PASSWORD " +
-           sql_literal(ctx.secrets.user_passwords.at(u.name)) +
-           "; RAISE NOTICE 'created'; END IF; END $pgha$;\n";
-  }
-  for (const auto& d : ctx.inv.databases) {
-    sql += "SELECT 'CREATE DATABASE ' || quote_ident(" + sql_literal(d.name) + ")" +
-           (d.owner.empty() ? std::string() : " || ' OWNER ' || quote_ident(" + sql_literal(d.owner) + ")") +
-           " WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = " + sql_literal(d.name) + ")\\gexec\n";
-  }
+  for (const auto& u : ctx.inv.users) sql += create_role_sql(u, ctx.secrets.user_passwords.at(u.name));
+  for (const auto& d : ctx.inv.databases) sql += create_database_sql(d);
   auto r = run_sql(*leader, "sql:users-databases", sql);
   if (!r) return r.error();
-  if (r->err.find("created") != std::string::npos || r->out.find("CREATE DATABASE") != std::string::npos)
+  if (r->out.find("created") != std::string::npos)
     ctx.cluster_actions.push_back(Change{ChangeKind::sql_objects, ctx.inv.cluster_name, "",
                                          "created users/databases on " + leader->node->name});
   return {};
