@@ -3,9 +3,14 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/value_grammar.hpp"
+
 namespace pgha {
 
 namespace {
+
+// The most characters of a line a diagnostic quotes.
+constexpr size_t kMaxQuoted = 160;
 
 std::vector<std::string_view> split_lines(std::string_view text) {
   std::vector<std::string_view> lines;
@@ -83,19 +88,34 @@ std::string format_diagnostic(const Diagnostic& d, std::string_view source) {
   std::string out = d.file;
   if (d.at.line > 0) out += ":" + std::to_string(d.at.line) + ":" + std::to_string(std::max(d.at.col, 1));
   out += d.severity == Severity::error ? ": error: " : ": warning: ";
-  out += d.message;
+  out += escape_controls(d.message);
   out += '\n';
   if (d.at.line <= 0 || source.empty()) return out;
   auto lines = split_lines(source);
   auto index = static_cast<size_t>(d.at.line - 1);
   if (index >= lines.size()) return out;
+  // Control bytes in the quoted line are shown escaped; the caret moves with the escapes before it.
+  size_t col = static_cast<size_t>(std::max(d.at.col, 1) - 1);
+  std::string_view line = lines[index];
   if (may_hold_secret(lines, index)) {
     out += "<line hidden: may contain a secret>\n";
   } else {
-    out += lines[index];
-    out += '\n';
+    // A very long line is quoted as a window around the column.
+    std::string_view shown = line;
+    size_t c = col;
+    std::string before, after;
+    if (line.size() > kMaxQuoted) {
+      size_t start = col > kMaxQuoted / 2 ? std::min(col - kMaxQuoted / 2, line.size() - kMaxQuoted) : 0;
+      shown = line.substr(start, kMaxQuoted);
+      c = col - start;
+      if (start > 0) before = "...";
+      if (start + kMaxQuoted < line.size()) after = "...";
+    }
+    out += before + escape_controls(shown) + after + '\n';
+    col = before.size() + escape_controls(shown.substr(0, std::min(c, shown.size()))).size() +
+          (c > shown.size() ? c - shown.size() : 0);
   }
-  out += std::string(static_cast<size_t>(std::max(d.at.col, 1) - 1), ' ');
+  out += std::string(col, ' ');
   out += "^\n";
   return out;
 }

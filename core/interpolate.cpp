@@ -13,6 +13,11 @@ bool valid_name(std::string_view name) {
   return true;
 }
 
+// What follows a '$' in the shell forms pgha does not expand: $NAME and $(command).
+bool shell_form_start(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' || c == '(';
+}
+
 }  // namespace
 
 Result<std::string> interpolate(std::string_view text, const EnvLookup& env) {
@@ -22,6 +27,10 @@ Result<std::string> interpolate(std::string_view text, const EnvLookup& env) {
   while (i < text.size()) {
     char c = text[i];
     if (c != '$' || i + 1 >= text.size() || (text[i + 1] != '$' && text[i + 1] != '{')) {
+      if (c == '$' && i + 1 < text.size() && shell_form_start(text[i + 1])) {
+        return make_error(ErrorKind::bad_input,
+                          "'$NAME' and '$(...)' are not expanded: write ${NAME}, or $$ for a literal $");
+      }
       out += c;
       ++i;
       continue;
@@ -36,6 +45,9 @@ Result<std::string> interpolate(std::string_view text, const EnvLookup& env) {
     std::string_view body = text.substr(i + 2, close - i - 2);
     size_t sep = body.find(":-");
     std::string_view name = body.substr(0, sep);
+    if (sep != std::string_view::npos && body.find_first_of("${}", sep) != std::string_view::npos) {
+      return make_error(ErrorKind::bad_input, "a default in '${NAME:-default}' cannot hold '$', '{' or '}'");
+    }
     if (!valid_name(name)) return make_error(ErrorKind::bad_input, "invalid variable name in '${...}'");
     std::optional<std::string> value = env ? env(std::string(name)) : std::nullopt;
     if (sep != std::string_view::npos) {

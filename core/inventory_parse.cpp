@@ -8,6 +8,7 @@
 #include "core/inventory_yaml.hpp"
 #include "core/net_addr.hpp"
 #include "core/profiles.hpp"
+#include "core/yaml_shape.hpp"
 
 namespace pgha {
 
@@ -259,6 +260,10 @@ ParseOutcome parse(std::string_view text, const std::string& display_name, const
   inv.source_name = display_name;
   YamlReader r(display_name, env, out.diagnostics, inv);
   bool nodes_read = true;
+  if (auto problem = check_yaml_shape(text); problem || (problem = check_yaml_aliases(text))) {
+    r.error(problem->at, problem->message);
+    return failed();
+  }
   try {
     YAML::Node root = YAML::Load(std::string(text));
     if (root.IsNull()) {

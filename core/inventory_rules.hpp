@@ -40,5 +40,6 @@ void check_ports(RuleContext& c);
 void check_services(RuleContext& c);  // keepalived, pgbackrest
 void check_provider(RuleContext& c);
 void check_users(RuleContext& c);
+void check_values(RuleContext& c);  // grammars of values reaching configs and commands
 
 }  // namespace pgha

@@ -1,9 +1,13 @@
 // Patroni and HAProxy timing, ports, keepalived and pgBackRest settings.
 #include "core/inventory_rules.hpp"
+#include "core/value_grammar.hpp"
 
 namespace pgha {
 
 namespace {
+
+// Where a pgBackRest repository may live on a node.
+const std::vector<std::string> kBackupPrefixes = {"/var/lib/pgbackrest", "/srv"};
 
 std::string n2s(int64_t v) {
   return std::to_string(v);
@@ -85,6 +89,15 @@ void check_ports(RuleContext& c) {
       c.error(at, path + " is " + n2s(ports[j].second) + "; a port must be between 1 and 65535");
       continue;
     }
+    if (ports[j].second == 22) {
+      c.error(at, path + " is 22, the port the nodes' SSH server needs");
+      continue;
+    }
+    const StaticSettings& ssh = c.inv().provider.static_hosts;
+    if (c.inv().provider.type == ProviderType::static_hosts && ports[j].second == ssh.ssh_port) {
+      c.error(at, path + " " + n2s(ports[j].second) + " collides with provider.static.ssh_port");
+      continue;
+    }
     for (size_t i = 0; i < j; ++i) {
       if (ports[i].second != ports[j].second) continue;
       c.error(c.at({path, std::string("ports.") + ports[i].first, "ports"}),
@@ -108,6 +121,14 @@ void check_services(RuleContext& c) {
   const Backup& b = inv.backup;
   if (b.repo_path.empty() || b.repo_path[0] != '/') {
     c.error(c.at({"pgbackrest.repo_path", "pgbackrest"}), "pgbackrest.repo_path must be an absolute path");
+  } else if (!valid_path_under(b.repo_path, kBackupPrefixes)) {
+    // It becomes a mount point and a pgbackrest.conf line: under a prefix meant for backups, so it
+    // can shadow neither /var/lib/etcd nor PostgreSQL's data, and in normal form, so a prefix check
+    // means what it says.
+    c.error(c.at({"pgbackrest.repo_path", "pgbackrest"}),
+            "pgbackrest.repo_path '" + b.repo_path +
+                "' must be a normalised path (no '.', '..', '//' or trailing '/'; letters, digits and "
+                "'._+-') under /var/lib/pgbackrest or /srv");
   }
   if (b.retention_full < 1) {
     c.error(c.at({"pgbackrest.retention_full", "pgbackrest"}),

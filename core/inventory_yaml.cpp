@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "core/interpolate.hpp"
+#include "core/value_grammar.hpp"
 
 namespace pgha {
 
@@ -75,6 +76,10 @@ std::vector<YamlReader::Entry> YamlReader::entries(const YAML::Node& map, const 
       continue;
     }
     std::string key = it->first.Scalar();
+    if (std::string c = first_control_char(key); !c.empty()) {
+      error(key_mark, "a key " + in_what(path) + " holds a control character (" + c + ")");
+      continue;
+    }
     if (auto [first, inserted] = seen.emplace(key, key_mark); !inserted) {
       error(key_mark, "duplicate key '" + key + "' " + in_what(path) + " (first at line " +
                           std::to_string(first->second.line) + ")");
@@ -114,6 +119,13 @@ std::optional<std::string> YamlReader::scalar(const YAML::Node& value, const std
   auto text = interpolate(value.Scalar(), env_);
   if (!text.ok()) {
     unreadable(path, text.error().message + " (needed by " + path + ")");
+    return std::nullopt;
+  }
+  // Every value may end up in a config line, a command or SQL: none may carry a line break, a NUL or
+  // a terminal escape. The value itself is not shown (it may be a secret).
+  if (std::string c = first_control_char(*text); !c.empty()) {
+    unreadable(path, path + " holds a control character (" + c +
+                         "); no inventory value may hold a line break, NUL or other control character");
     return std::nullopt;
   }
   return std::move(text).value();
@@ -192,7 +204,11 @@ FieldReader YamlReader::texts(std::vector<std::string>& out) {
     for (auto it = value.begin(); it != value.end(); ++it, ++i) {
       std::string item_path = path + "[" + std::to_string(i) + "]";
       record(item_path, mark_of(*it).line ? mark_of(*it) : where(path));
-      if (auto s = scalar(*it, item_path, "a string")) items.push_back(*s);
+      if (auto s = scalar(*it, item_path, "a string")) {
+        items.push_back(*s);
+      } else {
+        unreadable_.push_back(path);  // reported at the item; the list is not "empty" either
+      }
     }
     out = std::move(items);
   };

@@ -48,6 +48,7 @@ std::vector<Diagnostic> validate_inventory(const Inventory& inv) {
   check_services(c);
   check_provider(c);
   check_users(c);
+  check_values(c);
   return c.take();
 }
 

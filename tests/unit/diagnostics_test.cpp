@@ -27,6 +27,17 @@ TEST(FormatDiagnostic, WithoutAPlaceThereIsNoQuote) {
             "inv.yml: error: the inventory is empty\n");
 }
 
+// Terminal control bytes in a message or a quoted line are shown escaped; the caret still points at
+// the same character.
+TEST(FormatDiagnostic, ControlBytesAreEscapedAndTheCaretFollows) {
+  std::string src = "network:\n  interface: \x1b[2Jeth0/x\n";
+  EXPECT_EQ(format_diagnostic(at(2, 18, "network.interface '\x1b[2Jeth0/x\n' is bad"), src),
+            "inv.yml:2:18: error: network.interface '\\x1b[2Jeth0/x\\n' is bad\n"
+            "  interface: \\x1b[2Jeth0/x\n" +
+                std::string(20, ' ') + "^\n");
+  EXPECT_EQ(format_diagnostic(at(1, 1, std::string("a\0b", 3)), "x\n"), "inv.yml:1:1: error: a\\0b\nx\n^\n");
+}
+
 TEST(FormatDiagnostic, LineBeyondTheTextIsNotQuoted) {
   EXPECT_EQ(format_diagnostic(at(9, 1, "eof"), "a: 1\n"), "inv.yml:9:1: error: eof\n");
 }

@@ -334,6 +334,32 @@ TEST(ParseInventory, SecretValuesNeverAppearInDiagnostics) {
   EXPECT_EQ(messages(out).find("hunter"), std::string::npos);
 }
 
+TEST(ParseInventory, RoleOptionsAreParsedIntoPostgresAttributes) {
+  auto out = parse(
+      "users:\n  - name: app\n    options: [login, CONNECTION LIMIT 5, \"VALID UNTIL '2030-01-01'\"]\n");
+  ASSERT_TRUE(out.diagnostics.empty()) << messages(out);
+  ASSERT_EQ(out.inventory->users[0].options.size(), 3u);
+  EXPECT_EQ(out.inventory->users[0].options[0].attribute, RoleAttribute::login);
+  EXPECT_EQ(out.inventory->users[0].options[1].connection_limit, 5);
+  EXPECT_EQ(out.inventory->users[0].options[2].valid_until, "2030-01-01");
+}
+
+TEST(ParseInventory, UnknownOrClashingRoleOptionsAreLocatedErrors) {
+  auto out =
+      parse("users:\n  - name: app\n    options: [LOGN, \"LOGIN $$pgha$$; \\\\! id\", LOGIN, NOLOGIN]\n");
+  ASSERT_EQ(out.diagnostics.size(), 3u) << messages(out);
+  EXPECT_EQ(out.diagnostics[0].message,
+            "unknown role option 'LOGN' in users[0].options: not a PostgreSQL role option; did you mean "
+            "'LOGIN'?");
+  EXPECT_EQ(out.diagnostics[0].at.line, 3);
+  EXPECT_EQ(out.diagnostics[0].at.col, 15);
+  EXPECT_EQ(out.diagnostics[1].message.rfind("unknown role option 'LOGIN $pgha$; \\! id'", 0), 0u)
+      << out.diagnostics[1].message;
+  EXPECT_EQ(out.diagnostics[2].message,
+            "role option 'NOLOGIN' in users[0].options sets the same attribute as 'LOGIN'");
+  ASSERT_EQ(out.inventory->users[0].options.size(), 1u);
+}
+
 TEST(ParseInventory, UnknownKeysSuggestTheClosestKey) {
   auto out = parse("nodes:\n  - name: pg1\n    adress: 10.0.0.1\n");
   ASSERT_EQ(out.diagnostics.size(), 1u);
@@ -387,6 +413,47 @@ TEST(ParseInventory, EmptyAndNonMappingDocuments) {
   EXPECT_FALSE(parse("42").inventory);
 }
 
+TEST(ParseInventory, YamlShapeProblemsAreOneLocatedError) {
+  auto second = parse("cluster: {name: a}\n---\ncluster: {name: b}\n");
+  ASSERT_EQ(second.diagnostics.size(), 1u);
+  EXPECT_EQ(second.diagnostics[0].message,
+            "a second YAML document starts here; an inventory is one document");
+  EXPECT_EQ(second.diagnostics[0].at.line, 2);
+  EXPECT_EQ(messages(parse("---\ncluster: {name: a}\n...\n")).find("second"), std::string::npos);
+  auto quote = parse("cluster:\n  name: \"a\n  other: b\"\n");
+  ASSERT_EQ(quote.diagnostics.size(), 1u);
+  EXPECT_EQ(quote.diagnostics[0].message,
+            "this quoted value has no closing \" on its line (a value cannot span lines)");
+  EXPECT_EQ(quote.diagnostics[0].at.line, 2);
+  EXPECT_EQ(quote.diagnostics[0].at.col, 9);
+  EXPECT_TRUE(parse("cluster:\n  name: 'it''s'\n  x: \"a\\\"b\"\n").diagnostics.size() ==
+              1u);  // only 'x' unknown
+  const std::string deep = "nodes: " + std::string(10000, '[') + std::string(10000, ']') + "\n";
+  auto nested = parse(deep);
+  ASSERT_EQ(nested.diagnostics.size(), 1u);
+  EXPECT_EQ(nested.diagnostics[0].message, "nesting deeper than 64 levels");
+  EXPECT_EQ(nested.diagnostics[0].at.col, 8 + 64);
+  EXPECT_LT(format_diagnostics(nested.diagnostics, deep).size(), 500u);
+}
+
+TEST(ParseInventory, AnAliasBombIsOneErrorAtTheAlias) {
+  std::string text = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  for (char level : std::string("bcde")) {
+    text += std::string(1, level) + ": &" + level + " [";
+    for (int i = 0; i < 10; ++i) text += std::string(i ? ", *" : "*") + static_cast<char>(level - 1);
+    text += "]\n";
+  }
+  auto out = parse(text);
+  ASSERT_EQ(out.diagnostics.size(), 1u) << messages(out);
+  EXPECT_EQ(out.diagnostics[0].message,
+            "this alias expands the inventory past 10000 values; aliases may not multiply the document");
+  EXPECT_EQ(out.diagnostics[0].at.line, 4);
+  // Aliases that do not multiply much are fine.
+  EXPECT_EQ(messages(parse("defaults: {roles: &r [etcd, patroni]}\nnodes:\n  - {name: a, roles: *r}\n"))
+                .find("alias"),
+            std::string::npos);
+}
+
 TEST(ParseInventory, NeverThrowsOnOddInput) {
   const std::string deep(5000, '[');  // outlives the loop (a temporary's c_str() would dangle)
   for (const char* text : {"\t\t: :", "a: &x [*x]\nnodes: &n [*n]\n", "nodes: [[[[[[[[]]]]]]]]", "{", "'",
@@ -406,6 +473,21 @@ TEST(Interpolate, Forms) {
   EXPECT_EQ(interpolate("${NOPE}", env).error().message, "environment variable NOPE is not set");
   EXPECT_FALSE(interpolate("${A", env).ok());
   EXPECT_FALSE(interpolate("${1A}", env).ok());
+}
+
+// Shell forms pgha does not expand are refused, never kept as literal text.
+TEST(Interpolate, ShellFormsAreRefused) {
+  auto env = env_of({{"A", "1"}, {"B", "2"}});
+  for (const char* text : {"${A:-${B}}", "${NOPE:-${B}}", "${A:-x{}", "${A-x}", "${A:=x}", "${A:?x}", "${#A}",
+                           "${A/x/y}", "$A", "x$B", "$(id)", "a$(id)b", "$_X"}) {
+    auto r = interpolate(text, env);
+    EXPECT_FALSE(r.ok()) << text << " -> " << (r.ok() ? r.value() : "");
+  }
+  EXPECT_EQ(interpolate("${NOPE:-${B}}", env).error().message,
+            "a default in '${NAME:-default}' cannot hold '$', '{' or '}'");
+  EXPECT_EQ(interpolate("$(id)", env).error().message,
+            "'$NAME' and '$(...)' are not expanded: write ${NAME}, or $$ for a literal $");
+  EXPECT_EQ(interpolate("$$(id) $$A", env).value(), "$(id) $A");
 }
 
 TEST(NetAddr, ParsesAndFormats) {
