@@ -98,9 +98,11 @@ Result<CloneRoute> check_storage(VmOps& ops, const ProxmoxSettings& s, const Tem
   route.storage = s.full_clone && !s.storage.empty() ? s.storage : tmpl.disk_storage;
   auto it = cluster->find(route.storage);
   if (it == cluster->end()) {
-    return Error(ErrorKind::bad_input, "storage '" + route.storage +
-                                           "' does not exist in the Proxmox cluster" +
-                                           (s.storage.empty() ? " (the template's disk storage)" : ""));
+    // GET /storage lists only the storages the caller may audit (pve-storage API2/Storage/Config.pm).
+    return Error(ErrorKind::bad_input,
+                 "storage '" + route.storage + "' does not exist in the Proxmox cluster" +
+                     (s.storage.empty() ? " (the template's disk storage)" : "") +
+                     ", or the token lacks Datastore.Audit on /storage/" + route.storage);
   }
   // Shared when the clone's storage and every volume of the template is (Qemu.pm clone_vm checks
   // both: "can't clone to non-shared storage", $check_storage_access_clone).

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include <gtest/gtest.h>
 
@@ -104,6 +105,33 @@ class ProviderTest : public ::testing::Test {
     std::string error;
     ASSERT_TRUE(server_->start((dir_ / "certs").string(), "127.0.0.1", 0, error)) << error;
     inv_.provider.proxmox.endpoint = server_->endpoint();
+  }
+
+  // The four clusters the storage and privilege rules distinguish: template and clones on local-lvm
+  // (not shared) or on Ceph (shared), on Proxmox VE 8 or 9. Each run gets a fresh simulator, its
+  // own cluster name and state directory; `body` gets a label for its assertions.
+  struct Cluster {
+    bool shared;
+    int version;
+    std::string label() const {
+      return std::string(shared ? "shared" : "local") + " storage, VE " + std::to_string(version);
+    }
+  };
+  void for_each_cluster(const std::function<void(const Cluster&)>& body,
+                        const std::function<void(sim::SimOptions&)>& tune = {}) {
+    for (Cluster c : {Cluster{false, 8}, Cluster{false, 9}, Cluster{true, 8}, Cluster{true, 9}}) {
+      sim::SimOptions opt = options();
+      opt.version = c.version;
+      opt.template_storage = c.shared ? "ceph" : "local-lvm";
+      if (tune) tune(opt);
+      restart(opt);
+      inv_.provider.proxmox.storage = opt.template_storage;
+      inv_.cluster_name = std::string("demo-") + (c.shared ? "shared" : "local") + std::to_string(c.version);
+      req_.state_dir = (dir_ / ("state-" + inv_.cluster_name)).string();
+      warnings_.clear();
+      SCOPED_TRACE(c.label());
+      body(c);
+    }
   }
 
   // How many tasks of a type ("qmclone", "qmigrate", ...) the simulator ran.
@@ -561,52 +589,34 @@ TEST_F(ProviderTest, InvalidNodeNameIsRejectedBeforeAnyCall) {
 
 // --- Proxmox as it really behaves: local vs shared storage, the clone's lifecycle, versions ---
 
-TEST_F(ProviderTest, LocalStorageClonesOnTheTemplatesHostThenMigrates) {
+TEST_F(ProviderTest, PlacementCloneAndMigrateByStorageAndVersion) {
+  // Local storage: every clone on the template's host (pve1), then a migration for each VM that
+  // belongs elsewhere. Shared storage: each clone straight onto its host.
   std::vector<std::string> reports;
   req_.report = [&](const std::string& m) { reports.push_back(m); };
-  auto machines = provider()->ensure(inv_, req_);
-  ASSERT_TRUE(machines.ok()) << machines.error().describe();
-  std::set<std::string> hosts;
-  for (const Machine& m : *machines) hosts.insert(host_of(m));
-  EXPECT_EQ(hosts.size(), 3u);
-  EXPECT_EQ(tasks_of("qmclone"), 3);
-  EXPECT_EQ(tasks_of("qmigrate"), 2);  // pg1's host is the template's
-  for (const auto& [name, vm] : vms()) {
-    EXPECT_EQ(vm["config"]["scsi0"].get<std::string>().rfind("local-lvm:", 0), 0u) << vm;
-    EXPECT_EQ(vm["lock"], "");
-  }
-  ASSERT_EQ(reports.size(), 3u);
-  EXPECT_EQ(
-      reports[1],
-      "node pg2: clone of template 9000 on pve1, then migration to pve2 (storage local-lvm is not shared)");
-  // The same on a simulated VE 9.
-  sim::SimOptions opt = options();
-  opt.version = 9;
-  restart(opt);
-  inv_.cluster_name = "demo9";
-  req_.state_dir = (dir_ / "state9").string();
-  auto nine = provider()->ensure(inv_, req_);
-  ASSERT_TRUE(nine.ok()) << nine.error().describe();
-  EXPECT_EQ(tasks_of("qmigrate"), 2);
-}
-
-TEST_F(ProviderTest, SharedStorageClonesStraightOntoEachHost) {
-  for (int version : {8, 9}) {
-    sim::SimOptions opt = options();
-    opt.template_storage = "ceph";
-    opt.version = version;
-    restart(opt);
-    inv_.provider.proxmox.storage = "ceph";
-    req_.state_dir = (dir_ / ("state" + std::to_string(version))).string();
-    inv_.cluster_name = "demo" + std::to_string(version);
+  for_each_cluster([&](const Cluster& c) {
+    reports.clear();
     auto machines = provider()->ensure(inv_, req_);
     ASSERT_TRUE(machines.ok()) << machines.error().describe();
     std::set<std::string> hosts;
     for (const Machine& m : *machines) hosts.insert(host_of(m));
-    EXPECT_EQ(hosts.size(), 3u) << version;
-    EXPECT_EQ(tasks_of("qmclone"), 3) << version;
-    EXPECT_EQ(tasks_of("qmigrate"), 0) << version;
-  }
+    EXPECT_EQ(hosts.size(), 3u) << "anti-affinity";
+    EXPECT_EQ(tasks_of("qmclone"), 3);
+    EXPECT_EQ(tasks_of("qmigrate"), c.shared ? 0 : 2);  // pg1's host is the template's
+    for (const auto& [name, vm] : vms()) {
+      EXPECT_EQ(vm["config"]["scsi0"].get<std::string>().rfind(c.shared ? "ceph:" : "local-lvm:", 0), 0u)
+          << vm;
+      EXPECT_EQ(vm["lock"], "");
+      EXPECT_EQ(vm["config"]["tags"], cluster_tag(inv_.cluster_name));
+    }
+    ASSERT_EQ(reports.size(), 3u);
+    EXPECT_EQ(reports[1], c.shared ? "node pg2: clone of template 9000 on pve1 onto pve2"
+                                   : "node pg2: clone of template 9000 on pve1, then migration to pve2 "
+                                     "(storage local-lvm is not shared)");
+    auto again = provider()->ensure(inv_, req_);
+    ASSERT_TRUE(again.ok()) << again.error().describe();
+    EXPECT_EQ(tasks_of("qmclone"), 3) << "idempotent";
+  });
 }
 
 TEST_F(ProviderTest, PermanentProxmoxErrorsAreBadInputAndNeverRetried) {
@@ -632,18 +642,13 @@ TEST_F(ProviderTest, AnInvalidSshKeyIsNotRetried) {
 }
 
 TEST_F(ProviderTest, LockTimeoutInsideTheCloneTaskIsRetried) {
-  for (int version : {8, 9}) {
-    sim::SimOptions opt = options();
-    opt.version = version;
-    restart(opt);
-    req_.state_dir = (dir_ / ("state" + std::to_string(version))).string();
-    inv_.cluster_name = "demo" + std::to_string(version);
+  for_each_cluster([&](const Cluster& c) {
     Fault f;
     f.kind = Fault::Kind::task_lock_timeout;
     f.path = "/clone$";
     f.count = 2;
     server_->sim().inject(f);
-    f.path = "/migrate$";
+    f.path = c.shared ? "/status/start$" : "/migrate$";
     f.count = 1;
     server_->sim().inject(f);
     auto r = provider()->ensure(inv_, req_);
@@ -651,77 +656,82 @@ TEST_F(ProviderTest, LockTimeoutInsideTheCloneTaskIsRetried) {
     EXPECT_TRUE(warned("lock-9000.conf' - got timeout"));
     EXPECT_EQ(vms().size(), 3u);
     EXPECT_EQ(tasks_of("qmclone"), 5);
-  }
+  });
 }
 
 TEST_F(ProviderTest, AForeignIdInsideTheCloneTaskPicksANewIdAndLeavesTheStateFile) {
   // steal_next_id puts someone else's VM on pve3 under the id nextid just gave: the dispatch on
   // pve1 passes, the task fails with "File exists".
-  Fault f;
-  f.kind = Fault::Kind::steal_next_id;
-  server_->sim().inject(f);
-  auto r = provider()->ensure(inv_, req_);
-  ASSERT_TRUE(r.ok()) << r.error().describe();
-  EXPECT_TRUE(warned("File exists"));
-  auto all = vms();
-  EXPECT_EQ(all.size(), 4u);
-  EXPECT_EQ(all["someone-elses-vm"]["vmid"], 100);
-  for (const auto& [node, vmid] : recorded_vmids(req_.state_dir)) EXPECT_NE(vmid, 100) << node;
+  for_each_cluster([&](const Cluster&) {
+    Fault f;
+    f.kind = Fault::Kind::steal_next_id;
+    server_->sim().inject(f);
+    auto r = provider()->ensure(inv_, req_);
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    EXPECT_TRUE(warned("File exists"));
+    auto all = vms();
+    EXPECT_EQ(all.size(), 4u);
+    EXPECT_EQ(all["someone-elses-vm"]["vmid"], 100);
+    for (const auto& [node, vmid] : recorded_vmids(req_.state_dir)) EXPECT_NE(vmid, 100) << node;
+  });
 }
 
 TEST_F(ProviderTest, ACloneStillRunningIsWaitedForNotClonedAgain) {
   // An earlier run dispatched pg1's clone (recorded as VM 100 for pve2) and died. The re-run finds
   // VM 100 on the template's host, locked, with no name in /cluster/resources (pvestatd has not
-  // seen it): it waits, migrates it and configures it; no second clone, no orphan.
-  sim::SimOptions opt = options();
-  opt.stats_interval = std::chrono::hours(1);
-  restart(opt);
-  fs::create_directories(req_.state_dir);
-  std::ofstream(fs::path(req_.state_dir) / "proxmox-vms.json")
-      << R"({"vms": {"pg1": {"vmid": 100, "host": "pve2"}}})";
-  Fault slow;
-  slow.kind = Fault::Kind::slow_task;
-  slow.path = "/clone$";
-  slow.delay = std::chrono::milliseconds(1500);
-  server_->sim().inject(slow);
-  sim::SimRequest clone;
-  clone.method = "POST";
-  clone.path = "/api2/json/nodes/pve1/qemu/9000/clone";
-  clone.body = "newid=100&name=pg1&full=1";
-  clone.headers["authorization"] = "PVEAPIToken=root@pam!pgha=SECRET";
-  clone.headers["content-type"] = "application/x-www-form-urlencoded";
-  ASSERT_EQ(server_->sim().handle(clone).status, 200);
-  // pg1 must go to pve2 (its record), so pg2 and pg3 take pve1 and pve3.
-  auto r = provider()->ensure(inv_, req_);
-  ASSERT_TRUE(r.ok()) << r.error().describe();
-  EXPECT_TRUE(warned("VM 100 is locked (clone)"));
-  auto all = vms();
-  ASSERT_EQ(all.size(), 3u);
-  EXPECT_EQ(all["pg1"]["vmid"], 100);
-  EXPECT_EQ(all["pg1"]["node"], "pve2");
-  EXPECT_EQ(all["pg1"]["config"]["tags"], "pgha-demo");
-  EXPECT_EQ(tasks_of("qmclone"), 3);
+  // seen it): it waits, moves it to pve2 and configures it; no second clone, no orphan.
+  auto stale = [](sim::SimOptions& o) { o.stats_interval = std::chrono::hours(1); };
+  for_each_cluster(
+      [&](const Cluster&) {
+        fs::create_directories(req_.state_dir);
+        std::ofstream(fs::path(req_.state_dir) / "proxmox-vms.json")
+            << R"({"vms": {"pg1": {"vmid": 100, "host": "pve2"}}})";
+        Fault slow;
+        slow.kind = Fault::Kind::slow_task;
+        slow.path = "/clone$";
+        slow.delay = std::chrono::milliseconds(4000);  // still running when the re-run looks
+        server_->sim().inject(slow);
+        sim::SimRequest clone;
+        clone.method = "POST";
+        clone.path = "/api2/json/nodes/pve1/qemu/9000/clone";
+        clone.body = "newid=100&name=pg1&full=1";
+        clone.headers["authorization"] = "PVEAPIToken=root@pam!pgha=SECRET";
+        clone.headers["content-type"] = "application/x-www-form-urlencoded";
+        ASSERT_EQ(server_->sim().handle(clone).status, 200);
+        auto r = provider()->ensure(inv_, req_);
+        ASSERT_TRUE(r.ok()) << r.error().describe();
+        EXPECT_TRUE(warned("VM 100 is locked (clone)"));
+        auto all = vms();
+        ASSERT_EQ(all.size(), 3u);
+        EXPECT_EQ(all["pg1"]["vmid"], 100);
+        EXPECT_EQ(all["pg1"]["node"], "pve2");
+        EXPECT_EQ(all["pg1"]["config"]["tags"], cluster_tag(inv_.cluster_name));
+        EXPECT_EQ(tasks_of("qmclone"), 3);
+      },
+      stale);
 }
 
 TEST_F(ProviderTest, ALostCloneAnswerIsRecoveredWithoutASecondVm) {
-  sim::SimOptions opt = options();
-  opt.stats_interval = std::chrono::hours(1);  // names never reach /cluster/resources
-  restart(opt);
-  Fault f;
-  f.kind = Fault::Kind::answer_lost;
-  f.path = "/clone$";
-  f.status = 596;
-  f.reason = "Broken pipe";
-  server_->sim().inject(f);
-  auto r = provider()->ensure(inv_, req_);
-  ASSERT_TRUE(r.ok()) << r.error().describe();
-  auto all = vms();
-  EXPECT_EQ(all.size(), 3u);
-  EXPECT_EQ(all.count(""), 0u) << "an orphan without a name";
-  EXPECT_FALSE(warned("was taken"));
-  auto again = provider()->ensure(inv_, req_);
-  ASSERT_TRUE(again.ok()) << again.error().describe();
-  EXPECT_EQ(vms().size(), 3u);
+  auto stale = [](sim::SimOptions& o) { o.stats_interval = std::chrono::hours(1); };  // no names
+  for_each_cluster(
+      [&](const Cluster&) {
+        Fault f;
+        f.kind = Fault::Kind::answer_lost;
+        f.path = "/clone$";
+        f.status = 596;
+        f.reason = "Broken pipe";
+        server_->sim().inject(f);
+        auto r = provider()->ensure(inv_, req_);
+        ASSERT_TRUE(r.ok()) << r.error().describe();
+        auto all = vms();
+        EXPECT_EQ(all.size(), 3u);
+        EXPECT_EQ(all.count(""), 0u) << "an orphan without a name";
+        EXPECT_FALSE(warned("was taken"));
+        auto again = provider()->ensure(inv_, req_);
+        ASSERT_TRUE(again.ok()) << again.error().describe();
+        EXPECT_EQ(vms().size(), 3u);
+      },
+      stale);
 }
 
 TEST_F(ProviderTest, AMissingPrivilegeIsRefusedBeforeTheFirstClone) {
