@@ -32,11 +32,44 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-// Key fragments whose values are secrets: secrets.*, any password, proxmox token_secret, cipher_pass.
+size_t edit_distance(std::string_view a, std::string_view b);
+
+// The key of a "key: value" or "- key: value" line, lower case and unquoted; "" when there is none.
+std::string key_of(std::string_view line) {
+  size_t start = line.find_first_not_of(" -");
+  size_t colon = line.find(':');
+  if (start == std::string_view::npos || colon == std::string_view::npos || colon < start) return "";
+  std::string key = lower(line.substr(start, colon - start));
+  key.erase(std::remove_if(key.begin(), key.end(), [](char c) { return c == '"' || c == '\''; }), key.end());
+  return key;
+}
+
+// Whether a key names a secret: secrets.*, any password, token or passphrase, proxmox token_secret,
+// cipher_pass, also misspelled (a word of the key within edit distance 2 of one of those).
+bool secret_key(const std::string& key) {
+  for (const char* part : {"password", "secret", "cipher_pass", "token", "passphrase", "passwd"}) {
+    if (key.find(part) != std::string::npos) return true;
+  }
+  size_t start = 0;
+  while (start < key.size()) {
+    size_t end = key.find_first_of("_-. ", start);
+    if (end == std::string::npos) end = key.size();
+    std::string_view word = std::string_view(key).substr(start, end - start);
+    if (word == "pw" || word == "pwd" || word == "pass") return true;
+    if (word.size() >= 4) {
+      for (const char* near : {"password", "secret", "token"}) {
+        if (edit_distance(word, near) <= 2) return true;
+      }
+    }
+    start = end + 1;
+  }
+  return false;
+}
+
 bool mentions_secret(std::string_view line) {
   std::string l = lower(line);
   return l.find("password") != std::string::npos || l.find("secret") != std::string::npos ||
-         l.find("cipher_pass") != std::string::npos;
+         l.find("cipher_pass") != std::string::npos || secret_key(key_of(line));
 }
 
 int indent_of(std::string_view line) {
@@ -49,11 +82,30 @@ bool blank_or_comment(std::string_view line) {
   return n == std::string_view::npos || line[n] == '#';
 }
 
+// Whether the line's value is exactly one environment reference, "${NAME}", quoted or not: then the
+// line shows a variable's name and nothing else.
+bool only_references_environment(std::string_view line) {
+  size_t colon = line.find(": ");
+  if (colon == std::string_view::npos) return false;
+  std::string_view v = line.substr(colon + 2);
+  size_t first = v.find_first_not_of(' ');
+  if (first == std::string_view::npos) return false;
+  v = v.substr(first);
+  while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+  if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front())
+    v = v.substr(1, v.size() - 2);
+  if (v.size() < 4 || v.substr(0, 2) != "${" || v.back() != '}') return false;
+  for (char c : v.substr(2, v.size() - 3)) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
+  }
+  return true;
+}
+
 // A line may carry a secret when it, or a line it is nested under (by indentation), names a secret
-// key. It is still shown when it only references the environment ("${VAR}", no ":-" default).
+// key. It is still shown when its value is only a reference to the environment ("${VAR}").
 bool may_hold_secret(const std::vector<std::string_view>& lines, size_t index) {
   std::string_view line = lines[index];
-  if (line.find("${") != std::string_view::npos && line.find(":-") == std::string_view::npos) return false;
+  if (only_references_environment(line)) return false;
   if (mentions_secret(line)) return true;
   int depth = blank_or_comment(line) ? 1 << 30 : indent_of(line);
   for (size_t i = index; i-- > 0 && depth > 0;) {
@@ -62,6 +114,32 @@ bool may_hold_secret(const std::vector<std::string_view>& lines, size_t index) {
     if (ind >= depth) continue;
     if (mentions_secret(lines[i])) return true;
     depth = ind;
+  }
+  return false;
+}
+
+// The names after each `mark` ('&' or '*') on the line: YAML anchors or aliases.
+std::vector<std::string> names_after(std::string_view line, char mark) {
+  std::vector<std::string> out;
+  for (size_t at = line.find(mark); at != std::string_view::npos; at = line.find(mark, at + 1)) {
+    size_t end = line.find_first_of(" ,]}", at + 1);
+    if (end == std::string_view::npos) end = line.size();
+    if (end > at + 1) out.emplace_back(line.substr(at + 1, end - at - 1));
+  }
+  return out;
+}
+
+// A line is hidden when it may hold a secret, or when it defines an anchor that a line which may
+// hold a secret uses: the secret's value is then on the anchor's line.
+bool hidden(const std::vector<std::string_view>& lines, size_t index) {
+  if (may_hold_secret(lines, index)) return true;
+  auto anchors = names_after(lines[index], '&');
+  if (anchors.empty()) return false;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (lines[i].find('*') == std::string_view::npos || !may_hold_secret(lines, i)) continue;
+    for (const auto& alias : names_after(lines[i], '*')) {
+      if (std::find(anchors.begin(), anchors.end(), alias) != anchors.end()) return true;
+    }
   }
   return false;
 }
@@ -97,7 +175,7 @@ std::string format_diagnostic(const Diagnostic& d, std::string_view source) {
   // Control bytes in the quoted line are shown escaped; the caret moves with the escapes before it.
   size_t col = static_cast<size_t>(std::max(d.at.col, 1) - 1);
   std::string_view line = lines[index];
-  if (may_hold_secret(lines, index)) {
+  if (hidden(lines, index)) {
     out += "<line hidden: may contain a secret>\n";
   } else {
     // A very long line is quoted as a window around the column.

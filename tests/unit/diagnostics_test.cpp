@@ -70,6 +70,22 @@ TEST(FormatDiagnostic, ShowsSecretLinesThatOnlyReferenceTheEnvironment) {
             "inv.yml:3:19: error: m\n<line hidden: may contain a secret>\n                  ^\n");
 }
 
+// The parsed value's role decides, not the look of the line: a literal after the variable, a key
+// misspelled within edit distance 2, and a value reached through an alias stay hidden.
+TEST(FormatDiagnostic, HidesLiteralsNextToVariablesMisspelledKeysAndAnchoredSecrets) {
+  std::string src =
+      "secrets:\n  superuser_password: \"${PW}hunter2\"\n"
+      "x-pw: &pw hunter3\n"
+      "users:\n  - name: app\n    pasword: *pw\n    pw: hunter4\n    tokn: hunter5\n    name2: app\n";
+  const std::string hidden = "<line hidden: may contain a secret>\n";
+  for (int line : {2, 3, 6, 7, 8}) {
+    std::string out = format_diagnostic(at(line, 1, "m"), src);
+    EXPECT_NE(out.find(hidden), std::string::npos) << line << ": " << out;
+    EXPECT_EQ(out.find("hunter"), std::string::npos) << out;
+  }
+  EXPECT_EQ(format_diagnostic(at(9, 5, "m"), src), "inv.yml:9:5: error: m\n    name2: app\n    ^\n");
+}
+
 TEST(FormatDiagnostics, SortsByLineThenColumn) {
   std::string src = "a: 1\nb: 2\n";
   std::string out = format_diagnostics({at(2, 4, "third"), at(1, 1, "first"), at(2, 1, "second")}, src);
