@@ -267,7 +267,7 @@ ParseOutcome parse(std::string_view text, const std::string& display_name, const
   try {
     YAML::Node root = YAML::Load(std::string(text));
     if (root.IsNull()) {
-      r.error({}, "the inventory is empty");
+      r.error({1, 1}, "the inventory is empty");
       return failed();
     }
     if (!root.IsMap()) {

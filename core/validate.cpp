@@ -23,9 +23,11 @@ bool RuleContext::already_reported(Mark at) const {
   return false;
 }
 
+// A problem with no place of its own (a required section that is absent) is reported at 1:1, so
+// every diagnostic has a FILE:LINE:COL.
 void RuleContext::error(Mark at, std::string message) {
   if (already_reported(at)) return;
-  out_.push_back({Severity::error, inv_.source_name, at, std::move(message)});
+  out_.push_back({Severity::error, inv_.source_name, at.line > 0 ? at : Mark{1, 1}, std::move(message)});
 }
 
 void RuleContext::warning(Mark at, std::string message) {

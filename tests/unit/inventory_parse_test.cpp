@@ -408,6 +408,7 @@ TEST(ParseInventory, SyntaxErrorsBecomeDiagnostics) {
 
 TEST(ParseInventory, EmptyAndNonMappingDocuments) {
   EXPECT_EQ(messages(parse("")), "the inventory is empty\n");
+  EXPECT_EQ(parse("").diagnostics[0].at.line, 1);  // located, like every other diagnostic
   EXPECT_EQ(messages(parse("- a\n")),
             "expected a mapping of sections (cluster:, nodes:, ...) at the top level\n");
   EXPECT_FALSE(parse("42").inventory);

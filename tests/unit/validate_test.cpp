@@ -300,7 +300,11 @@ TEST(Validate, NoNodes) {
   auto s = base();
   s.erase("3nodes");
   s["4network"] = "network:\n  subnet: 10.42.0.0/24\n";
-  expect_error(check(s), "no nodes", "");
+  // An absent section has no place of its own: it is reported at 1:1.
+  Diagnostic d = find(check(s), "no nodes");
+  EXPECT_EQ(d.severity, Severity::error);
+  EXPECT_EQ(d.at.line, 1);
+  EXPECT_EQ(d.at.col, 1);
 }
 
 TEST(Validate, ClusterNameMustBeADnsLabel) {
