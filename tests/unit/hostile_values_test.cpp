@@ -1,0 +1,172 @@
+// Every string field of an inventory fed hostile values: each is either refused with a located error
+// (and the message carries no raw control byte), or rendered without adding a line to any file.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/inventory_parse.hpp"
+#include "core/render.hpp"
+#include "core/validate.hpp"
+
+namespace pgha {
+namespace {
+
+// @name@ marks a field; each takes its base value unless it is the field under test.
+const char* kTemplate = R"(cluster:
+  name: "@cluster@"
+provider:
+  type: docker
+  docker:
+    base_image: "@base_image@"
+    image: "@image@"
+nodes:
+  - name: "@node@"
+    address: "@address@"
+    tags:
+      "@tag_key@": "@tag_value@"
+  - name: pg2
+    address: 10.42.0.12
+  - name: pg3
+    address: 10.42.0.13
+network:
+  subnet: "@subnet@"
+  gateway: "@gateway@"
+  vip: "@vip@"
+  interface: "@interface@"
+patroni:
+  profile: "@profile@"
+replication:
+  mode: "@mode@"
+pgbackrest:
+  repo_path: "@repo_path@"
+secrets:
+  superuser_password: "@superuser_password@"
+  replication_password: "@replication_password@"
+  admin_password: "@admin_password@"
+users:
+  - name: "@user@"
+    password: "@user_password@"
+    options: ["@option@"]
+databases:
+  - name: "@database@"
+    owner: "@owner@"
+)";
+
+const std::map<std::string, std::string> kBase = {
+    {"cluster", "pgha-test"},
+    {"base_image", "debian:bookworm"},
+    {"image", "pgha-node:bookworm"},
+    {"node", "pg1"},
+    {"address", "10.42.0.11"},
+    {"tag_key", "nofailover"},
+    {"tag_value", "false"},
+    {"subnet", "10.42.0.0/24"},
+    {"gateway", "10.42.0.1"},
+    {"vip", "10.42.0.100"},
+    {"interface", "eth0"},
+    {"profile", "fast"},
+    {"mode", "async"},
+    {"repo_path", "/var/lib/pgbackrest"},
+    {"superuser_password", "su-Secret-1"},
+    {"replication_password", "repl-Secret-2"},
+    {"admin_password", "admin-Secret-3"},
+    {"user", "app"},
+    {"user_password", "app-Secret-4"},
+    {"option", "LOGIN"},
+    {"database", "app"},
+    {"owner", "app"},
+};
+
+// Appended to a field's base value. Written as YAML double-quoted escapes.
+const std::vector<std::string> kHostile = {"\\n",  "\\0", "\\e[31m", "$pgha$", "$$pgha$$", "'",  "\\\"",
+                                           "\\\\", ";",   "`id`",    "$(id)",  "$$(id)",   " x", ",y=1"};
+
+std::string fill(const std::string& field, const std::string& suffix) {
+  std::string text = kTemplate;
+  for (const auto& [name, value] : kBase) {
+    std::string marker = "@" + name + "@";
+    std::string v = value + (name == field ? suffix : "");
+    for (size_t at = text.find(marker); at != std::string::npos; at = text.find(marker, at + v.size()))
+      text.replace(at, marker.size(), v);
+  }
+  return text;
+}
+
+struct Outcome {
+  std::vector<Diagnostic> diagnostics;
+  std::optional<Inventory> inventory;
+};
+
+Outcome check(const std::string& text) {
+  ParseOutcome out = parse_inventory(text, "inv.yml", [](const std::string&) { return std::nullopt; });
+  if (out.inventory) {
+    auto more = validate_inventory(*out.inventory);
+    out.diagnostics.insert(out.diagnostics.end(), more.begin(), more.end());
+  }
+  return {out.diagnostics, out.inventory};
+}
+
+// Line counts of every file rendered for every node, by node and path.
+std::map<std::string, size_t> line_counts(const Inventory& inv) {
+  ResolvedSecrets s{
+      inv.secrets.superuser_password, inv.secrets.replication_password, inv.secrets.admin_password, "", {}};
+  for (const auto& u : inv.users) s.user_passwords[u.name] = u.password;
+  auto templates = embedded_template_source();
+  std::map<std::string, size_t> out;
+  for (size_t i = 0; i < inv.nodes.size(); ++i) {
+    auto files = render_node(inv, inv.nodes[i], s, *templates);
+    EXPECT_TRUE(files.ok()) << (files.ok() ? "" : files.error().describe());
+    if (!files.ok()) continue;
+    for (const auto& f : *files) {
+      out["pg" + std::to_string(i + 1) + ":" + f.path] = std::count(f.content.begin(), f.content.end(), '\n');
+    }
+  }
+  return out;
+}
+
+TEST(HostileValues, TheBaseInventoryIsClean) {
+  auto base = check(fill("", ""));
+  ASSERT_TRUE(base.inventory);
+  EXPECT_FALSE(has_errors(base.diagnostics)) << format_diagnostics(base.diagnostics, fill("", ""));
+}
+
+TEST(HostileValues, EachIsRefusedWhereItIsOrAddsNoLine) {
+  auto base = check(fill("", ""));
+  ASSERT_TRUE(base.inventory);
+  const auto base_lines = line_counts(*base.inventory);
+  size_t refused = 0, rendered = 0;
+  for (const auto& [field, value] : kBase) {
+    for (const auto& suffix : kHostile) {
+      SCOPED_TRACE(field + " + " + suffix);
+      std::string text = fill(field, suffix);
+      Outcome o = check(text);
+      const bool control = suffix == "\\n" || suffix == "\\0" || suffix == "\\e[31m";
+      if (has_errors(o.diagnostics)) {
+        ++refused;
+        std::string formatted = format_diagnostics(o.diagnostics, text);
+        for (const auto& d : o.diagnostics) EXPECT_GT(d.at.line, 0) << d.message;
+        for (char c : formatted) EXPECT_TRUE(c == '\n' || static_cast<unsigned char>(c) >= 0x20) << formatted;
+        continue;
+      }
+      EXPECT_FALSE(control) << "a control character was accepted";
+      ASSERT_TRUE(o.inventory);
+      ++rendered;
+      auto lines = line_counts(*o.inventory);
+      // The value may rename a file (a node name) but never adds a line to one.
+      if (lines.size() == base_lines.size()) {
+        auto b = base_lines.begin();
+        for (auto it = lines.begin(); it != lines.end(); ++it, ++b)
+          EXPECT_EQ(it->second, b->second) << it->first;
+      }
+    }
+  }
+  EXPECT_GT(refused, 0u);
+  EXPECT_GT(rendered, 0u);
+  RecordProperty("refused", static_cast<int>(refused));
+  RecordProperty("rendered", static_cast<int>(rendered));
+}
+
+}  // namespace
+}  // namespace pgha
