@@ -72,6 +72,12 @@ class ProxmoxProvider final : public Provider {
     VmOps ops(client, *deps_.clock, deps_.timing, deps_.warn);
     Result<std::vector<VmInfo>> vms = our_vms(ops, inv, KeptVms::exclude);
     if (!vms) return vms.error();
+    // /cluster/resources' status is pvestatd's, up to ~10 s old; the VM's own status is current.
+    for (VmInfo& vm : *vms) {
+      Result<std::string> status = ops.current_status(vm);
+      if (!status && status.error().kind != ErrorKind::not_found) return status.error();
+      if (status) vm.status = *status;
+    }
     std::vector<Machine> out;
     for (const Node& n : inv.nodes) {
       for (const VmInfo& vm : *vms) {

@@ -734,6 +734,25 @@ TEST_F(ProviderTest, ALostCloneAnswerIsRecoveredWithoutASecondVm) {
       stale);
 }
 
+TEST_F(ProviderTest, ListReadsNamesAndStatesFromTheVmsNotFromPvestatd) {
+  sim::SimOptions opt = options();
+  opt.stats_interval = std::chrono::hours(1);  // /cluster/resources never learns the clones' names
+  restart(opt);
+  auto p = provider();
+  ASSERT_TRUE(p->ensure(inv_, req_).ok());
+  auto listed = p->list(inv_);
+  ASSERT_TRUE(listed.ok()) << listed.error().describe();
+  ASSERT_EQ(listed->size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ((*listed)[i].node, inv_.nodes[i].name);
+    EXPECT_TRUE((*listed)[i].running) << (*listed)[i].node;
+  }
+  ASSERT_TRUE(p->inject(inv_, "pg2", MachineFault::kill).ok());
+  auto after = p->list(inv_);
+  ASSERT_TRUE(after.ok());
+  EXPECT_FALSE((*after)[1].running);
+}
+
 TEST_F(ProviderTest, AMissingPrivilegeIsRefusedBeforeTheFirstClone) {
   struct Case {
     int version;
