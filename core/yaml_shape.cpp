@@ -156,7 +156,8 @@ std::optional<ShapeProblem> check_yaml_aliases(std::string_view text) {
 std::optional<ShapeProblem> check_yaml_shape(std::string_view text) {
   auto lines = lines_of(text);
   bool content = false;
-  int marker = 0;  // the line of a document marker after content
+  int marker = 0;             // the line of a document marker after content
+  std::vector<size_t> block;  // indentations of the enclosing block levels
   int depth = 0;
   for (size_t n = 0; n < lines.size(); ++n) {
     std::string_view line = lines[n];
@@ -176,6 +177,24 @@ std::optional<ShapeProblem> check_yaml_shape(std::string_view text) {
       return ShapeProblem{{lineno, static_cast<int>(v) + 1},
                           std::string("this quoted value has no closing ") + line[v] +
                               " on its line (a value cannot span lines)"};
+    }
+    // Block nesting: the indentations of the lines this one is nested under, plus one level per
+    // compact "- " item that opens the line.
+    size_t indent = line.find_first_not_of(' ');
+    while (!block.empty() && block.back() >= indent) block.pop_back();
+    block.push_back(indent);
+    for (size_t at = indent; at + 1 < line.size() && line[at] == '-' && line[at + 1] == ' ';
+         at = line.find_first_not_of(' ', at + 1)) {
+      if (block.size() >= static_cast<size_t>(kMaxYamlNesting)) {
+        return ShapeProblem{{lineno, static_cast<int>(at) + 1},
+                            "nesting deeper than " + std::to_string(kMaxYamlNesting) + " levels"};
+      }
+      block.push_back(line.find_first_not_of(' ', at + 1));
+      if (block.back() == std::string_view::npos) break;
+    }
+    if (block.size() > static_cast<size_t>(kMaxYamlNesting)) {
+      return ShapeProblem{{lineno, static_cast<int>(indent) + 1},
+                          "nesting deeper than " + std::to_string(kMaxYamlNesting) + " levels"};
     }
     // Flow nesting, skipping quoted text and comments.
     for (size_t i = 0; i < line.size(); ++i) {

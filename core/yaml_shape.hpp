@@ -15,12 +15,13 @@ struct ShapeProblem {
   std::string message;
 };
 
-// Deepest flow nesting ('[' and '{' outside quotes and comments) pgha reads; yaml-cpp recurses per
+// Deepest nesting pgha reads, counted separately for flow collections ('[' and '{' outside quotes
+// and comments) and for block ones (indentation and compact "- " items); yaml-cpp recurses per
 // level, and no inventory needs more than a handful.
 constexpr int kMaxYamlNesting = 64;
 
 // The first problem with the text's shape, nullopt when none:
-//   - flow nesting deeper than kMaxYamlNesting, at the bracket that goes one level too deep;
+//   - nesting deeper than kMaxYamlNesting, at the bracket, dash or line that goes too deep;
 //   - a quoted value whose closing quote is not on its line (YAML would fold the following lines
 //     into it), at the opening quote;
 //   - a second document (content after a "---" or "..." that follows content), at the marker.

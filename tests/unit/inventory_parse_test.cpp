@@ -435,6 +435,18 @@ TEST(ParseInventory, YamlShapeProblemsAreOneLocatedError) {
   EXPECT_EQ(nested.diagnostics[0].message, "nesting deeper than 64 levels");
   EXPECT_EQ(nested.diagnostics[0].at.col, 8 + 64);
   EXPECT_LT(format_diagnostics(nested.diagnostics, deep).size(), 500u);
+  std::string dashes = "nodes:\n";
+  for (int i = 0; i < 10000; ++i) dashes += "- ";
+  auto compact = parse(dashes + "x\n");
+  ASSERT_EQ(compact.diagnostics.size(), 1u);
+  EXPECT_EQ(compact.diagnostics[0].message, "nesting deeper than 64 levels");
+  EXPECT_EQ(compact.diagnostics[0].at.line, 2);
+  std::string indented = "nodes:\n";
+  for (int i = 0; i < 3000; ++i) indented += std::string(i + 1, ' ') + "k" + std::to_string(i) + ":\n";
+  auto block = parse(indented);
+  ASSERT_EQ(block.diagnostics.size(), 1u);
+  EXPECT_EQ(block.diagnostics[0].message, "nesting deeper than 64 levels");
+  EXPECT_EQ(block.diagnostics[0].at.line, 65);
 }
 
 TEST(ParseInventory, AnAliasBombIsOneErrorAtTheAlias) {
