@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <random>
@@ -419,6 +420,8 @@ SimResponse PveSim::Impl::route(CallCtx& c) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& st : opt.storages) {
       if (!allowed("Datastore.Audit") && !allowed("Datastore.AllocateSpace")) continue;
+      bool here = st.nodes.empty() || std::find(st.nodes.begin(), st.nodes.end(), s[1]) != st.nodes.end();
+      if (node_storage && !here) continue;
       nlohmann::json e = {{"storage", st.id}, {"type", st.type}, {"content", "images,rootdir"}};
       if (st.shared) e["shared"] = 1;
       if (node_storage) {

@@ -28,6 +28,7 @@ struct SimStorage {
   std::string id;    // "local-lvm"
   std::string type;  // "lvmthin", "dir", "rbd", "nfs"
   bool shared = false;
+  std::vector<std::string> nodes;  // storage.cfg's `nodes`: where it is available; empty = everywhere
 };
 
 struct SimOptions {

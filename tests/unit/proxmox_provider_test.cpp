@@ -788,7 +788,11 @@ TEST_F(ProviderTest, TheTemplateIsCheckedBeforeTheFirstClone) {
       {[](sim::SimOptions& o) {
          o.storages = {{"local", "dir", false}};
        },
-       "storage 'local-lvm' does not exist"}};
+       "storage 'local-lvm' does not exist"},
+      {[](sim::SimOptions& o) {
+         o.storages = {{"local-lvm", "lvmthin", false, {"pve1", "pve2"}}};
+       },
+       "storage 'local-lvm' is not available on Proxmox host pve3"}};
   for (const Case& c : cases) {
     sim::SimOptions opt = options();
     c.tune(opt);
