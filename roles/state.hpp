@@ -1,5 +1,6 @@
-// The per-cluster state directory (default .pgha/<cluster>/, mode 0700): the cluster's SSH key and
-// known hosts, generated secrets, and whatever ids the provider records. Local file I/O only.
+// The per-cluster state directory (default .pgha/<cluster>/, mode 0700 when pgha creates it): the
+// cluster's SSH key and known hosts, generated secrets, and whatever ids the provider records. Local
+// file I/O only.
 #pragma once
 
 #include <string>
@@ -12,7 +13,8 @@ namespace pgha {
 
 class StateDir {
  public:
-  // Creates root/<cluster> with mode 0700 when missing. Errors: io.
+  // Creates root/<cluster> (and root) with mode 0700 when missing; a directory that exists keeps its
+  // mode. Errors: io.
   static Result<StateDir> open(const std::string& root, const std::string& cluster);
 
   const std::string& path() const { return path_; }
