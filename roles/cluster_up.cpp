@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -237,6 +238,21 @@ Result<UpReport> cluster_up(const Inventory& inv, UpDeps deps, const PlanOptions
   }
   for (const auto& w : cs.plan.warnings) progress.warn(w);
   report.planned = cs.plan.changes;
+
+  // Nothing to change: no phase runs, only their gates, in one pass (roles/verify.cpp).
+  const bool all_seen = std::all_of(cs.nodes.begin(), cs.nodes.end(),
+                                    [](const NodeHandle& n) { return n.shell && n.seen.valid; });
+  if (cs.plan.empty() && cs.leaving.empty() && all_seen) {
+    EngineContext ctx{inv, cs.secrets, progress, cs.nodes, deps.timeouts};
+    ctx.plan = &cs.plan;
+    ctx.open_extra_shell = [&](const NodeHandle& n) { return deps.shells(n.machine); };
+    if (auto s = timed(progress, "verify", [&] { return verify_cluster(ctx, cs.view); }); !s)
+      return s.error();
+    if (auto s = save_applied(deps.state, inv); !s) return s.error();
+    report.timings = progress.timings();
+    report.endpoints = endpoints_of(inv);
+    return report;
+  }
 
   std::vector<Change> cluster_changes;
   if (auto s = timed(progress, "provision",

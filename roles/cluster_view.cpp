@@ -31,14 +31,23 @@ std::string etcdctl(const Inventory& inv, const Node& at) {
          std::to_string(inv.ports.etcd_client) + " --command-timeout=3s";
 }
 
-bool read_etcd_view(const Inventory& inv, NodeHandle& n, ClusterView& view) {
-  const std::string e = etcdctl(inv, *n.node);
-  const std::string prefix = "/service/" + inv.cluster_name + "/members/";
-  auto r = n.shell->run(e + " member list -w json || exit 1; echo @@; " + e +
-                        " endpoint health --cluster -w json 2>/dev/null; echo @@; " + e + " get --prefix " +
-                        shell_quote(prefix) + " --keys-only -w json; true");
-  if (!r || r->exit_code != 0) return false;
-  auto parts = sections(r->out);
+namespace {
+
+// One command that runs `parts` side by side on the node and prints their outputs in order, each
+// section after a line "@@". It fails (exit 1) when the first part fails.
+std::string side_by_side(const std::vector<std::string>& parts) {
+  // A background job's stdin is /dev/null unless redirected: the first part gets the command's.
+  std::string s =
+      "exec 3<&0; d=$(mktemp -d) || exit 1; { " + parts[0] + "; } <&3 >$d/0 2>/dev/null & p0=$!; ";
+  for (size_t i = 1; i < parts.size(); ++i)
+    s += "{ " + parts[i] + "; } >$d/" + std::to_string(i) + " 2>/dev/null & ";
+  s += "wait $p0; rc=$?; wait; cat $d/0";
+  for (size_t i = 1; i < parts.size(); ++i) s += "; echo @@; cat $d/" + std::to_string(i);
+  return s + "; rm -rf $d; exit $rc";
+}
+
+// etcd's part of the view from one command's sections: members, health, member keys.
+bool parse_etcd_view(const Inventory& inv, const std::vector<std::string>& parts, ClusterView& view) {
   auto members = parse_etcd_members(parts[0]);
   if (!members) return false;
   view.etcd = std::move(members.value());
@@ -47,50 +56,87 @@ bool read_etcd_view(const Inventory& inv, NodeHandle& n, ClusterView& view) {
     auto healthy = parse_etcd_health(parts[1]);
     for (auto& m : view.etcd) m.healthy = !m.client_url.empty() && healthy.count(m.client_url);
   }
-  if (parts.size() > 2) view.member_keys = parse_dcs_keys(parts[2], prefix);
+  if (parts.size() > 2)
+    view.member_keys = parse_dcs_keys(parts[2], "/service/" + inv.cluster_name + "/members/");
   return true;
+}
+
+std::vector<std::string> etcd_questions(const Inventory& inv, const Node& at) {
+  const std::string e = etcdctl(inv, at);
+  return {e + " member list -w json", e + " endpoint health --cluster -w json",
+          e + " get --prefix " + shell_quote("/service/" + inv.cluster_name + "/members/") +
+              " --keys-only -w json"};
+}
+
+}  // namespace
+
+bool read_etcd_view(const Inventory& inv, NodeHandle& n, ClusterView& view) {
+  auto r = n.shell->run(side_by_side(etcd_questions(inv, *n.node)));
+  if (!r || r->exit_code != 0) return false;
+  return parse_etcd_view(inv, sections(r->out), view);
 }
 
 ClusterView observe_cluster(const Inventory& inv, const std::vector<NodeHandle*>& nodes) {
   ClusterView view;
+  // etcd's three questions and Patroni's /cluster, side by side on the first node that answers.
   for (NodeHandle* n : nodes) {
     if (!n->shell || !has_role(*n->node, Role::etcd)) continue;
-    if (read_etcd_view(inv, *n, view)) break;
-  }
-  NodeHandle* leader = nullptr;
-  for (NodeHandle* n : nodes) {
-    if (!n->shell || !has_role(*n->node, Role::patroni)) continue;
-    auto r = n->shell->run("curl -s -f --max-time 3 " + patroni_url(inv, *n->node, "/cluster"));
+    auto questions = etcd_questions(inv, *n->node);
+    if (has_role(*n->node, Role::patroni))
+      questions.push_back("curl -s -f --max-time 3 " + patroni_url(inv, *n->node, "/cluster"));
+    auto r = n->shell->run(side_by_side(questions));
     if (!r || r->exit_code != 0) continue;
-    auto c = parse_patroni_cluster(r->out);
-    if (!c) continue;
-    view.patroni = std::move(c.value());
+    auto parts = sections(r->out);
+    if (!parse_etcd_view(inv, parts, view)) continue;
+    if (parts.size() > 3) {
+      if (auto c = parse_patroni_cluster(parts[3])) view.patroni = std::move(c.value());
+    }
     break;
   }
+  if (!view.patroni) {
+    for (NodeHandle* n : nodes) {
+      if (!n->shell || !has_role(*n->node, Role::patroni)) continue;
+      auto r = n->shell->run("curl -s -f --max-time 3 " + patroni_url(inv, *n->node, "/cluster"));
+      if (!r || r->exit_code != 0) continue;
+      auto c = parse_patroni_cluster(r->out);
+      if (!c) continue;
+      view.patroni = std::move(c.value());
+      break;
+    }
+  }
+  NodeHandle* leader = nullptr;
   if (view.patroni && view.patroni->leader()) {
     for (NodeHandle* n : nodes) {
       if (n->shell && n->node->name == view.patroni->leader()->name) leader = n;
     }
   }
-  if (leader) {
-    auto cfg = leader->shell->run("curl -s -f --max-time 3 " + patroni_url(inv, *leader->node, "/config"));
-    if (cfg && cfg->exit_code == 0) {
-      auto j = nlohmann::json::parse(cfg->out, nullptr, false);
-      if (j.is_object()) view.dcs_config = std::move(j);
-    }
-    auto q = run_sql(*leader, "observe:sql",
-                     "SELECT 'r' || chr(9) || rolname FROM pg_roles UNION ALL "
-                     "SELECT 'd' || chr(9) || datname FROM pg_database;");
-    if (q && q->exit_code == 0) {
-      view.sql_known = true;
-      std::istringstream in(q->out);
-      std::string line;
-      while (std::getline(in, line)) {
-        auto t = line.find('\t');
-        if (t == std::string::npos) continue;
-        (line[0] == 'r' ? view.sql_roles : view.sql_databases).insert(line.substr(t + 1));
-      }
-    }
+  if (!leader) return view;
+  // The leader's users, databases and streaming replicas (psql, SQL on stdin), and its /config.
+  const std::string sql =
+      "SELECT 'r' || chr(9) || rolname FROM pg_roles UNION ALL "
+      "SELECT 'd' || chr(9) || datname FROM pg_database UNION ALL "
+      "SELECT 's' || chr(9) || application_name FROM pg_stat_replication WHERE state = 'streaming';";
+  auto r = leader->shell->run(
+      side_by_side({"runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -tA -d postgres -f -",
+                    "curl -s -f --max-time 3 " + patroni_url(inv, *leader->node, "/config") + " </dev/null"}),
+      sql);
+  if (!r) return view;
+  auto parts = sections(r->out);
+  if (parts.size() > 1) {
+    auto j = nlohmann::json::parse(parts[1], nullptr, false);
+    if (j.is_object()) view.dcs_config = std::move(j);
+  }
+  if (r->exit_code != 0) return view;
+  view.sql_known = true;
+  view.streaming.emplace();
+  std::istringstream in(parts[0]);
+  for (std::string line; std::getline(in, line);) {
+    auto t = line.find('\t');
+    if (t == std::string::npos) continue;
+    (line[0] == 'r'   ? view.sql_roles
+     : line[0] == 'd' ? view.sql_databases
+                      : *view.streaming)
+        .insert(line.substr(t + 1));
   }
   return view;
 }

@@ -79,6 +79,103 @@ Status restart_voters_in_turn(EngineContext& ctx, std::vector<NodeHandle*>& vote
 
 }  // namespace
 
+std::string etcd_gate_reason(const ClusterView& v, const std::vector<NodeHandle*>& wanted) {
+  for (NodeHandle* n : wanted) {
+    const EtcdMember* m = nullptr;
+    for (const auto& e : v.etcd) {
+      if (e.name == n->node->name) m = &e;
+    }
+    if (!m) return n->node->name + " is not a started etcd member";
+    if (m->learner) return n->node->name + " is still a learner";
+    if (!m->healthy) return n->node->name + "'s etcd is not healthy";
+  }
+  return "";
+}
+
+Status etcd_gate(EngineContext& ctx, const std::vector<NodeHandle*>& wanted, const ClusterView* seen) {
+  if (seen && seen->etcd_answered && etcd_gate_reason(*seen, wanted).empty()) return {};
+  NodeHandle& probe = *wanted.front();
+  return poll_until("etcd cluster", std::chrono::seconds(ctx.timeouts.etcd_s), kGatePoll,
+                    [&](std::string& why) {
+                      ClusterView v;
+                      if (!read_etcd_view(ctx.inv, probe, v)) {
+                        why = "etcd on " + probe.node->name + " does not list its members";
+                        return false;
+                      }
+                      why = etcd_gate_reason(v, wanted);
+                      return why.empty();
+                    });
+}
+
+namespace {
+
+// Why the Patroni cluster `c` does not pass the gate yet ("" when it does): one leader that is a
+// node of this cluster, every wanted member registered and running with lag 0, and — because
+// Patroni's "running" does not prove streaming — every replica in the leader's pg_stat_replication.
+// `streaming` is asked of the leader only when the rest holds.
+std::string patroni_gate_reason(EngineContext& ctx, const PatroniCluster& c,
+                                const std::set<std::string>& want, NodeHandle*& leader,
+                                const std::function<Result<std::set<std::string>>(NodeHandle&)>& streaming) {
+  leader = nullptr;
+  if (const PatroniMember* m = c.leader()) {
+    for (auto& n : ctx.nodes) {
+      if (n.node->name == m->name) leader = &n;
+    }
+    // A leader that leaves the inventory leads until the switchover (remove_leaving_members).
+    if (!leader && ctx.leaving) {
+      for (auto& n : *ctx.leaving) {
+        if (n.node->name == m->name && n.shell) leader = &n;
+      }
+    }
+  }
+  if (!leader)
+    return c.leader() ? "leader " + c.leader()->name + " is not in the inventory" : "no Patroni leader yet";
+  // Members that leave may still be there; every wanted one must be.
+  size_t present = 0;
+  for (const auto& m : c.members) present += want.count(m.name);
+  if (present < want.size())
+    return std::to_string(present) + " of " + std::to_string(want.size()) + " Patroni members registered";
+  if (auto w = patroni_unhealthy_reason(c, want.size()); !w.empty()) return w;
+  auto names = streaming(*leader);
+  if (!names) return names.error().describe();
+  for (const auto& name : want) {
+    if (name != leader->node->name && !names->count(name))
+      return "replica " + name + " is not streaming to " + leader->node->name;
+  }
+  return "";
+}
+
+}  // namespace
+
+Status patroni_gate(EngineContext& ctx, const std::vector<NodeHandle*>& nodes, const ClusterView* seen,
+                    NodeHandle*& leader) {
+  std::set<std::string> want;
+  for (NodeHandle* n : nodes) want.insert(n->node->name);
+  if (seen && seen->patroni && seen->streaming) {
+    auto known = [&](NodeHandle&) -> Result<std::set<std::string>> { return *seen->streaming; };
+    if (patroni_gate_reason(ctx, *seen->patroni, want, leader, known).empty()) return {};
+  }
+  auto ask = [&](NodeHandle& l) -> Result<std::set<std::string>> {
+    auto q = run_sql(l, "patroni:gate",
+                     "SELECT application_name FROM pg_stat_replication WHERE state = 'streaming';");
+    if (!q) return q.error();
+    std::set<std::string> out;
+    std::istringstream lines(q->out);
+    for (std::string line; std::getline(lines, line);) out.insert(trim(line));
+    return out;
+  };
+  return poll_until("Patroni cluster", std::chrono::seconds(ctx.timeouts.patroni_s), kGatePoll,
+                    [&](std::string& w) {
+                      auto c = read_patroni_cluster(ctx);
+                      if (!c) {
+                        w = "no Patroni REST API answers";
+                        return false;
+                      }
+                      w = patroni_gate_reason(ctx, *c, want, leader, ask);
+                      return w.empty();
+                    });
+}
+
 Status converge_etcd(EngineContext& ctx) {
   auto wanted = nodes_with_role(ctx, Role::etcd);
   if (wanted.empty()) return {};
@@ -122,34 +219,7 @@ Status converge_etcd(EngineContext& ctx) {
   }
   // The gate: every wanted node a started, voting, healthy member. Members of nodes that leave are
   // removed later (remove_leaving_members), after Patroni no longer needs them.
-  NodeHandle& probe = *wanted.front();
-  return poll_until("etcd cluster", std::chrono::seconds(ctx.timeouts.etcd_s), kGatePoll,
-                    [&](std::string& why) {
-                      ClusterView v;
-                      if (!read_etcd_view(ctx.inv, probe, v)) {
-                        why = "etcd on " + probe.node->name + " does not list its members";
-                        return false;
-                      }
-                      for (NodeHandle* n : wanted) {
-                        const EtcdMember* m = nullptr;
-                        for (const auto& e : v.etcd) {
-                          if (e.name == n->node->name) m = &e;
-                        }
-                        if (!m) {
-                          why = n->node->name + " is not a started etcd member";
-                          return false;
-                        }
-                        if (m->learner) {
-                          why = n->node->name + " is still a learner";
-                          return false;
-                        }
-                        if (!m->healthy) {
-                          why = n->node->name + "'s etcd is not healthy";
-                          return false;
-                        }
-                      }
-                      return true;
-                    });
+  return etcd_gate(ctx, wanted, nullptr);
 }
 
 Status converge_patroni(EngineContext& ctx) {
@@ -174,61 +244,8 @@ Status converge_patroni(EngineContext& ctx) {
       !s)
     return s;
 
-  // The gate: one leader, every replica running with lag 0, and — because Patroni's "running" does not
-  // prove streaming — pg_stat_replication on the leader lists every replica.
-  std::set<std::string> want;
-  for (NodeHandle* n : nodes) want.insert(n->node->name);
   NodeHandle* leader = nullptr;
-  Status gate = poll_until(
-      "Patroni cluster", std::chrono::seconds(ctx.timeouts.patroni_s), kGatePoll, [&](std::string& w) {
-        auto c = read_patroni_cluster(ctx);
-        if (!c) {
-          w = "no Patroni REST API answers";
-          return false;
-        }
-        leader = nullptr;
-        if (const PatroniMember* m = c->leader()) {
-          for (auto& n : ctx.nodes) {
-            if (n.node->name == m->name) leader = &n;
-          }
-          // A leader that leaves the inventory leads until the switchover (remove_leaving_members).
-          if (!leader && ctx.leaving) {
-            for (auto& n : *ctx.leaving) {
-              if (n.node->name == m->name && n.shell) leader = &n;
-            }
-          }
-        }
-        if (!leader) {
-          w = c->leader() ? "leader " + c->leader()->name + " is not in the inventory"
-                          : "no Patroni leader yet";
-          return false;
-        }
-        // Members that leave may still be there; every wanted one must be.
-        size_t present = 0;
-        for (const auto& m : c->members) present += want.count(m.name);
-        if (present < want.size()) {
-          w = std::to_string(present) + " of " + std::to_string(want.size()) + " Patroni members registered";
-          return false;
-        }
-        w = patroni_unhealthy_reason(*c, want.size());
-        if (!w.empty()) return false;
-        auto q = run_sql(*leader, "patroni:gate",
-                         "SELECT application_name FROM pg_stat_replication WHERE state = 'streaming';");
-        if (!q) {
-          w = q.error().describe();
-          return false;
-        }
-        std::set<std::string> streaming;
-        std::istringstream lines(q->out);
-        for (std::string line; std::getline(lines, line);) streaming.insert(trim(line));
-        for (const auto& name : want) {
-          if (name != leader->node->name && !streaming.count(name)) {
-            w = "replica " + name + " is not streaming to " + leader->node->name;
-            return false;
-          }
-        }
-        return true;
-      });
+  Status gate = patroni_gate(ctx, nodes, nullptr, leader);
   if (!gate) return gate;
   ctx.leader = leader;
 

@@ -22,6 +22,8 @@
 
 namespace pgha {
 
+struct ClusterView;
+
 // What one round trip per node saw before anything was changed (observe_nodes). The phases read it
 // instead of asking again; a phase that changes something a later phase reads updates it.
 struct UnitState {
@@ -134,6 +136,15 @@ Status converge_etcd(EngineContext& ctx);
 // bootstrap. Their gates run later, in their own phases.
 Status start_edge_units(EngineContext& ctx);
 Status converge_patroni(EngineContext& ctx);
+// The etcd and Patroni health gates, shared by the phases and by a no-op `up`'s check. With `seen`
+// (the plan's observation) a cluster that already passes costs no round trip; otherwise each polls
+// as the phases do, within the same timeouts. patroni_gate sets `leader`.
+std::string etcd_gate_reason(const ClusterView& view, const std::vector<NodeHandle*>& wanted);
+Status etcd_gate(EngineContext& ctx, const std::vector<NodeHandle*>& wanted, const ClusterView* seen);
+Status patroni_gate(EngineContext& ctx, const std::vector<NodeHandle*>& nodes, const ClusterView* seen,
+                    NodeHandle*& leader);
+// What `up` does when the plan is empty: every gate of the phases above, in one pass (roles/verify.cpp).
+Status verify_cluster(EngineContext& ctx, const ClusterView& seen);
 Status converge_sql_objects(EngineContext& ctx);
 Status converge_pgbouncer(EngineContext& ctx);
 Status converge_haproxy(EngineContext& ctx);

@@ -39,6 +39,8 @@ struct ClusterView {
   std::optional<nlohmann::json> dcs_config;    // the leader's GET /config
   bool sql_known = false;                      // the leader listed its roles and databases
   std::set<std::string> sql_roles, sql_databases;
+  // The leader's pg_stat_replication: the application names of the replicas that stream.
+  std::optional<std::set<std::string>> streaming;
 };
 
 // A node the plan is about: one of the inventory's, or one that left it (a machine of this cluster
