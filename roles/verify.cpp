@@ -2,6 +2,7 @@
 // at is still checked, in one pass. etcd and Patroni are judged from the plan's own observation (no
 // round trip when they pass), pgBackRest's check runs on the leader, and each node asks its HAProxy
 // ports, its PgBouncer and the VIP in one command, its queries side by side.
+#include <cctype>
 #include <sstream>
 
 #include "roles/engine.hpp"
@@ -38,56 +39,68 @@ std::vector<EdgeCheck> edge_checks(EngineContext& ctx, const NodeHandle& n, bool
   return out;
 }
 
-// One command runs the node's checks side by side; each prints "index<TAB>answer". The superuser's
-// password arrives on stdin, as in query_tcp(). On the leader the first attempt also runs
-// pgBackRest's check (about a second: it switches WAL and waits for its archive) beside them;
-// `backup_ok` says whether it passed.
+// One command asks all of the node's checks: a single psql that connects to each in turn (every
+// process and connection costs CPU, and on a 2-core machine the checks of all nodes run at once),
+// printing "@i" before the answer of check i. The superuser's password arrives on stdin, as in
+// query_tcp(), and the script follows it. On the leader the first attempt also runs pgBackRest's
+// check (about a second: it switches WAL and waits for its archive) beside it; `backup_ok` says
+// whether it passed.
 Status check_edge(EngineContext& ctx, NodeHandle& n, const std::vector<EdgeCheck>& checks, bool with_backup,
                   bool& backup_ok) {
   if (checks.empty() && !with_backup) return {};
-  std::string queries =
-      "IFS= read -r PGPASSWORD; export PGPASSWORD PGCONNECT_TIMEOUT=5; "
-      "q() { r=$(psql -X -q -tA -v ON_ERROR_STOP=1 -h \"$2\" -p \"$3\" -U postgres -d postgres "
-      "-c 'SELECT pg_is_in_recovery();' 2>&1 | tr '\\n\\t' '  '); printf '%s\\t%s\\n' \"$1\" \"$r\"; }; ";
-  for (size_t i = 0; i < checks.size(); ++i)
-    queries += "q " + std::to_string(i) + " " + shell_quote(checks[i].host) + " " +
-               std::to_string(checks[i].port) + " & ";
+  std::string script;
+  for (size_t i = 0; i < checks.size(); ++i) {
+    script += "\\echo @" + std::to_string(i) + "\n";
+    if (i > 0)
+      script += "\\c \"host=" + checks[i].host + " port=" + std::to_string(checks[i].port) +
+                " user=postgres dbname=postgres\"\n";
+    script += "SELECT pg_is_in_recovery();\n";
+  }
+  std::string command = "IFS= read -r PGPASSWORD; export PGPASSWORD PGCONNECT_TIMEOUT=5; ";
+  if (!checks.empty())
+    command += "psql -X -q -tA -d " +
+               shell_quote("host=" + checks[0].host + " port=" + std::to_string(checks[0].port) +
+                           " user=postgres dbname=postgres") +
+               " -f - <&3 2>&1 & ";
   const std::string backup =
       "{ runuser -u postgres -- pgbackrest --stanza=" + shell_quote(ctx.inv.cluster_name) +
-      " --log-level-console=warn check >/dev/null 2>&1; printf 'backup\\t%s\\n' $?; } & ";
+      " --log-level-console=warn check >/dev/null 2>&1 </dev/null; echo @backup $?; } & ";
   bool first = true;
   backup_ok = !with_backup;
-  return poll_until("the services seen from " + n.node->name, std::chrono::seconds(ctx.timeouts.service_s),
-                    kEdgePoll, [&](std::string& why) {
-                      const bool backup_now = with_backup && first;
-                      first = false;
-                      auto r = n.shell->run(queries + (backup_now ? backup : "") + "wait",
-                                            ctx.secrets.superuser_password + "\n");
-                      if (!r) {
-                        why = r.error().describe();
-                        return false;
-                      }
-                      std::vector<std::string> answers(checks.size(), "(no answer)");
-                      std::istringstream lines(r->out);
-                      for (std::string line; std::getline(lines, line);) {
-                        auto t = line.find('\t');
-                        if (t == std::string::npos) continue;
-                        const std::string key = line.substr(0, t), value = trim(line.substr(t + 1));
-                        if (key == "backup") {
-                          backup_ok = value == "0";
-                        } else if (size_t i = std::stoul(key); i < answers.size()) {
-                          answers[i] = value;
-                        }
-                      }
-                      for (size_t i = 0; i < checks.size(); ++i) {
-                        if (answers[i] != checks[i].expect) {
-                          why = checks[i].what + " answered '" + answers[i] + "', expected '" +
-                                checks[i].expect + "'";
-                          return false;
-                        }
-                      }
-                      return true;
-                    });
+  return poll_until(
+      "the services seen from " + n.node->name, std::chrono::seconds(ctx.timeouts.service_s), kEdgePoll,
+      [&](std::string& why) {
+        const bool backup_now = with_backup && first;
+        first = false;
+        // psql runs in the background, so its stdin is given explicitly (a background job's is /dev/null).
+        auto r = n.shell->run("exec 3<&0; " + command + (backup_now ? backup : "") + "wait",
+                              ctx.secrets.superuser_password + "\n" + script);
+        if (!r) {
+          why = r.error().describe();
+          return false;
+        }
+        std::vector<std::string> answers(checks.size());
+        std::string* at = answers.empty() ? nullptr : &answers[0];  // psql's own error, if it never connects
+        std::istringstream lines(r->out);
+        for (std::string line; std::getline(lines, line);) {
+          if (line.rfind("@backup ", 0) == 0) {
+            backup_ok = trim(line.substr(8)) == "0";
+          } else if (line.rfind("@", 0) == 0 && line.size() > 1 &&
+                     std::isdigit(static_cast<unsigned char>(line[1]))) {
+            size_t i = std::stoul(line.substr(1));
+            at = i < answers.size() ? &answers[i] : nullptr;
+          } else if (at) {
+            *at += (at->empty() ? "" : " ") + trim(line);
+          }
+        }
+        for (size_t i = 0; i < checks.size(); ++i) {
+          if (answers[i] != checks[i].expect) {
+            why = checks[i].what + " answered '" + answers[i] + "', expected '" + checks[i].expect + "'";
+            return false;
+          }
+        }
+        return true;
+      });
 }
 
 }  // namespace
