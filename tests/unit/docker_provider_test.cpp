@@ -152,14 +152,21 @@ TEST_F(DockerProviderTest, KeyIsUploadedBeforeTheFirstStart) {
   http->on("PUT", "/v1.41/containers/id-x/archive", 200);
   http->on("POST", "/v1.41/containers/id-x/start", 204);
   ASSERT_TRUE(provider->ensure(inv, req).ok());
-  std::vector<std::string> seq;
+  // Each node's container is created on its own thread, and the fake gives every container the same
+  // id, so the nodes' requests interleave: at every start, more keys have been uploaded than
+  // containers started.
+  size_t uploads = 0, starts = 0;
   for (const auto& r : http->requests) {
     std::string p = FakeHttp::path_of(r.url);
-    if (p.starts_with("/v1.41/containers/id-x")) seq.push_back(r.method + " " + p.substr(0, p.find('?')));
+    p = p.substr(0, p.find('?'));
+    if (r.method == "PUT" && p == "/v1.41/containers/id-x/archive") ++uploads;
+    if (r.method == "POST" && p == "/v1.41/containers/id-x/start") {
+      ++starts;
+      EXPECT_LE(starts, uploads) << "a container started before its key was uploaded";
+    }
   }
-  ASSERT_GE(seq.size(), 2u);
-  EXPECT_EQ(seq[0], "PUT /v1.41/containers/id-x/archive");
-  EXPECT_EQ(seq[1], "POST /v1.41/containers/id-x/start");
+  EXPECT_EQ(starts, inv.nodes.size());
+  EXPECT_EQ(uploads, inv.nodes.size());
   for (const auto& r : http->requests) {
     if (r.method == "PUT") {
       EXPECT_NE(r.body.find("ssh-ed25519 AAAA pgha-demo\n"), std::string::npos);
