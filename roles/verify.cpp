@@ -1,7 +1,7 @@
 // A no-op `up`: the plan found nothing to change, so no phase runs; every health gate the phases end
 // at is still checked, in one pass. etcd and Patroni are judged from the plan's own observation (no
-// round trip when they pass), pgBackRest's check runs on the leader, and each node asks its HAProxy
-// ports, its PgBouncer and the VIP in one command, its queries side by side.
+// round trip when they pass), and each node asks its HAProxy ports, its PgBouncer and the VIP in one
+// command (one psql that connects to each in turn), the leader running pgBackRest's check beside it.
 #include <cctype>
 #include <sstream>
 
