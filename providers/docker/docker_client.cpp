@@ -4,6 +4,8 @@
 #include <deque>
 #include <thread>
 
+#include "providers/docker/docker_engine.hpp"
+
 namespace pgha {
 
 const json& field(const json& j, const std::string& key) {
@@ -116,6 +118,32 @@ Status DockerClient::ping() {
   auto r = expect_ok("GET", "/_ping", "ping");
   if (!r) return r.error();
   return {};
+}
+
+Result<std::string> DockerClient::negotiate_version() {
+  // base_ ends in /vMAJOR.MINOR; /_ping answers without one, whatever versions the engine serves.
+  std::string root = base_;
+  if (size_t v = root.rfind("/v"); v != std::string::npos && root.find('.', v) != std::string::npos)
+    root.erase(v);
+  HttpRequest req;
+  req.url = root + "/_ping";
+  auto r = http_.send(req);
+  if (!r) return transport_error(std::move(r.error()), "ping");
+  if (r->status != 200) return docker_error(*r, "ping");
+  auto it = r->headers.find("api-version");
+  auto version = negotiate_api_version(it == r->headers.end() ? "" : it->second);
+  if (!version) return std::move(version.error()).with("Docker engine at " + address_.shown);
+  base_ = root + "/v" + *version;
+  return version;
+}
+
+Result<json> DockerClient::info() {
+  auto r = expect_ok("GET", "/info", "engine info");
+  if (!r) return r.error();
+  json j = json::parse(r->body, nullptr, false);
+  if (!j.is_object())
+    return Error(ErrorKind::remote_failure, "Docker sent malformed JSON").with("engine info");
+  return j;
 }
 
 namespace {
@@ -270,6 +298,41 @@ Status DockerClient::put_archive(const std::string& id, const std::string& dir, 
   return {};
 }
 
+namespace {
+// "debian:bookworm" -> {"debian", "bookworm"}; a tag is after the last ':' that follows the last '/'
+// (a registry's port is not a tag); none is "latest".
+std::pair<std::string, std::string> split_reference(const std::string& reference) {
+  size_t slash = reference.rfind('/');
+  size_t colon = reference.rfind(':');
+  if (reference.find('@') != std::string::npos) return {reference, ""};
+  if (colon == std::string::npos || (slash != std::string::npos && colon < slash))
+    return {reference, "latest"};
+  return {reference.substr(0, colon), reference.substr(colon + 1)};
+}
+}  // namespace
+
+Status DockerClient::pull_image(const std::string& reference,
+                                const std::function<void(const std::string&)>& on_line) {
+  auto [repo, tag] = split_reference(reference);
+  HttpRequest req;
+  req.method = "POST";
+  req.url =
+      base_ + "/images/create?fromImage=" + url_encode(repo) + (tag.empty() ? "" : "&tag=" + url_encode(tag));
+  req.timeout_ms = 0;  // a pull takes as long as the layers take; the engine streams progress
+  return json_stream(std::move(req), "pull image " + reference, on_line);
+}
+
+Status DockerClient::import_image(const std::string& rootfs_tar, const std::string& reference) {
+  auto [repo, tag] = split_reference(reference);
+  HttpRequest req;
+  req.method = "POST";
+  req.url = base_ + "/images/create?fromSrc=-&repo=" + url_encode(repo) + "&tag=" + url_encode(tag);
+  req.headers["Content-Type"] = "application/x-tar";
+  req.body = rootfs_tar;
+  req.timeout_ms = 0;
+  return json_stream(std::move(req), "import image " + reference, nullptr);
+}
+
 Status DockerClient::build_image(const std::string& context_tar, const std::string& tag, const json& labels,
                                  const std::function<void(const std::string&)>& on_line) {
   HttpRequest req;
@@ -278,8 +341,11 @@ Status DockerClient::build_image(const std::string& context_tar, const std::stri
   req.headers["Content-Type"] = "application/x-tar";
   req.body = context_tar;
   req.timeout_ms = 0;  // a build takes minutes; the engine streams progress until it is done
-  std::string what = "build image " + tag;
+  return json_stream(std::move(req), "build image " + tag, on_line);
+}
 
+Status DockerClient::json_stream(HttpRequest req, const std::string& what,
+                                 const std::function<void(const std::string&)>& on_line) {
   // The answer is JSON lines, split across chunks anywhere.
   std::string pending, raw, error;
   std::deque<std::string> tail;  // the last lines of output, for the error message
@@ -288,14 +354,21 @@ Status DockerClient::build_image(const std::string& context_tar, const std::stri
     if (!j.is_object()) return;
     if (j.contains("error")) {
       error = j["error"].is_string() ? j["error"].get<std::string>() : j["error"].dump();
-    } else if (j.contains("stream") && j["stream"].is_string()) {
-      std::string text = j["stream"].get<std::string>();
-      while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-      if (text.empty()) return;
-      tail.push_back(text);
-      if (tail.size() > 15) tail.pop_front();
-      if (on_line) on_line(text);
+      return;
     }
+    // docker build says {"stream"}, a pull {"status"} (with "id" for a layer).
+    std::string text;
+    if (j.contains("stream") && j["stream"].is_string()) {
+      text = j["stream"].get<std::string>();
+    } else if (j.contains("status") && j["status"].is_string()) {
+      text = j["status"].get<std::string>();
+      if (j.contains("id") && j["id"].is_string()) text = j["id"].get<std::string>() + ": " + text;
+    }
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    if (text.empty()) return;
+    tail.push_back(text);
+    if (tail.size() > 15) tail.pop_front();
+    if (on_line) on_line(text);
   };
   auto r = http_.send_streaming(req, [&](std::string_view chunk) {
     pending.append(chunk);
@@ -313,7 +386,9 @@ Status DockerClient::build_image(const std::string& context_tar, const std::stri
   if (!error.empty()) {
     std::string last;
     for (const auto& line : tail) last += "  " + line + "\n";
-    return Error(ErrorKind::remote_failure, "docker build failed: " + error + "\nlast output:\n" + last)
+    std::string verb = what.substr(0, what.find(' '));
+    return Error(ErrorKind::remote_failure,
+                 "docker " + verb + " failed: " + error + (last.empty() ? "" : "\nlast output:\n" + last))
         .with(what);
   }
   return {};

@@ -1,5 +1,5 @@
-// Typed calls to the Docker Engine API v1.41 over an HttpTransport. Answers are nlohmann::json as
-// the engine sends them; errors are mapped once, here: 404 not_found, 409 conflict, 400/403
+// Typed calls to the Docker Engine API (v1.41 or newer, as negotiated) over an HttpTransport. Answers are
+// nlohmann::json as the engine sends them; errors are mapped once, here: 404 not_found, 409 conflict, 400/403
 // bad_input, 5xx remote_failure, each with the engine's {"message"}. 304 (already in that state)
 // is success.
 #pragma once
@@ -49,6 +49,14 @@ class DockerClient {
   DockerClient(StreamingHttpTransport& http, std::string base, EngineAddress address = {});
 
   Status ping();
+  // Asks the engine which API version it speaks (GET /_ping without a version; its API-Version
+  // header), chooses one with negotiate_api_version() and sends every later request with it. Returns
+  // the chosen version. Errors: as ping(), or remote_failure for an engine too old or silent.
+  // Not thread-safe: call it before any other thread uses this client.
+  Result<std::string> negotiate_version();
+  const std::string& base() const { return base_; }
+  // GET /info: the engine's answer as it came.
+  Result<json> info();
 
   // {"label":["pgha.cluster=x"]} style filter on one label "key=value".
   Result<std::vector<json>> containers_with_label(const std::string& label);
@@ -84,6 +92,14 @@ class DockerClient {
   // Extracts a tar archive into the container's file system at dir.
   Status put_archive(const std::string& id, const std::string& dir, const std::string& tar);
 
+  // POST /images/create?fromImage=NAME&tag=TAG: pulls reference ("debian:bookworm") from its
+  // registry. Each status line goes to on_line. Errors: the engine's (404/500) or an {"error"} inside
+  // the stream (no registry reachable, unknown image), as remote_failure.
+  Status pull_image(const std::string& reference, const std::function<void(const std::string&)>& on_line);
+  // POST /images/create?fromSrc=-&repo=REPO&tag=TAG with a root file system tarball as the body:
+  // the image `docker import` makes.
+  Status import_image(const std::string& rootfs_tar, const std::string& reference);
+
   // POST /build. Each output line of the build ({"stream": ...}) goes to on_line; an {"error"} in
   // the stream is a remote_failure carrying it. labels are set on the image.
   Status build_image(const std::string& context_tar, const std::string& tag, const json& labels,
@@ -100,6 +116,10 @@ class DockerClient {
                                  const json* body = nullptr);
   Result<std::optional<json>> inspect(const std::string& path, const std::string& what);
   Result<std::vector<json>> list(const std::string& path, const std::string& what, const char* field);
+  // A streaming POST whose answer is JSON lines ({"stream"} or {"status"} progress, {"error"} on
+  // failure): each progress line to on_line, an {"error"} as remote_failure with the last lines.
+  Status json_stream(HttpRequest req, const std::string& what,
+                     const std::function<void(const std::string&)>& on_line);
 
   StreamingHttpTransport& http_;
   std::string base_;

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "core/embedded.hpp"
+#include "providers/docker/debootstrap.hpp"
 #include "providers/docker/docker_provider.hpp"
 
 namespace pgha {
@@ -27,6 +28,9 @@ Result<std::unique_ptr<Provider>> make_docker_provider(const Inventory& inv) {
   deps.address = address;
   deps.templates = embedded_templates();
   deps.progress = [](const std::string& line) { std::cerr << "  docker: " << line << "\n"; };
+  // The base image's fallback: debootstrap from $PGHA_DEBIAN_MIRROR, else apt's Debian mirror.
+  const char* mirror = std::getenv("PGHA_DEBIAN_MIRROR");
+  deps.make_rootfs = debootstrap_rootfs(mirror && *mirror ? mirror : apt_debian_mirror());
   return std::unique_ptr<Provider>(std::make_unique<DockerProvider>(std::move(deps)));
 }
 

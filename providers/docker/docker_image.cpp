@@ -59,9 +59,39 @@ Result<BuildContext> make_build_context(const DockerSettings& settings,
   return BuildContext{tar.finish(), sha256_hex(hashed)};
 }
 
+Result<BaseImageAction> ensure_base_image(DockerClient& docker, const std::string& base_image,
+                                          const RootfsMaker& make_rootfs, const ProgressFn& progress) {
+  auto say = [&](const std::string& line) {
+    if (progress) progress(line);
+  };
+  auto base = docker.inspect_image(base_image);
+  if (!base) return base.error();
+  if (*base) return BaseImageAction::present;
+  say("base image " + base_image + " is missing: pulling it");
+  auto pulled = docker.pull_image(base_image, nullptr);
+  if (pulled) {
+    say("base image " + base_image + " pulled");
+    return BaseImageAction::pulled;
+  }
+  const std::string pull_error = pulled.error().describe();
+  // The engine's reason can span lines; progress shows its first.
+  say("pulling " + base_image + " failed (" + pull_error.substr(0, pull_error.find('\n')) +
+      "); making it with debootstrap instead");
+  auto fail = [&](const Error& e) {
+    return Error(e.kind, "base image " + base_image + " is missing; pulling it failed: " + pull_error +
+                             "; making it without a registry failed too: " + e.describe());
+  };
+  if (!make_rootfs) return fail(Error(ErrorKind::internal, "no way to make a root file system"));
+  auto rootfs = make_rootfs(base_image, progress);
+  if (!rootfs) return fail(rootfs.error());
+  if (auto st = docker.import_image(*rootfs, base_image); !st) return fail(st.error());
+  say("base image " + base_image + " made with debootstrap and imported");
+  return BaseImageAction::bootstrapped;
+}
+
 Result<ImageAction> ensure_image(DockerClient& docker, const DockerSettings& settings,
                                  const std::map<std::string, std::string>& templates,
-                                 const std::function<void(const std::string&)>& progress) {
+                                 const RootfsMaker& make_rootfs, const ProgressFn& progress) {
   auto ctx = make_build_context(settings, templates);
   if (!ctx) return ctx.error();
   auto image = docker.inspect_image(settings.image);
@@ -70,14 +100,8 @@ Result<ImageAction> ensure_image(DockerClient& docker, const DockerSettings& set
     const json& labels = field(**image, "Config", "Labels");
     if (labels.is_object() && labels.value(kContextHashLabel, "") == ctx->hash) return ImageAction::kept;
   }
-  auto base = docker.inspect_image(settings.base_image);
+  auto base = ensure_base_image(docker, settings.base_image, make_rootfs, progress);
   if (!base) return base.error();
-  if (!*base) {
-    return Error(ErrorKind::not_found,
-                 "base image " + settings.base_image +
-                     " is missing and no registry is reachable to pull it; "
-                     "scripts/ensure-docker.sh creates debian:bookworm with debootstrap");
-  }
   if (progress) progress("building image " + settings.image + " from " + settings.base_image);
   auto st = docker.build_image(ctx->tar, settings.image, json{{kContextHashLabel, ctx->hash}},
                                [&](const std::string& line) {

@@ -25,12 +25,28 @@ struct BuildContext {
 Result<BuildContext> make_build_context(const DockerSettings& settings,
                                         const std::map<std::string, std::string>& templates);
 
+using ProgressFn = std::function<void(const std::string&)>;
+
+// Makes the root file system of a base image without a registry, as a tar archive (the seam of the
+// base image's fallback; the real one is debootstrap_rootfs() in providers/docker/debootstrap.hpp).
+// Errors: bad_input when it cannot make that image, else what went wrong.
+using RootfsMaker =
+    std::function<Result<std::string>(const std::string& base_image, const ProgressFn& progress)>;
+
+enum class BaseImageAction { present, pulled, bootstrapped };
+
+// Makes sure base_image exists: kept when present, else pulled (POST /images/create), else, when the
+// pull fails, made by make_rootfs and imported (POST /images/create?fromSrc=-). Says which through
+// progress. Errors: both failures in one message (the pull's and the fallback's).
+Result<BaseImageAction> ensure_base_image(DockerClient& docker, const std::string& base_image,
+                                          const RootfsMaker& make_rootfs, const ProgressFn& progress);
+
 enum class ImageAction { kept, built };
 
-// Builds settings.image unless it exists with the context's hash. Errors: not_found when the base
-// image is absent (no registry to pull from), remote_failure when the build fails.
+// Builds settings.image unless it exists with the context's hash, after ensure_base_image().
+// Errors: those of ensure_base_image(), remote_failure when the build fails.
 Result<ImageAction> ensure_image(DockerClient& docker, const DockerSettings& settings,
                                  const std::map<std::string, std::string>& templates,
-                                 const std::function<void(const std::string&)>& progress);
+                                 const RootfsMaker& make_rootfs, const ProgressFn& progress);
 
 }  // namespace pgha

@@ -82,6 +82,17 @@ Result<DockerEndpoint> parse_docker_host(const std::string& host) {
 DockerProvider::DockerProvider(DockerProviderDeps deps)
     : deps_(std::move(deps)), docker_(*deps_.http, deps_.base_url, deps_.address) {}
 
+Result<EngineFacts> DockerProvider::engine() {
+  std::lock_guard<std::mutex> lock(engine_mu_);
+  if (facts_) return *facts_;
+  auto version = docker_.negotiate_version();
+  if (!version) return version.error();
+  auto info = docker_.info();
+  if (!info) return info.error();
+  facts_ = engine_facts(*info, *version);
+  return *facts_;
+}
+
 Status DockerProvider::ensure_network(const Inventory& inv) {
   std::string name = network_name(inv);
   auto existing = docker_.inspect_network(name);
@@ -162,7 +173,7 @@ Status DockerProvider::ensure_volumes(const Inventory& inv, const Node& node) {
 }
 
 Result<Machine> DockerProvider::ensure_container(const Inventory& inv, const Node& node,
-                                                 const std::string& public_key) {
+                                                 const std::string& public_key, const NodeRuntime& runtime) {
   std::string name = container_name(inv, node.name);
   auto existing = docker_.inspect_container(name);
   if (!existing) return existing.error();
@@ -183,7 +194,7 @@ Result<Machine> DockerProvider::ensure_container(const Inventory& inv, const Nod
     }
     id = c.value("Id", name);
   } else {
-    auto created = docker_.create_container(name, container_spec(inv, node));
+    auto created = docker_.create_container(name, container_spec(inv, node, runtime));
     if (!created) return created.error();
     id = *created;
     fresh = true;
@@ -213,11 +224,17 @@ Result<Machine> DockerProvider::ensure_container(const Inventory& inv, const Nod
 }
 
 Result<std::vector<Machine>> DockerProvider::ensure(const Inventory& inv, const ProvisionRequest& req) {
-  if (auto st = docker_.ping(); !st) return st.error();
+  auto facts = engine();
+  if (!facts) return facts.error();
+  const NodeRuntime runtime = node_runtime(*facts);
+  const ProgressFn& progress = req.report ? req.report : deps_.progress;
+  if (progress) {
+    progress("engine " + (facts->server_version.empty() ? std::string("?") : facts->server_version) +
+             ", API " + facts->api_version + "; " + runtime.summary);
+  }
   // The network first: a subnet conflict is reported in a second, not after an image build.
   if (auto st = ensure_network(inv); !st) return st.error();
-  auto image =
-      ensure_image(docker_, inv.provider.docker, deps_.templates, req.report ? req.report : deps_.progress);
+  auto image = ensure_image(docker_, inv.provider.docker, deps_.templates, deps_.make_rootfs, progress);
   if (!image) return image.error();
   // The nodes' volumes and containers are independent: each node on its own thread (the engine
   // serves them concurrently; every request is its own connection). The first failure in inventory
@@ -231,7 +248,7 @@ Result<std::vector<Machine>> DockerProvider::ensure(const Inventory& inv, const 
         results[i] = std::move(st.error()).with("node " + node.name);
         return;
       }
-      auto m = ensure_container(inv, node, req.public_key);
+      auto m = ensure_container(inv, node, req.public_key, runtime);
       results[i] = m ? std::move(m) : Result<Machine>(std::move(m.error()).with("node " + node.name));
     });
   }
@@ -245,6 +262,7 @@ Result<std::vector<Machine>> DockerProvider::ensure(const Inventory& inv, const 
 }
 
 Result<std::vector<Machine>> DockerProvider::list(const Inventory& inv) {
+  if (auto facts = engine(); !facts) return facts.error();
   auto containers = docker_.containers_with_label(cluster_label_filter(inv));
   if (!containers) return containers.error();
   std::vector<Machine> machines;
@@ -274,6 +292,7 @@ Result<std::vector<Machine>> DockerProvider::list(const Inventory& inv) {
 }
 
 Status DockerProvider::destroy(const Inventory& inv, DataRetention data) {
+  if (auto facts = engine(); !facts) return facts.error();
   std::string label = cluster_label_filter(inv);
   auto containers = docker_.containers_with_label(label);
   if (!containers) return containers.error();
@@ -299,6 +318,7 @@ Status DockerProvider::destroy(const Inventory& inv, DataRetention data) {
 }
 
 Status DockerProvider::remove(const Inventory& inv, const Machine& machine, DataRetention data) {
+  if (auto facts = engine(); !facts) return facts.error();
   // Only what carries both this cluster's label and the node's: a shared volume stays.
   const std::string cluster = cluster_label_filter(inv);
   const std::string node = std::string(kNodeLabel) + "=" + machine.node;
@@ -347,6 +367,7 @@ Status DockerProvider::exec_ok(const std::string& id, const std::vector<std::str
 }
 
 Status DockerProvider::inject(const Inventory& inv, const std::string& node, MachineFault fault) {
+  if (auto facts = engine(); !facts) return facts.error();
   auto c = node_container(inv, node);
   if (!c) return c.error();
   std::string id = c->value("Id", "");
@@ -364,6 +385,7 @@ Status DockerProvider::inject(const Inventory& inv, const std::string& node, Mac
 }
 
 Status DockerProvider::lift(const Inventory& inv, const std::string& node, MachineFault fault) {
+  if (auto facts = engine(); !facts) return facts.error();
   auto c = node_container(inv, node);
   if (!c) return c.error();
   std::string id = c->value("Id", "");

@@ -60,12 +60,12 @@ json endpoint_config(const Node& node) {
   return {{"IPAMConfig", {{"IPv4Address", node.address}}}, {"Aliases", json::array({node.name})}};
 }
 
-json container_spec(const Inventory& inv, const Node& node) {
-  json binds = json::array({"/sys/fs/cgroup:/sys/fs/cgroup:ro"});
+json container_spec(const Inventory& inv, const Node& node, const NodeRuntime& runtime) {
+  json binds = json::array({runtime.cgroup_bind});
   for (const auto& v : node_volumes(inv))
     binds.push_back(volume_name(inv, node.name, v) + ":" + v.mountpoint);
   std::string net = network_name(inv);
-  return {
+  json spec = {
       {"Image", inv.provider.docker.image},
       {"Hostname", node.name},
       {"Labels", {{kClusterLabel, inv.cluster_name}, {kNodeLabel, node.name}}},
@@ -83,6 +83,9 @@ json container_spec(const Inventory& inv, const Node& node) {
         {"RestartPolicy", {{"Name", "no"}}}}},
       {"NetworkingConfig", {{"EndpointsConfig", {{net, endpoint_config(node)}}}}},
   };
+  if (!runtime.cgroupns_mode.empty()) spec["HostConfig"]["CgroupnsMode"] = runtime.cgroupns_mode;
+  if (!runtime.security_opt.empty()) spec["HostConfig"]["SecurityOpt"] = runtime.security_opt;
+  return spec;
 }
 
 std::string authorized_keys_tar(const std::string& public_key) {

@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "core/inventory.hpp"
 #include "providers/docker/docker_client.hpp"
+#include "providers/docker/docker_engine.hpp"
 
 namespace pgha {
 
@@ -34,7 +35,8 @@ std::string cluster_label_filter(const Inventory& inv);  // "pgha.cluster=<clust
 Result<std::string> network_gateway(const Network& net);
 
 json network_spec(const Inventory& inv, const std::string& gateway);
-json container_spec(const Inventory& inv, const Node& node);
+// runtime: how systemd containers run on this engine (node_runtime() of its facts).
+json container_spec(const Inventory& inv, const Node& node, const NodeRuntime& runtime);
 // The endpoint config that gives a container its fixed address (and its node name as DNS alias).
 json endpoint_config(const Node& node);
 

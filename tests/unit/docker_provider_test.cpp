@@ -2,6 +2,8 @@
 // scoping of destroy, and the faults.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "fakes/fake_http.hpp"
 #include "providers/docker/docker_image.hpp"
 #include "providers/docker/docker_provider.hpp"
@@ -29,20 +31,54 @@ Inventory demo_inventory() {
   return inv;
 }
 
+// GET /info as Debian 12's docker.io 20.10 answers on this machine (cgroup v1, no AppArmor), and as a
+// GitHub-hosted Ubuntu runner's Docker does (cgroup v2 with the systemd driver, AppArmor).
+const std::string kEngineInfoV1 =
+    R"({"ServerVersion":"20.10.24+dfsg1","CgroupVersion":"1","CgroupDriver":"cgroupfs",)"
+    R"("SecurityOptions":["name=seccomp,profile=default"]})";
+const std::string kEngineInfoRunner =
+    R"({"ServerVersion":"28.0.4","CgroupVersion":"2","CgroupDriver":"systemd",)"
+    R"("SecurityOptions":["name=apparmor","name=seccomp,profile=builtin","name=cgroupns"]})";
+
 std::string hash_of(const Inventory& inv) {
   return make_build_context(inv.provider.docker, kTemplates)->hash;
 }
 
 class DockerProviderTest : public ::testing::Test {
  protected:
-  DockerProviderTest() {
+  DockerProviderTest() { remake(); }
+
+  // A fresh engine (no routes but /_ping and /info of cgroup v1) and a provider whose base image
+  // fallback is make_rootfs.
+  void remake(RootfsMaker make_rootfs = nullptr) {
     auto fake = std::make_unique<FakeHttp>();
     http = fake.get();
     DockerProviderDeps deps;
     deps.http = std::move(fake);
     deps.templates = kTemplates;
+    deps.make_rootfs = std::move(make_rootfs);
     provider = std::make_unique<DockerProvider>(std::move(deps));
-    http->on("GET", "/v1.41/_ping", 200, "OK");
+    engine_says("1.41", kEngineInfoV1);
+  }
+
+  // GET /_ping answers with this API version, GET /v<version>/info with info.
+  void engine_says(const std::string& version, const std::string& info) {
+    http->on("GET", "/_ping", [version](const HttpRequest&) -> Result<HttpResponse> {
+      HttpResponse r;
+      r.status = 200;
+      r.body = "OK";
+      r.headers["api-version"] = version;
+      return r;
+    });
+    http->on("GET", "/v" + version + "/info", 200, info);
+  }
+
+  // The body of the first container create request.
+  json first_create() {
+    for (const auto& r : http->requests)
+      if (r.method == "POST" && r.url.find("/containers/create?") != std::string::npos)
+        return json::parse(r.body);
+    return json();
   }
 
   void image_present(const std::string& hash) {
@@ -272,7 +308,7 @@ TEST_F(DockerProviderTest, OverlapWithNoNetworkToNameKeepsTheEnginesWords) {
 
 TEST(DockerProviderUnreachableTest, EnsureNamesTheEngineAddress) {
   auto fake = std::make_unique<FakeHttp>();
-  fake->on("GET", "/v1.41/", [](const HttpRequest&) -> Result<HttpResponse> {
+  fake->on("GET", "/", [](const HttpRequest&) -> Result<HttpResponse> {
     return connect_error(ErrorKind::io, "unix socket /nonexistent.sock", "no such file");
   });
   DockerProviderDeps deps;
@@ -306,12 +342,120 @@ TEST_F(DockerProviderTest, ImageIsBuiltWhenItsHashDiffers) {
   }
 }
 
-TEST_F(DockerProviderTest, MissingBaseImageSaysHowToGetIt) {
+TEST_F(DockerProviderTest, AMissingBaseImageIsPulled) {
+  int rootfs_made = 0;
+  remake([&](const std::string&, const ProgressFn&) -> Result<std::string> {
+    ++rootfs_made;
+    return std::string("TAR");
+  });
   http->on("POST", "/v1.41/networks/create", 201, R"({"Id":"net1"})");
-  auto r = provider->ensure(inv, req);  // no image, no base image
+  http->on("POST", "/v1.41/images/create", 200,
+           "{\"status\":\"Pulling from library/debian\",\"id\":\"bookworm\"}\n{\"status\":\"Downloaded\"}\n");
+  http->on("POST", "/v1.41/build", 200, "{\"stream\":\"Step 1/3 : FROM debian:bookworm\\n\"}\n");
+  cluster_exists(true);
+  std::vector<std::string> said;
+  req.report = [&](const std::string& line) { said.push_back(line); };
+  auto r = provider->ensure(inv, req);
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  EXPECT_EQ(http->count("POST", "/v1.41/images/create?fromImage=debian&tag=bookworm"), 1);
+  EXPECT_EQ(rootfs_made, 0);
+  EXPECT_EQ(http->count("POST", "/v1.41/build"), 1);
+  EXPECT_NE(std::find(said.begin(), said.end(), "base image debian:bookworm pulled"), said.end());
+}
+
+TEST_F(DockerProviderTest, ARefusedPullFallsBackToDebootstrapAndImport) {
+  std::vector<std::string> asked_for;
+  remake([&](const std::string& image, const ProgressFn&) -> Result<std::string> {
+    asked_for.push_back(image);
+    return std::string("ROOTFS-TAR");
+  });
+  http->on("POST", "/v1.41/networks/create", 201, R"({"Id":"net1"})");
+  // No registry: the engine streams the error inside a 200 (as dockerd does once the pull started).
+  http->on("POST", "/v1.41/images/create?fromImage=", 200,
+           "{\"error\":\"Get \\\"https://registry/v2/\\\": dial tcp: lookup registry: no such host\"}\n");
+  http->on("POST", "/v1.41/images/create?fromSrc=", 200, "{\"status\":\"sha256:0123\"}\n");
+  http->on("POST", "/v1.41/build", 200, "{\"stream\":\"Step 1/3 : FROM debian:bookworm\\n\"}\n");
+  cluster_exists(true);
+  std::vector<std::string> said;
+  req.report = [&](const std::string& line) { said.push_back(line); };
+  auto r = provider->ensure(inv, req);
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  EXPECT_EQ(asked_for, std::vector<std::string>{"debian:bookworm"});
+  bool imported = false;
+  for (const auto& q : http->requests) {
+    if (q.url.find("/images/create?fromSrc=-&repo=debian&tag=bookworm") != std::string::npos) {
+      imported = true;
+      EXPECT_EQ(q.body, "ROOTFS-TAR");
+      EXPECT_EQ(q.headers.at("Content-Type"), "application/x-tar");
+    }
+  }
+  EXPECT_TRUE(imported);
+  EXPECT_EQ(http->count("POST", "/v1.41/build"), 1);
+  EXPECT_NE(
+      std::find(said.begin(), said.end(), "base image debian:bookworm made with debootstrap and imported"),
+      said.end());
+  bool told_why = false;
+  for (const auto& line : said)
+    told_why = told_why || (line.starts_with("pulling debian:bookworm failed (") &&
+                            line.find("no such host") != std::string::npos);
+  EXPECT_TRUE(told_why);
+}
+
+TEST_F(DockerProviderTest, WhenBothPullAndFallbackFailBothReasonsAreSaid) {
+  remake([](const std::string&, const ProgressFn&) -> Result<std::string> {
+    return Error(ErrorKind::remote_failure, "debootstrap exited 1");
+  });
+  http->on("POST", "/v1.41/networks/create", 201, R"({"Id":"net1"})");
+  http->on("POST", "/v1.41/images/create", 500, R"({"message":"registry unreachable"})");
+  auto r = provider->ensure(inv, req);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().kind, ErrorKind::not_found);
-  EXPECT_NE(r.error().message.find("ensure-docker.sh"), std::string::npos);
+  EXPECT_EQ(r.error().kind, ErrorKind::remote_failure);
+  EXPECT_NE(r.error().message.find("registry unreachable"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("debootstrap exited 1"), std::string::npos) << r.error().message;
+  EXPECT_EQ(http->count("POST", "/v1.41/build"), 0);
+}
+
+TEST_F(DockerProviderTest, ContainersFollowTheEnginesCgroupVersionAndAppArmor) {
+  remake();
+  engine_says("1.48", kEngineInfoRunner);
+  http->on("GET", "/v1.48/images/pgha-node%3Abookworm/json", 200,
+           json{{"Config", {{"Labels", {{"pgha.context-hash", hash_of(inv)}}}}}}.dump());
+  http->on("POST", "/v1.48/networks/create", 201, R"({"Id":"net1"})");
+  http->on("POST", "/v1.48/volumes/create", 201, "{}");
+  http->on("POST", "/v1.48/containers/create", 201, R"({"Id":"c1"})");
+  http->on("PUT", "/v1.48/containers/", 200);
+  http->on("POST", "/v1.48/containers/c1/start", 204);
+  auto r = provider->ensure(inv, req);
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  const json host = first_create()["HostConfig"];
+  EXPECT_EQ(host["CgroupnsMode"], "host");
+  EXPECT_EQ(host["Binds"][0], "/sys/fs/cgroup:/sys/fs/cgroup:rw");
+  EXPECT_EQ(host["SecurityOpt"], json::array({"apparmor=unconfined"}));
+  // Every request after the ping speaks the engine's version.
+  for (const auto& q : http->requests) {
+    std::string path = FakeHttp::path_of(q.url);
+    EXPECT_TRUE(path == "/_ping" || path.starts_with("/v1.48/")) << path;
+  }
+}
+
+TEST_F(DockerProviderTest, AnEngineOlderThanTheMinimumIsRefusedBeforeAnythingIsCreated) {
+  engine_says("1.40", kEngineInfoV1);
+  auto r = provider->ensure(inv, req);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(
+      r.error().describe(),
+      "Docker engine at http://localhost/v1.41: the Docker engine speaks API 1.40; pgha needs 1.41 or newer "
+      "(Docker 20.10+)");
+  EXPECT_EQ(http->count("POST", "/"), 0);
+  EXPECT_FALSE(provider->list(inv).ok());
+}
+
+TEST_F(DockerProviderTest, TheEngineIsAskedOnceForAllCalls) {
+  http->on("GET", "/v1.41/containers/json", 200, "[]");
+  ASSERT_TRUE(provider->list(inv).ok());
+  ASSERT_TRUE(provider->list(inv).ok());
+  EXPECT_EQ(http->count("GET", "/_ping"), 1);
+  EXPECT_EQ(http->count("GET", "/v1.41/info"), 1);
 }
 
 TEST_F(DockerProviderTest, ContextHashFollowsTheInventory) {
@@ -330,7 +474,8 @@ TEST_F(DockerProviderTest, DestroyRemovesOnlyLabelledResources) {
   std::vector<std::string> deleted;
   for (const auto& r : http->requests) {
     if (r.method == "DELETE") deleted.push_back(FakeHttp::path_of(r.url));
-    if (r.method == "GET") {
+    const std::string path = FakeHttp::path_of(r.url);
+    if (r.method == "GET" && path != "/_ping" && path != "/v1.41/info") {
       EXPECT_NE(r.url.find("pgha.cluster%3Ddemo"), std::string::npos) << r.url;
     }
   }
