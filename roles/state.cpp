@@ -12,6 +12,7 @@
 #include <sstream>
 #include <vector>
 
+#include "core/gha.hpp"
 #include "net/ssh_keys.hpp"
 
 namespace pgha {
@@ -103,6 +104,7 @@ Result<ResolvedSecrets> StateDir::resolve_secrets(const Inventory& inv) {
     if (!given.empty()) return given;
     if (kept.contains(key) && kept[key].is_string()) return kept[key].get<std::string>();
     kept[key] = generate_password();
+    announce_new_secret(kept[key].get<std::string>());  // masked in a CI log before anything can print it
     changed = true;
     return kept[key].get<std::string>();
   };
