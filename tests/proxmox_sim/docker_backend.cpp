@@ -37,7 +37,7 @@ std::string DockerBackend::init() {
 
   DockerSettings image;
   image.image = options_.image;
-  auto built = ensure_image(*docker_, image, embedded_templates(),
+  auto built = ensure_image(*docker_, image, embedded_templates(), RootfsMaker{},
                             [](const std::string& line) { std::cerr << "  image: " << line << "\n"; });
   if (!built) return built.error().describe();
 
