@@ -1,26 +1,39 @@
 #!/usr/bin/env bash
 # GitHub Action step 2: run `up`, `check failover`, `down`, or all three in order, or `plan` or
-# `validate`, then publish:
-#   $GITHUB_OUTPUT        endpoints (JSON), write-endpoint, read-endpoint, rto, lost-writes, plan (JSON,
-#                         one line), result
+# `validate`, then publish (only the outputs action.yml declares):
+#   $GITHUB_OUTPUT        endpoints (JSON), write-endpoint, read-endpoint, connection-uri (no password),
+#                         rto, lost-writes, check-pass, junit-path, plan (JSON, one line), result
 #   $GITHUB_STEP_SUMMARY  a Markdown report (with `plan`: the text plan in a code block, or "no changes")
 #   stdout                ::error file=F,line=L,col=C:: annotations for pgha's FILE:LINE:COL diagnostics,
 #                         ::add-mask:: for every secret before anything could print it
-# Env: PGHA (binary), INPUT_INVENTORY, INPUT_COMMAND (up | check-failover | down | all | plan |
-#      validate), INPUT_FAULT, INPUT_MAX_RTO (optional), INPUT_RUNS (optional), INPUT_STATE_DIR
-#      (optional), INPUT_INSTANCES (optional: a JSON map of instance name to settings; written to a
-#      file and passed to every pgha call as --instances, replacing the inventory's nodes).
+# Secrets: every ${VAR} the inventory (or the instances map) names, and every password pgha keeps in
+# its state, are masked line by line with the toolkit's escaping before pgha runs; pgha masks the
+# passwords it generates itself as it makes them (GITHUB_ACTIONS=true). pgha's log, the annotations,
+# the outputs and the summary all pass through redact(), which replaces every line of every secret
+# with ***, so nothing depends on the runner's masking alone (the summary is not masked by it).
+# Env: PGHA (binary), INPUT_INVENTORY (empty: the action's bundled inventories/docker-local.yml),
+#      INPUT_COMMAND (up | check-failover | down | all | plan | validate), INPUT_FAULT, INPUT_MAX_RTO
+#      (optional), INPUT_RUNS (optional), INPUT_STATE_DIR (optional), INPUT_INSTANCES (optional: a JSON
+#      map of instance name to settings; written to a file and passed to every pgha call as
+#      --instances, replacing the inventory's nodes), GITHUB_ACTION_PATH (the action's checkout).
 # Exit status: pgha's (the first failing command's); with `all`, down runs even after a failure.
 set -uo pipefail
 
 PGHA=${PGHA:?PGHA must name the pgha binary}
-INV=${INPUT_INVENTORY:?inventory input is required}
+ACTION_DIR=${GITHUB_ACTION_PATH:-$(cd "$(dirname "$0")/.." && pwd)}
+INV=${INPUT_INVENTORY:-$ACTION_DIR/inventories/docker-local.yml}
+[ -f "$INV" ] || { echo "::error::inventory $INV does not exist"; exit 2; }
 CMD=${INPUT_COMMAND:-all}
 FAULT=${INPUT_FAULT:-kill-node}
 STATE=${INPUT_STATE_DIR:-${RUNNER_TEMP:-/tmp}/pgha-state}
-OUT=${GITHUB_OUTPUT:?} SUMMARY=${GITHUB_STEP_SUMMARY:?}
+GH_OUTPUT=${GITHUB_OUTPUT:?} SUMMARY=${GITHUB_STEP_SUMMARY:?}
 WORK=$(mktemp -d "${RUNNER_TEMP:-/tmp}/pgha-action.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
+# Outputs are gathered here and published through redact() at the end.
+OUT=$WORK/outputs
+: >"$OUT"
+# The JUnit report outlives this step (the caller uploads it): outside $WORK, named by the output.
+JUNIT=${RUNNER_TEMP:-/tmp}/pgha-junit-${WORK##*.}.xml
 
 # The instances map travels in a file, never on a command line; pgha's diagnostics name this file.
 INSTANCES=() INSTANCES_FILE=/dev/null
@@ -34,19 +47,62 @@ fi
 esc_data() { local s=${1//'%'/%25}; s=${s//$'\r'/%0D}; printf '%s' "${s//$'\n'/%0A}"; }
 esc_prop() { local s; s=$(esc_data "$1"); s=${s//:/%3A}; printf '%s' "${s//,/%2C}"; }
 
-# Masks the value of every ${VAR} the inventory (or the instances map) references, and the secrets
-# pgha generated and keeps in its state directory. Runs before pgha does and again after up.
+# The names of the environment variables the inventory (or the instances map) references.
+SECRET_VARS=$(cat "$INV" "$INSTANCES_FILE" 2>/dev/null | grep -o '\${[A-Za-z_][A-Za-z0-9_]*}' | tr -d '${}' | sort -u)
+
+# mask VALUE: ::add-mask:: for each non-blank line of VALUE (the runner masks within a line), then the
+# whole value when it spans lines, escaped as the toolkit does.
+mask() {
+  local line
+  while IFS= read -r line || [ -n "$line" ]; do
+    line=${line%$'\r'}
+    [[ $line =~ [^[:space:]] ]] && echo "::add-mask::$(esc_data "$line")"
+  done <<<"$1"
+  [[ $1 == *$'\n'* ]] && echo "::add-mask::$(esc_data "$1")"
+  return 0
+}
+
+# Masks the value of every ${VAR} the inventory names and the secrets pgha keeps in its state
+# directory. Runs before pgha does and again after each pgha call (pgha masks what it generates
+# itself, at once; this catches a state directory carried over from an earlier step).
 mask_secrets() {
   local var val
-  for var in $(cat "$INV" "$INSTANCES_FILE" 2>/dev/null | grep -o '\${[A-Za-z_][A-Za-z0-9_]*}' | tr -d '${}' | sort -u); do
+  for var in $SECRET_VARS; do
     val=${!var:-}
-    [ -n "$val" ] && echo "::add-mask::$val"
+    [ -n "$val" ] && mask "$val"
   done
   for f in "$STATE"/*/secrets.json; do
     [ -f "$f" ] || continue
-    python3 -c 'import json,sys; [print(v) for v in json.load(open(sys.argv[1])).values() if isinstance(v, str) and v]' "$f" |
-      while IFS= read -r val; do echo "::add-mask::$val"; done
+    while IFS= read -r -d '' val; do mask "$val"; done < <(python3 -c '
+import json, sys
+for v in json.load(open(sys.argv[1])).values():
+    if isinstance(v, str) and v: sys.stdout.write(v + "\0")' "$f")
   done
+}
+
+# redact: stdin to stdout with every non-blank line of every secret (the ${VAR}s the inventory names,
+# the passwords in the state directory) replaced by ***, longest first.
+redact() {
+  python3 -c '
+import glob, json, os, sys
+secrets = set()
+def add(value):
+    if not isinstance(value, str) or not value: return
+    secrets.add(value)
+    for line in value.split("\n"):
+        line = line.rstrip("\r")
+        if line.strip(): secrets.add(line)
+for name in sys.argv[2].split():
+    add(os.environ.get(name, ""))
+for path in glob.glob(os.path.join(sys.argv[1], "*", "secrets.json")):
+    try:
+        for v in json.load(open(path)).values(): add(v)
+    except (OSError, ValueError):
+        pass
+text = sys.stdin.buffer.read().decode("utf-8", "surrogateescape")
+for s in sorted(secrets, key=len, reverse=True):
+    text = text.replace(s, "***")
+sys.stdout.buffer.write(text.encode("utf-8", "surrogateescape"))' "$STATE" "$SECRET_VARS"
 }
 
 # Turns pgha's stderr into annotations: "FILE:LINE:COL: error: msg" points at the inventory line;
@@ -59,7 +115,7 @@ annotate() {
     elif [[ $line == "pgha: error: "* ]]; then
       echo "::error::$(esc_data "${line#pgha: error: }")"
     fi
-  done <"$1"
+  done < <(redact <"$1")
 }
 
 # run NAME ARGS...: runs pgha, keeps stdout in $WORK/NAME.out, shows and annotates its stderr.
@@ -68,7 +124,7 @@ run() {
   echo "::group::pgha $*"
   "$PGHA" "$@" -i "$INV" ${INSTANCES[@]+"${INSTANCES[@]}"} --state-dir "$STATE" >"$WORK/$name.out" 2>"$WORK/$name.err"
   local rc=$?
-  cat "$WORK/$name.err" >&2
+  redact <"$WORK/$name.err" >&2
   echo "::endgroup::"
   annotate "$WORK/$name.err"
   return $rc
@@ -104,9 +160,17 @@ open(sys.argv[5], "w").write("no changes\n" if n == 0 else "%d change%s\n" % (n,
 PY
 }
 
-# endpoint FILE KEY: one field of `up -o json`'s endpoints ("" = the whole object as JSON).
+# endpoint FILE KEY: one field of `up -o json`'s endpoints ("" = the whole object as JSON; "uri" =
+# postgresql://USER@WRITE/DATABASE, without a password: outputs are not secret).
 endpoint() {
-  python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["endpoints"]; print(e[sys.argv[2]] if sys.argv[2] else json.dumps(e))' "$1" "$2"
+  python3 -c '
+import json, sys, urllib.parse as u
+e = json.load(open(sys.argv[1]))["endpoints"]
+k = sys.argv[2]
+if k == "uri":
+    print("postgresql://%s@%s/%s" % (u.quote(e["user"], safe=""), e["write"], u.quote(e["database"], safe="")))
+else:
+    print(e[k] if k else json.dumps(e))' "$1" "$2"
 }
 
 mask_secrets
@@ -152,16 +216,18 @@ for step in "${steps[@]}"; do
       mask_secrets
       if [ $r = 0 ]; then
         ep=$(endpoint "$WORK/up.out" "") w=$(endpoint "$WORK/up.out" write) rd=$(endpoint "$WORK/up.out" read)
-        { echo "endpoints=$ep"; echo "write-endpoint=$w"; echo "read-endpoint=$rd"; } >>"$OUT"
+        uri=$(endpoint "$WORK/up.out" uri)
+        { echo "endpoints=$ep"; echo "write-endpoint=$w"; echo "read-endpoint=$rd"; echo "connection-uri=$uri"; } >>"$OUT"
         summary+="| up | ok: write \`$w\`, read \`$rd\` |"$'\n'
       else
         summary+="| up | **failed** (exit $r) |"$'\n'
       fi ;;
     check)
-      args=(check failover -o json --fault "$FAULT" --junit "$WORK/junit.xml")
+      args=(check failover -o json --fault "$FAULT" --junit "$JUNIT")
       [ -n "${INPUT_MAX_RTO:-}" ] && args+=(--max-rto "$INPUT_MAX_RTO")
       [ -n "${INPUT_RUNS:-}" ] && args+=(--runs "$INPUT_RUNS")
       run check "${args[@]}"; r=$?
+      [ -s "$JUNIT" ] && echo "junit-path=$JUNIT" >>"$OUT"
       if [ -s "$WORK/check.out" ]; then
         python3 - "$WORK/check.out" "$OUT" "$WORK/check.md" <<'PY'
 import json, sys
@@ -189,7 +255,7 @@ PY
 for r in json.load(open(sys.argv[1]))["runs"]:
     for v in r["verdicts"]:
         if not v["pass"]: print("run%d:%s" % (r["run"], v["name"]))' "$WORK/check.out"); do
-          echo "::error::check failover $line failed"
+          echo "::error::check failover $line failed" | redact
         done
         summary+="| check failover ($FAULT) | $([ $r = 0 ] && echo pass || echo "**failed** (exit $r)") |"$'\n'
       else
@@ -204,7 +270,7 @@ for r in json.load(open(sys.argv[1]))["runs"]:
 done
 
 {
-  echo "## pgha \`$CMD\` on \`$INV\`"
+  echo "## pgha \`$CMD\` on \`${INPUT_INVENTORY:-inventories/docker-local.yml (bundled)}\`"
   echo
   echo "| step | result |"
   echo "|---|---|"
@@ -215,6 +281,9 @@ done
   errs=$(for f in "$WORK"/*.err; do [[ $f == */plan*.err ]] || cat "$f"; done 2>/dev/null |
     grep -E ': error: |^pgha: error: ' || true)
   if [ -n "$errs" ]; then echo; echo '```'; echo "$errs"; echo '```'; fi
-} >>"$SUMMARY"
+} | redact >>"$SUMMARY"
 echo "result=$([ $rc = 0 ] && echo success || echo failure)" >>"$OUT"
+# Only the declared outputs, each on one line, redacted.
+grep -E '^(endpoints|write-endpoint|read-endpoint|connection-uri|rto|lost-writes|check-pass|junit-path|plan|result)=' "$OUT" |
+  redact >>"$GH_OUTPUT"
 exit $rc

@@ -13,49 +13,7 @@ cd "$PGHA_SOURCE_DIR"
 WORK=$(mktemp -d /tmp/pgha-action.XXXXXX)
 trap '[ -n "${FULL_INV:-}" ] && "$PGHA" down -i "$FULL_INV" --state-dir "$WORK/full/state" -q >/dev/null 2>&1; rm -rf "$WORK"' EXIT
 
-# run_action NAME KEY=VALUE...: the inputs; writes $WORK/NAME/{stdout,stderr,output,summary,env,rc}.
-run_action() {
-  local name=$1; shift
-  local dir=$WORK/$name
-  mkdir -p "$dir"
-  : >"$dir/output"; : >"$dir/summary"; : >"$dir/env"
-  set +e
-  python3 - "$PGHA_SOURCE_DIR" "$dir" "$@" <<'PY' >"$dir/stdout" 2>"$dir/stderr"
-import os, re, subprocess, sys, yaml
-src, d, pairs = sys.argv[1], sys.argv[2], sys.argv[3:]
-action = yaml.safe_load(open(os.path.join(src, "action.yml")))
-inputs = {k: str(v.get("default", "")) for k, v in action["inputs"].items()}
-for p in pairs:
-    k, v = p.split("=", 1)
-    assert k in inputs, "unknown input " + k
-    inputs[k] = v
-for k, v in action["inputs"].items():
-    assert not v.get("required") or inputs[k], "missing required input " + k
-def expand(s):
-    def one(m):
-        e = m.group(1).strip()
-        if e == "github.action_path": return src
-        if e.startswith("inputs."): return inputs[e[len("inputs."):]]
-        raise SystemExit("unsupported expression " + e)
-    return re.sub(r"\$\{\{(.*?)\}\}", one, str(s))
-env = dict(os.environ, GITHUB_OUTPUT=d + "/output", GITHUB_STEP_SUMMARY=d + "/summary", GITHUB_ENV=d + "/env",
-           RUNNER_TEMP=d)
-assert action["runs"]["using"] == "composite"
-for step in action["runs"]["steps"]:
-    step_env = dict(env, **{k: expand(v) for k, v in step.get("env", {}).items()})
-    # GITHUB_ENV lines written by earlier steps become environment for later ones.
-    for line in open(d + "/env"):
-        if "=" in line:
-            k, v = line.rstrip("\n").split("=", 1)
-            step_env[k] = v
-    rc = subprocess.run(["bash", "-e", "-c", expand(step["run"])], env=step_env, cwd=src).returncode
-    if rc != 0:
-        sys.exit(rc)
-PY
-  echo $? >"$dir/rc"
-  set -e
-}
-out() { grep "^$2=" "$WORK/$1/output" | tail -1 | cut -d= -f2-; }
+. "$(dirname "$0")/lib/action.sh"
 
 log "bad inventory: validate fails with an annotation at the offending line"
 run_action bad inventory=tests/data/bad-inventories/03-dup-node.yml command=validate pgha-binary="$PGHA"
@@ -65,7 +23,8 @@ grep -qxF "::error file=tests/data/bad-inventories/03-dup-node.yml,line=10,col=1
 [ "$(out bad result)" = failure ] || fail "result output is not failure"
 grep -q '| validate | \*\*failed\*\* (exit 2) |' "$WORK/bad/summary" || { cat "$WORK/bad/summary" >&2; fail "summary lacks the failed step"; }
 grep -q "duplicate node name 'pg1'" "$WORK/bad/summary" || fail "summary lacks the error text"
-grep -q "^PGHA=$PGHA$" "$WORK/bad/env" || fail "the build step did not export PGHA through GITHUB_ENV"
+grep -qxF "pgha=$PGHA" "$WORK/bad/step1.output" || fail "the build step did not name the binary in its output"
+! grep -q '^undeclared:' "$WORK/bad/output" || fail "undeclared outputs: $(grep '^undeclared:' "$WORK/bad/output")"
 
 log "YAML syntax error: annotation with the parser's position"
 run_action syntax inventory=tests/data/bad-inventories/01-yaml-syntax.yml command=validate pgha-binary="$PGHA"
