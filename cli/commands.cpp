@@ -104,6 +104,22 @@ int cmd_validate(const GlobalOptions& g) {
   if (!inv) return 2;
   std::cout << g.inventory << ": ok (" << inv->nodes.size() << " nodes, cluster " << inv->cluster_name
             << ")\n";
+  // How each machine would be made, from the inventory alone: validate never touches the network.
+  std::vector<std::string> names;
+  for (const auto& n : inv->nodes) names.push_back(n.name);
+  auto provider = make_provider(*inv);
+  auto routes = provider ? (*provider)->creation_routes(*inv, names, RouteSource::inventory)
+                         : Result<std::map<std::string, std::string>>(provider.error());
+  if (routes && !routes->empty()) {
+    std::cout << "machines, when none exists yet (`pgha plan` reads what exists and how it is stored):\n";
+    size_t width = 0;
+    for (const auto& [name, route] : *routes) width = std::max(width, name.size());
+    for (const auto& n : inv->nodes) {
+      auto r = routes->find(n.name);
+      if (r != routes->end())
+        std::cout << "  " << n.name << std::string(width - n.name.size() + 2, ' ') << r->second << "\n";
+    }
+  }
   return 0;
 }
 

@@ -31,6 +31,23 @@ std::map<std::string, std::string> file_diffs(ClusterSession& cs) {
   return out;
 }
 
+// How each machine to create will be made (the provider may ask its API, read-only). A provider
+// that cannot tell (its template or storage is wrong, its API does not answer) makes a warning:
+// the plan stands, and `up` stops at the same check before its first change.
+void describe_routes(Provider& provider, const Inventory& inv, Plan& plan) {
+  std::vector<std::string> nodes;
+  for (const auto& c : plan.changes) {
+    if (c.kind == ChangeKind::create_machine) nodes.push_back(c.node);
+  }
+  if (nodes.empty()) return;
+  auto routes = provider.creation_routes(inv, nodes, RouteSource::provider);
+  if (routes) {
+    plan.routes = std::move(*routes);
+  } else {
+    plan.warnings.push_back("how the machines will be made is unknown: " + routes.error().describe());
+  }
+}
+
 }  // namespace
 
 int cmd_plan(const GlobalOptions& g, const PlanOptions& o) {
@@ -46,7 +63,8 @@ int cmd_plan(const GlobalOptions& g, const PlanOptions& o) {
   auto session = plan_cluster(c->inv, deps, o);
   progress->finish();
   if (!session) return report_error(session.error());
-  const Plan& plan = (*session)->plan;
+  Plan& plan = (*session)->plan;
+  describe_routes(*c->provider, c->inv, plan);
   if (g.output == "json") {
     std::cout << plan_json(plan).dump(2) << "\n";
   } else {

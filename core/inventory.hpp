@@ -38,7 +38,10 @@ struct DockerSettings {
 struct ProxmoxSettings {
   std::string endpoint;            // https://pve1.example:8006
   std::vector<std::string> nodes;  // Proxmox hosts to spread VMs across (anti-affinity)
-  int template_vmid = 0;
+  int template_vmid = 0;           // the template VMs are cloned from (0: `templates` names every host's)
+  // Proxmox host -> the VM id of a template on that host: its VMs are cloned there, with no
+  // `target` and no migration, whatever the storage.
+  std::map<std::string, int> templates;
   std::string storage;  // target storage for full clones
   bool full_clone = true;
   std::string bridge = "vmbr0";

@@ -54,6 +54,19 @@ void read_provider(YamlReader& r, const YAML::Node& n, ProviderSettings& p) {
                         {{"endpoint", r.text(x.endpoint)},
                          {"nodes", r.texts(x.nodes)},
                          {"template", r.integer(x.template_vmid)},
+                         {"templates",
+                          [&](const YAML::Node& m, const std::string& at) {
+                            if (!m.IsMap()) {
+                              r.unreadable(at,
+                                           "expected a mapping of Proxmox host to template VM id for " + at);
+                              return;
+                            }
+                            for (const auto& e : r.entries(m, at, nullptr)) {
+                              std::optional<int> id;
+                              r.integer(id)(e.value, YamlReader::child(at, e.key));
+                              if (id) x.templates[e.key] = *id;
+                            }
+                          }},
                          {"storage", r.text(x.storage)},
                          {"full_clone", r.boolean(x.full_clone)},
                          {"bridge", r.text(x.bridge)},

@@ -1,5 +1,6 @@
 // Provider settings, users and databases.
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "core/inventory_rules.hpp"
@@ -7,6 +8,29 @@
 namespace pgha {
 
 namespace {
+
+// provider.proxmox.templates: host -> a template on that host. Each key one of `nodes`, each value a
+// VM id as Proxmox takes them (100 to 999999999, pve-common's pve-vmid), no id given to two hosts
+// (a VM id names one VM in the whole cluster).
+void check_proxmox_templates(RuleContext& c) {
+  const ProxmoxSettings& x = c.inv().provider.proxmox;
+  std::map<int, std::string> host_of_id;
+  for (const auto& [host, vmid] : x.templates) {
+    const std::string path = "provider.proxmox.templates." + host;
+    const Mark where = c.at({path, "provider.proxmox.templates", "provider.proxmox", "provider"});
+    if (std::find(x.nodes.begin(), x.nodes.end(), host) == x.nodes.end()) {
+      std::string hint = did_you_mean(host, x.nodes);
+      c.error(where, "provider.proxmox.templates names host '" + host +
+                         "', which is not one of provider.proxmox.nodes" +
+                         (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+    } else if (vmid < 100 || vmid > 999999999) {
+      c.error(where, path + " must be a template's VM id (100 to 999999999), not " + std::to_string(vmid));
+    } else if (auto [it, fresh] = host_of_id.emplace(vmid, host); !fresh) {
+      c.error(where, path + ": VM " + std::to_string(vmid) + " is already " + it->second +
+                         "'s template, and a VM sits on one host");
+    }
+  }
+}
 
 void check_proxmox(RuleContext& c) {
   const ProxmoxSettings& x = c.inv().provider.proxmox;
@@ -19,8 +43,13 @@ void check_proxmox(RuleContext& c) {
     c.error(at("endpoint"), "provider.proxmox.endpoint must start with https://");
   }
   if (x.nodes.empty()) c.error(at("nodes"), "provider.proxmox.nodes must list at least one Proxmox host");
-  if (x.template_vmid <= 0)
+  // A template of its own for every host makes `template` unnecessary.
+  const bool every_host_own =
+      !x.nodes.empty() && std::all_of(x.nodes.begin(), x.nodes.end(),
+                                      [&](const std::string& h) { return x.templates.count(h) != 0; });
+  if (x.template_vmid <= 0 && !every_host_own)
     c.error(at("template"), "provider.proxmox.template (the template's VM id) is required");
+  check_proxmox_templates(c);
   if (x.token_id.empty()) c.error(at("token_id"), "provider.proxmox.token_id is required");
   if (x.token_secret.empty()) c.error(at("token_secret"), "provider.proxmox.token_secret is required");
   int trust = int{!x.ca_file.empty()} + int{!x.fingerprint.empty()} + int{x.insecure};

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,6 +32,10 @@ struct ProvisionRequest {
 
 enum class DataRetention { remove, keep };
 
+// Where creation_routes() may look: the inventory alone (`validate`, which never touches the
+// network), or also the provider's API, read-only (`plan`, which observes anyway).
+enum class RouteSource { inventory, provider };
+
 // Faults that `pgha check failover` injects at the machine level.
 enum class MachineFault { kill, pause, partition };
 
@@ -47,6 +52,18 @@ class Provider {
   // What exists now for this cluster (no side effects). Machines of nodes no longer in the
   // inventory are included, so `up` can remove them.
   virtual Result<std::vector<Machine>> list(const Inventory& inv) = 0;
+
+  // How the machine of each of `nodes` (inventory nodes that have none) would be made, for `validate`
+  // and `plan` to show: node -> one line, such as Proxmox's "clone from template 9000 on pve1, then
+  // migrate to pve2 (storage local-lvm is not shared; targetstorage local-lvm)". A node left out is
+  // made the provider's one plain way (Docker's containers, static hosts: all of them). Changes
+  // nothing. Errors: what ensure()'s checks before its first change would say.
+  virtual Result<std::map<std::string, std::string>> creation_routes(const Inventory& inv,
+                                                                     const std::vector<std::string>& nodes,
+                                                                     RouteSource source) {
+    (void)inv, (void)nodes, (void)source;
+    return std::map<std::string, std::string>{};
+  }
 
   // Removes every resource of this cluster and nothing else.
   virtual Status destroy(const Inventory& inv, DataRetention data) = 0;

@@ -317,6 +317,8 @@ json plan_json(const Plan& plan) {
   for (const auto& c : plan.changes) {
     json j = {{"kind", to_string(c.kind)}, {"node", c.node}, {"summary", c.summary}};
     if (!c.target.empty()) j["target"] = c.target;
+    if (auto r = plan.routes.find(c.node); c.kind == ChangeKind::create_machine && r != plan.routes.end())
+      j["route"] = r->second;
     changes.push_back(std::move(j));
   }
   return json{{"changes", changes}, {"warnings", plan.warnings}};
@@ -334,6 +336,8 @@ std::string format_plan(const Plan& plan, const std::map<std::string, std::strin
   for (const auto& c : plan.changes) width = std::max(width, c.node.size());
   for (const auto& c : plan.changes) {
     out << "  " << c.node << std::string(width - c.node.size() + 2, ' ') << c.summary;
+    if (auto r = plan.routes.find(c.node); c.kind == ChangeKind::create_machine && r != plan.routes.end())
+      out << ": " << r->second;
     if (c.kind == ChangeKind::write_file && c.secret) out << " (holds secrets: changed, not shown)";
     out << "\n";
     auto d = diffs.find(change_key(c));

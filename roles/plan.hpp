@@ -66,6 +66,10 @@ struct Plan {
   std::vector<std::string> violations;  // safety rules broken: `up` refuses, exit 2
   bool etcd_bootstrap = false;          // no etcd cluster exists: the members start together
   std::string switchover_to;            // the candidate when the leader leaves
+  // How each machine to create will be made, as the provider tells it (Provider::creation_routes):
+  // node -> "clone from template 9000 on pve1, then migrate to pve2 (...)". Shown with its
+  // create_machine change; a node without one is created the provider's plain way.
+  std::map<std::string, std::string> routes;
   bool empty() const { return changes.empty(); }
   bool has(ChangeKind kind) const {
     for (const auto& c : changes) {
@@ -77,7 +81,8 @@ struct Plan {
 
 Plan compute_plan(const PlanInput& in);
 
-// The JSON form: {"changes": [{"kind", "node", "target", "summary"}], "warnings": [...]}.
+// The JSON form: {"changes": [{"kind", "node", "target", "summary", "route"}], "warnings": [...]};
+// "route" only on a create_machine change that has one.
 nlohmann::json plan_json(const Plan& plan);
 
 // The text form for people: "no changes", or one line per change; `diffs` (by change_key) holds a

@@ -42,11 +42,32 @@ bool agent_enabled(const std::string& agent) {
 
 }  // namespace
 
-Result<TemplateInfo> check_template(VmOps& ops, const ProxmoxSettings& s, const std::vector<VmInfo>& all) {
-  const std::string id = std::to_string(s.template_vmid);
+std::string describe(const HostRoute& r) {
+  const std::string from = "template " + std::to_string(r.template_vmid);
+  if (r.own) return "clone from " + r.template_host + "'s own " + from;
+  std::string out = "clone from " + from + " on " + r.template_host;
+  if (!r.target.empty()) return out + " with target " + r.target + " (" + r.why + ")";
+  if (r.migrate_to.empty()) return out;
+  return out + ", then migrate to " + r.migrate_to + " (" + r.why + "; targetstorage " +
+         (r.target_storage.empty() ? r.storage : r.target_storage) + ")";
+}
+
+std::string describe_unobserved(const ProxmoxSettings& s, const std::string& host) {
+  auto own = s.templates.find(host);
+  if (own != s.templates.end())
+    return "clone from " + host + "'s own template " + std::to_string(own->second);
+  const std::string storage =
+      s.full_clone && !s.storage.empty() ? "storage " + s.storage : "the template's disk storage";
+  return "clone from template " + std::to_string(s.template_vmid) + ": with target " + host + " when " +
+         storage + " is shared, else on the template's host, then migrate to " + host +
+         " (unless the template is on " + host + ")";
+}
+
+Result<TemplateInfo> check_template(VmOps& ops, int vmid, const std::vector<VmInfo>& all) {
+  const std::string id = std::to_string(vmid);
   const VmInfo* listed = nullptr;
   for (const VmInfo& vm : all) {
-    if (vm.vmid == s.template_vmid) listed = &vm;
+    if (vm.vmid == vmid) listed = &vm;
   }
   if (listed == nullptr) return Error(ErrorKind::not_found, "template VM " + id + " does not exist");
   const std::string where = "VM " + id + " on " + listed->host;
@@ -131,7 +152,7 @@ Result<CloneRoute> check_storage(VmOps& ops, const ProxmoxSettings& s, const Tem
 }
 
 std::vector<Privilege> required_privileges(int major_version, const ProxmoxSettings& s,
-                                           const CloneRoute& route) {
+                                           const std::map<std::string, HostRoute>& routes) {
   // qemu-server PVE/API2/Qemu.pm: clone_vm (VM.Clone on the template, VM.Allocate on the new id,
   // Datastore.AllocateSpace on the storage, SDN.Use on the bridge), update_vm
   // ($check_vm_modify_config_perm), resize_vm, vm_start/vm_stop, destroy_vm, migrate_vm;
@@ -142,21 +163,27 @@ std::vector<Privilege> required_privileges(int major_version, const ProxmoxSetti
         "VM.Config.Cloudinit", "VM.Config.Disk", "VM.Config.Options", "VM.PowerMgmt"}) {
     out.push_back({"/vms", p});
   }
-  if (!route.shared) out.push_back({"/vms", "VM.Migrate"});
+  std::set<std::string> storages;
+  bool migrates = false;
+  for (const auto& [host, route] : routes) {
+    migrates = migrates || !route.migrate_to.empty();
+    storages.insert(route.storage);
+    if (!route.migrate_to.empty() && !route.target_storage.empty()) storages.insert(route.target_storage);
+  }
+  if (migrates) out.push_back({"/vms", "VM.Migrate"});
   out.push_back({"/vms", major_version >= 9 ? "VM.GuestAgent.Audit" : "VM.Monitor"});
-  out.push_back({"/storage/" + route.storage, "Datastore.AllocateSpace"});
-  if (!route.target_storage.empty() && route.target_storage != route.storage)
-    out.push_back({"/storage/" + route.target_storage, "Datastore.AllocateSpace"});
+  for (const std::string& st : storages) out.push_back({"/storage/" + st, "Datastore.AllocateSpace"});
   out.push_back({"/sdn/zones/localnetwork/" + s.bridge, "SDN.Use"});
   return out;
 }
 
-Status check_privileges(VmOps& ops, const ProxmoxSettings& s, const CloneRoute& route) {
+Status check_privileges(VmOps& ops, const ProxmoxSettings& s,
+                        const std::map<std::string, HostRoute>& routes) {
   Result<int> version = ops.major_version();
   if (!version) return version.error();
   std::map<std::string, std::set<std::string>> held;
   std::string missing;
-  for (const Privilege& p : required_privileges(*version, s, route)) {
+  for (const Privilege& p : required_privileges(*version, s, routes)) {
     if (held.count(p.path) == 0) {
       Result<std::set<std::string>> privs = ops.privileges(p.path);
       if (!privs) return std::move(privs.error()).with("privileges on " + p.path);
@@ -171,6 +198,55 @@ Status check_privileges(VmOps& ops, const ProxmoxSettings& s, const CloneRoute& 
     message += " (VE 9 replaced VM.Monitor with the VM.GuestAgent.* privileges)";
   }
   return Error(ErrorKind::auth, message);
+}
+
+Result<std::map<std::string, HostRoute>> preflight(VmOps& ops, const ProxmoxSettings& s,
+                                                   const std::vector<VmInfo>& all,
+                                                   const std::vector<std::string>& hosts) {
+  std::map<std::string, HostRoute> routes;
+  // Hosts with a template of their own: the clone stays where it is made, whatever the storage.
+  std::vector<std::string> from_main;
+  for (const std::string& host : hosts) {
+    auto own = s.templates.find(host);
+    if (own == s.templates.end()) {
+      from_main.push_back(host);
+      continue;
+    }
+    const std::string key = "provider.proxmox.templates." + host;
+    Result<TemplateInfo> tmpl = check_template(ops, own->second, all);
+    if (!tmpl) return std::move(tmpl.error()).with(key);
+    if (tmpl->vm.host != host) {
+      return Error(ErrorKind::bad_input, "template VM " + std::to_string(own->second) + " is on " +
+                                             tmpl->vm.host + ", not on " + host)
+          .with(key);
+    }
+    Result<CloneRoute> route = check_storage(ops, s, *tmpl, {host});
+    if (!route) return std::move(route.error()).with(key);
+    routes[host] = HostRoute{own->second, host, true, "", "", route->storage, "", ""};
+  }
+  if (!from_main.empty()) {
+    if (s.template_vmid <= 0) {
+      return Error(ErrorKind::bad_input,
+                   "provider.proxmox.template is not set and provider.proxmox.templates "
+                   "names no template for " +
+                       from_main.front());
+    }
+    Result<TemplateInfo> tmpl = check_template(ops, s.template_vmid, all);
+    if (!tmpl) return std::move(tmpl.error()).with("provider.proxmox.template");
+    Result<CloneRoute> route = check_storage(ops, s, *tmpl, from_main);
+    if (!route) return route.error();
+    for (const std::string& host : from_main) {
+      HostRoute r{s.template_vmid, tmpl->vm.host, false, "", "", route->storage, "", ""};
+      if (host != tmpl->vm.host) {
+        (route->shared ? r.target : r.migrate_to) = host;
+        r.why = route->shared ? "storage " + route->storage + " is shared" : route->why;
+        if (!route->shared) r.target_storage = route->target_storage;
+      }
+      routes[host] = r;
+    }
+  }
+  if (Status st = check_privileges(ops, s, routes); !st) return st.error();
+  return routes;
 }
 
 }  // namespace pgha::pve

@@ -1,10 +1,12 @@
 // What the provider checks before its first clone, so that a wrong template, storage or token
 // fails at once with an error naming it instead of as a task failure or a 10-minute time-out:
-// the template exists, is a template, has a cloud-init drive and the agent option; the clone's
-// storage exists on every host VMs go to; the caller holds the privileges this Proxmox VE version
-// needs. Also decides how new VMs reach their hosts (CloneRoute).
+// each template VMs are cloned from exists (on its own host, for a host's own template), is a
+// template, has a cloud-init drive and the agent option; the clone's storage exists on every host
+// VMs go to; the caller holds the privileges this Proxmox VE version needs. Also decides how new
+// VMs reach their hosts (HostRoute).
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -20,10 +22,10 @@ struct TemplateInfo {
   std::string disk_storage;           // of its boot disk
 };
 
-// How a new VM reaches its host. Proxmox clones onto another node only when all the source's
-// volumes are on shared storage (qemu-server PVE/API2/Qemu.pm clone_vm: "can't clone VM to node
-// '...' (VM uses local storage)"); otherwise pgha clones on the template's host and migrates the
-// stopped VM (POST .../migrate with `targetstorage`).
+// How a new VM reaches its host from one template. Proxmox clones onto another node only when all
+// the source's volumes are on shared storage (qemu-server PVE/API2/Qemu.pm clone_vm: "can't clone
+// VM to node '...' (VM uses local storage)"); otherwise pgha clones on the template's host and
+// migrates the stopped VM (POST .../migrate with `targetstorage`).
 struct CloneRoute {
   bool shared = false;         // clone with `target` straight onto the VM's host
   std::string storage;         // where the clone's disks go
@@ -31,13 +33,34 @@ struct CloneRoute {
   std::string why;             // "storage local-lvm is not shared", for the report
 };
 
-// Errors: not_found when VM settings.template_vmid does not exist; bad_input when it is not a
-// template or lacks a cloud-init drive or the agent option (each message names the VM and host).
-Result<TemplateInfo> check_template(VmOps& ops, const ProxmoxSettings& settings,
-                                    const std::vector<VmInfo>& all);
+// How a new VM reaches one host: cloned from the host's own template (provider.proxmox.templates),
+// or from provider.proxmox.template on the template's host, then either created there, or sent
+// with the clone's `target` (shared storage), or migrated after the clone (local storage).
+struct HostRoute {
+  int template_vmid = 0;
+  std::string template_host;   // where the clone task runs
+  bool own = false;            // the host's own template
+  std::string target;          // the clone's `target` ("" = the VM stays on template_host)
+  std::string migrate_to;      // the migration after the clone ("" = none)
+  std::string storage;         // where the clone's disks go
+  std::string target_storage;  // the migration's `targetstorage` ("" = the same storage id)
+  std::string why;             // "storage ceph is shared", "storage local-lvm is not shared"
+};
 
-// The route, after checking the clone's storage exists in the cluster and is available on each of
-// `hosts`. Errors: bad_input naming the storage and the host.
+// The route in words, for up's report and for `plan`: "clone from template 9000 on pve1, then
+// migrate to pve2 (storage local-lvm is not shared; targetstorage local-lvm)". Pure.
+std::string describe(const HostRoute& route);
+
+// What `validate` can say about a VM placed on `host` without asking Proxmox: certain for a host
+// with its own template; otherwise both ways, as the storage's shared flag decides. Pure.
+std::string describe_unobserved(const ProxmoxSettings& settings, const std::string& host);
+
+// Errors: not_found when VM `vmid` does not exist; bad_input when it is not a template or lacks a
+// cloud-init drive or the agent option (each message names the VM and host).
+Result<TemplateInfo> check_template(VmOps& ops, int vmid, const std::vector<VmInfo>& all);
+
+// The route from `tmpl`, after checking the clone's storage exists in the cluster and is available
+// on each of `hosts`. Errors: bad_input naming the storage and the host.
 Result<CloneRoute> check_storage(VmOps& ops, const ProxmoxSettings& settings, const TemplateInfo& tmpl,
                                  const std::vector<std::string>& hosts);
 
@@ -47,13 +70,22 @@ struct Privilege {
   std::string name;
 };
 
-// What pgha's calls need on Proxmox VE `major_version` (8, 9, ...): VM.Migrate only for the
-// clone-and-migrate route; the guest agent ping needs VM.Monitor before VE 9 and
-// VM.GuestAgent.Audit from VE 9 on (pve-access-control commits 922f710 and 0706945). Pure.
+// What pgha's calls need on Proxmox VE `major_version` (8, 9, ...) for these routes (usable host
+// -> route): VM.Migrate only when some route migrates; the guest agent ping needs VM.Monitor
+// before VE 9 and VM.GuestAgent.Audit from VE 9 on (pve-access-control commits 922f710 and
+// 0706945). Pure.
 std::vector<Privilege> required_privileges(int major_version, const ProxmoxSettings& settings,
-                                           const CloneRoute& route);
+                                           const std::map<std::string, HostRoute>& routes);
 
 // Errors: auth listing every missing privilege with its path and the Proxmox version.
-Status check_privileges(VmOps& ops, const ProxmoxSettings& settings, const CloneRoute& route);
+Status check_privileges(VmOps& ops, const ProxmoxSettings& settings,
+                        const std::map<std::string, HostRoute>& routes);
+
+// The whole preflight for VMs going to `hosts` (the usable ones): every template they are cloned
+// from (each listed one on its own host), the storages, then the privileges. Returns each host's
+// route. Errors as the checks above, the template's errors naming the inventory key.
+Result<std::map<std::string, HostRoute>> preflight(VmOps& ops, const ProxmoxSettings& settings,
+                                                   const std::vector<VmInfo>& all,
+                                                   const std::vector<std::string>& hosts);
 
 }  // namespace pgha::pve

@@ -36,6 +36,15 @@ std::string ipconfig_address(const std::string& ipconfig) {
 // cluster's tag always starts "pgha-", so no cluster name can produce this one.
 const char* kKeptTag = "pgha_kept";
 
+// A template the inventory names (provider.proxmox.template or .templates): never one of our VMs.
+bool named_template(const ProxmoxSettings& s, int vmid) {
+  if (vmid == s.template_vmid) return true;
+  for (const auto& [host, id] : s.templates) {
+    if (id == vmid) return true;
+  }
+  return false;
+}
+
 enum class KeptVms { include, exclude };
 
 Machine machine_of(const VmInfo& vm, const std::string& address, const std::string& user) {
@@ -64,6 +73,30 @@ class ProxmoxProvider final : public Provider {
     VmOps ops(client, *deps_.clock, deps_.timing, deps_.warn);
     Result<std::vector<Machine>> r = converge(ops, inv, req);
     if (!r) return std::move(r.error()).with("proxmox " + inv.provider.proxmox.endpoint);
+    return r;
+  }
+
+  // RouteSource::inventory: the placement as if no VM existed yet and every host were online, and
+  // the route as far as the inventory tells it. RouteSource::provider: what ensure() would do now,
+  // from the same reads and checks before its first clone (its preflight included).
+  Result<std::map<std::string, std::string>> creation_routes(const Inventory& inv,
+                                                             const std::vector<std::string>& nodes,
+                                                             RouteSource source) override {
+    std::map<std::string, std::string> out;
+    if (nodes.empty()) return out;
+    const ProxmoxSettings& s = inv.provider.proxmox;
+    if (source == RouteSource::inventory) {
+      std::vector<PlacementNode> wanted;
+      for (const Node& n : inv.nodes) wanted.push_back({n.name, has_role(n, Role::patroni), ""});
+      Result<Placement> placement = place_nodes(wanted, s.nodes);
+      if (!placement) return placement.error();
+      for (const std::string& node : nodes) out[node] = describe_unobserved(s, placement->host_of[node]);
+      return out;
+    }
+    Client client = make_client(inv);
+    VmOps ops(client, *deps_.clock, deps_.timing, deps_.warn);
+    Result<std::map<std::string, std::string>> r = observed_routes(ops, inv, nodes);
+    if (!r) return std::move(r.error()).with("proxmox " + s.endpoint);
     return r;
   }
 
@@ -167,7 +200,7 @@ class ProxmoxProvider final : public Provider {
     const std::string tag = cluster_tag(inv.cluster_name);
     std::vector<VmInfo> out;
     for (const VmInfo& listed : *all) {
-      if (!listed.has_tag(tag) || listed.vmid == inv.provider.proxmox.template_vmid) continue;
+      if (!listed.has_tag(tag) || named_template(inv.provider.proxmox, listed.vmid)) continue;
       Result<VmInfo> vm = ops.with_config(listed);  // the name, which /cluster/resources may lack
       if (!vm && vm.error().kind == ErrorKind::not_found) continue;
       if (!vm) return vm.error();
@@ -240,7 +273,7 @@ class ProxmoxProvider final : public Provider {
     const std::string tag = cluster_tag(inv.cluster_name);
     std::map<std::string, Owned> out;
     for (const VmInfo& listed : all) {
-      if (listed.vmid == inv.provider.proxmox.template_vmid) continue;
+      if (named_template(inv.provider.proxmox, listed.vmid)) continue;
       bool recorded = false;
       for (const auto& [node, rec] : records) recorded = recorded || rec.vmid == listed.vmid;
       if (!listed.has_tag(tag) && !recorded) continue;
@@ -269,6 +302,11 @@ class ProxmoxProvider final : public Provider {
   }
 
   Result<std::vector<Machine>> converge(VmOps& ops, const Inventory& inv, const ProvisionRequest& req);
+  Result<std::map<std::string, std::string>> observed_routes(VmOps& ops, const Inventory& inv,
+                                                             const std::vector<std::string>& nodes);
+  // The inventory's Proxmox hosts, in its order, that Proxmox reports online (the others warned
+  // about). Errors: bad_input for a host Proxmox does not know.
+  Result<std::vector<std::string>> usable_hosts(VmOps& ops, const ProxmoxSettings& s);
   Status remove_vm(VmOps& ops, const Inventory& inv, const Machine& machine, DataRetention data);
   // Drops the node's record when it names `vmid` (a re-added node's new VM keeps its own).
   Status forget_record(const std::string& node, int vmid);
@@ -280,19 +318,8 @@ class ProxmoxProvider final : public Provider {
   std::string state_dir_;
 };
 
-Result<std::vector<Machine>> ProxmoxProvider::converge(VmOps& ops, const Inventory& inv,
-                                                       const ProvisionRequest& req) {
-  const ProxmoxSettings& s = inv.provider.proxmox;
-  if (s.template_vmid <= 0) return Error(ErrorKind::bad_input, "provider.proxmox.template is not set");
+Result<std::vector<std::string>> ProxmoxProvider::usable_hosts(VmOps& ops, const ProxmoxSettings& s) {
   if (s.nodes.empty()) return Error(ErrorKind::bad_input, "provider.proxmox.nodes lists no Proxmox host");
-  for (const Node& n : inv.nodes) {
-    if (!is_dns_name(n.name)) {
-      return Error(ErrorKind::bad_input,
-                   "node name '" + n.name + "' is not a valid DNS name, which Proxmox requires");
-    }
-  }
-
-  // Usable hosts: the inventory's, in its order, that Proxmox reports online.
   Result<std::vector<HostInfo>> known = ops.hosts();
   if (!known) return known.error();
   std::vector<std::string> hosts;
@@ -308,14 +335,59 @@ Result<std::vector<Machine>> ProxmoxProvider::converge(VmOps& ops, const Invento
       deps_.warn("Proxmox host " + h + " is " + info->status + "; placing no VM there");
     }
   }
+  return hosts;
+}
 
+Result<std::map<std::string, std::string>> ProxmoxProvider::observed_routes(
+    VmOps& ops, const Inventory& inv, const std::vector<std::string>& nodes) {
+  const ProxmoxSettings& s = inv.provider.proxmox;
+  Result<std::vector<std::string>> hosts = usable_hosts(ops, s);
+  if (!hosts) return hosts.error();
   Result<std::vector<VmInfo>> all = ops.vms();
   if (!all) return all.error();
-  Result<TemplateInfo> tmpl = check_template(ops, s, *all);
-  if (!tmpl) return tmpl.error();
-  Result<CloneRoute> route = check_storage(ops, s, *tmpl, hosts);
-  if (!route) return route.error();
-  if (Status st = check_privileges(ops, s, *route); !st) return st.error();
+  Result<std::map<std::string, HostRoute>> routes = preflight(ops, s, *all, *hosts);
+  if (!routes) return routes.error();
+  // The cluster's VMs, kept ones included (ensure() adopts them): where they are counts.
+  Result<std::vector<VmInfo>> ours = our_vms(ops, inv, KeptVms::include);
+  if (!ours) return ours.error();
+  std::map<std::string, VmInfo> existing;
+  for (const VmInfo& vm : *ours) existing[vm.name] = vm;
+  std::vector<PlacementNode> wanted;
+  for (const Node& n : inv.nodes) {
+    auto it = existing.find(n.name);
+    wanted.push_back({n.name, has_role(n, Role::patroni), it == existing.end() ? "" : it->second.host});
+  }
+  Result<Placement> placement = place_nodes(wanted, *hosts);
+  if (!placement) return placement.error();
+  std::map<std::string, std::string> out;
+  for (const std::string& node : nodes) {
+    auto vm = existing.find(node);
+    if (vm != existing.end()) {
+      out[node] = "reuse its VM " + std::to_string(vm->second.vmid) + " on " + vm->second.host +
+                  (vm->second.has_tag(kKeptTag) ? " (kept when the node was removed)" : "");
+      continue;
+    }
+    out[node] = describe(routes->at(placement->host_of[node]));
+  }
+  return out;
+}
+
+Result<std::vector<Machine>> ProxmoxProvider::converge(VmOps& ops, const Inventory& inv,
+                                                       const ProvisionRequest& req) {
+  const ProxmoxSettings& s = inv.provider.proxmox;
+  for (const Node& n : inv.nodes) {
+    if (!is_dns_name(n.name)) {
+      return Error(ErrorKind::bad_input,
+                   "node name '" + n.name + "' is not a valid DNS name, which Proxmox requires");
+    }
+  }
+  Result<std::vector<std::string>> usable = usable_hosts(ops, s);
+  if (!usable) return usable.error();
+  const std::vector<std::string>& hosts = *usable;
+  Result<std::vector<VmInfo>> all = ops.vms();
+  if (!all) return all.error();
+  Result<std::map<std::string, HostRoute>> routes = preflight(ops, s, *all, hosts);
+  if (!routes) return routes.error();
 
   Result<VmRecords> records = load_vm_records(req.state_dir);
   if (!records) return records.error();
@@ -351,13 +423,9 @@ Result<std::vector<Machine>> ProxmoxProvider::converge(VmOps& ops, const Invento
   for (const Node& n : inv.nodes) {
     if (ours.count(n.name) != 0) continue;
     const std::string& host = placement->host_of[n.name];
-    const bool direct = route->shared || host == tmpl->vm.host;
-    report(req, "node " + n.name + ": clone of template " + std::to_string(s.template_vmid) + " on " +
-                    tmpl->vm.host +
-                    (direct ? (host == tmpl->vm.host ? "" : " onto " + host)
-                            : ", then migration to " + host + " (" + route->why + ")"));
-    CloneSpec spec{tmpl->vm.host, s.template_vmid, n.name, route->shared ? host : "",
-                   s.full_clone,  s.storage};
+    const HostRoute& route = routes->at(host);
+    report(req, "node " + n.name + ": " + describe(route));
+    CloneSpec spec{route.template_host, route.template_vmid, n.name, route.target, s.full_clone, s.storage};
     Result<VmInfo> vm = ops.clone(
         spec,
         [&](const VmInfo& v) {
@@ -380,7 +448,8 @@ Result<std::vector<Machine>> ProxmoxProvider::converge(VmOps& ops, const Invento
     VmInfo& vm = ours[n.name];
     const std::string& host = placement->host_of[n.name];
     if (!needs_config[n.name] || vm.has_tag(tag) || vm.host == host) continue;
-    Result<VmInfo> moved = ops.migrate(vm, host, route->target_storage);
+    auto route = routes->find(host);
+    Result<VmInfo> moved = ops.migrate(vm, host, route == routes->end() ? "" : route->second.target_storage);
     if (!moved)
       return std::move(moved.error())
           .with("migrate VM " + std::to_string(vm.vmid) + " to " + host)

@@ -34,11 +34,12 @@ std::vector<std::string> split(const std::string& s, char sep) {
 int usage(const std::string& why) {
   std::cerr
       << "pgha-pve-sim: " << why << "\n"
-      << "usage: pgha-pve-sim --cert-dir DIR [--listen HOST:PORT] [--nodes a,b,c] [--template ID[@NODE]]\n"
+      << "usage: pgha-pve-sim --cert-dir DIR [--listen HOST:PORT] [--nodes a,b,c] [--template ID[@NODE]]...\n"
          "       [--token-env VAR | --token ID=SECRET] [--user U@REALM --password-env VAR]\n"
          "       [--backend docker|null] [--image IMAGE] [--network NAME] [--subnet CIDR]\n"
          "       [--no-agent] [--task-ms N] [--auth-delay-ms N] [--agent-delay-ms N] [--ready-file PATH]\n"
          "       [--pve-version 8|9] [--template-storage ID] [--stats-ms N]\n"
+         "The first --template is the template; each further one (ID@NODE) that node's own.\n"
          "Storages: local (dir), local-lvm (lvmthin) and ceph (rbd, shared). --stats-ms: how often the\n"
          "simulated pvestatd refreshes names and states in /cluster/resources (default 10000).\n";
   return 2;
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
   std::string listen = "127.0.0.1:8006", cert_dir, ready_file, backend_kind = "docker";
   const char* env_token = std::getenv("PGHA_SIM_TOKEN");
   if (env_token != nullptr) opt.token = env_token;
+  bool first_template = true;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -66,10 +68,19 @@ int main(int argc, char** argv) {
     else if (a == "--nodes")
       opt.nodes = split(next(), ',');
     else if (a == "--template") {
+      // The first --template is the template; each further one (ID@NODE) a node's own.
       std::string t = next();
       size_t at = t.find('@');
-      opt.template_vmid = std::atoi(t.substr(0, at).c_str());
-      if (at != std::string::npos) opt.template_node = t.substr(at + 1);
+      int vmid = std::atoi(t.substr(0, at).c_str());
+      std::string node = at == std::string::npos ? "" : t.substr(at + 1);
+      if (!first_template && node.empty()) return usage("a further --template wants ID@NODE");
+      if (first_template) {
+        opt.template_vmid = vmid;
+        opt.template_node = node;
+      } else {
+        opt.node_templates[node] = vmid;
+      }
+      first_template = false;
     } else if (a == "--token")
       opt.token = next();
     else if (a == "--token-env") {

@@ -201,9 +201,18 @@ std::optional<Fault> fault_from_json(const nlohmann::json& j) {
 
 PveSim::Impl::Impl(SimOptions o, VmBackend& b) : opt(std::move(o)), backend(b) {
   for (const auto& n : opt.nodes) node_status[n] = "online";
+  add_template(opt.template_vmid, opt.template_node.empty() ? opt.nodes.front() : opt.template_node);
+  for (const auto& [node, vmid] : opt.node_templates) add_template(vmid, node);
+  refresh_stats();
+}
+
+// A cloud-init template as `qm create`, `qm set --ide2 <storage>:cloudinit` and `qm template` leave
+// it (qemu-server PVE/QemuServer.pm template_create; pve-storage's create_base names the disk
+// base-N-disk-0).
+void PveSim::Impl::add_template(int vmid, const std::string& node) {
   SimVm t;
-  t.vmid = opt.template_vmid;
-  t.node = opt.template_node.empty() ? opt.nodes.front() : opt.template_node;
+  t.vmid = vmid;
+  t.node = node;
   t.is_template = opt.template_is_template;
   const std::string& st = opt.template_storage;
   t.config = {{"name", "debian-12-cloudinit"},
@@ -220,7 +229,6 @@ PveSim::Impl::Impl(SimOptions o, VmBackend& b) : opt(std::move(o)), backend(b) {
     t.config["ide2"] = st + ":vm-" + std::to_string(t.vmid) + "-cloudinit,media=cdrom";
   if (opt.template_agent) t.config["agent"] = "1";
   vms[t.vmid] = t;
-  refresh_stats();
 }
 
 std::optional<Fault> PveSim::Impl::take_fault(Fault::Kind kind, const CallCtx& c) {

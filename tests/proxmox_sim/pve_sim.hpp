@@ -40,6 +40,9 @@ struct SimOptions {
   std::string template_node;   // "" = the first node
   bool template_agent = true;  // the template has qemu-guest-agent (agent: 1)
   int template_disk_gb = 2;
+  // More templates, one per node (node -> VM id), each like the first on its own node: what
+  // provider.proxmox.templates names. The template_* options above apply to each.
+  std::map<std::string, int> node_templates;
   std::chrono::milliseconds auth_fail_delay{3000};
   std::chrono::milliseconds task_duration{200};
   std::chrono::milliseconds agent_delay{0};  // after start, before the guest agent answers

@@ -73,6 +73,8 @@ struct PveSim::Impl {
   std::set<int> config_locks;
   std::chrono::steady_clock::time_point next_stats;
 
+  // Creates a template VM `vmid` on `node` from opt's template_* settings.
+  void add_template(int vmid, const std::string& node);
   // pvestatd's round: every VM's name/status/template as of now. Call with mu held.
   void refresh_stats();
   // Whether the caller holds `priv` (the same on every path here). Call with mu held.

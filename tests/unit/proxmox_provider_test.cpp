@@ -610,9 +610,11 @@ TEST_F(ProviderTest, PlacementCloneAndMigrateByStorageAndVersion) {
       EXPECT_EQ(vm["config"]["tags"], cluster_tag(inv_.cluster_name));
     }
     ASSERT_EQ(reports.size(), 3u);
-    EXPECT_EQ(reports[1], c.shared ? "node pg2: clone of template 9000 on pve1 onto pve2"
-                                   : "node pg2: clone of template 9000 on pve1, then migration to pve2 "
-                                     "(storage local-lvm is not shared)");
+    EXPECT_EQ(reports[0], "node pg1: clone from template 9000 on pve1");
+    EXPECT_EQ(reports[1], c.shared ? "node pg2: clone from template 9000 on pve1 with target pve2 (storage "
+                                     "ceph is shared)"
+                                   : "node pg2: clone from template 9000 on pve1, then migrate to pve2 "
+                                     "(storage local-lvm is not shared; targetstorage local-lvm)");
     auto again = provider()->ensure(inv_, req_);
     ASSERT_TRUE(again.ok()) << again.error().describe();
     EXPECT_EQ(tasks_of("qmclone"), 3) << "idempotent";
@@ -801,6 +803,120 @@ TEST_F(ProviderTest, TheTemplateIsCheckedBeforeTheFirstClone) {
     ASSERT_FALSE(r.ok()) << c.expected;
     EXPECT_EQ(r.error().kind, ErrorKind::bad_input);
     EXPECT_NE(r.error().describe().find(c.expected), std::string::npos) << r.error().describe();
+    EXPECT_EQ(tasks_of("qmclone"), 0);
+  }
+}
+
+// --- provider.proxmox.templates: a template of its own on each host, and the route plan shows ---
+
+// The simulator with templates 9001 on pve2 and 9002 on pve3 besides 9000 on pve1.
+void own_templates(sim::SimOptions& o) {
+  o.node_templates = {{"pve2", 9001}, {"pve3", 9002}};
+}
+
+TEST_F(ProviderTest, AHostsOwnTemplateIsClonedOnThatHostWithoutTargetOrMigration) {
+  // Every host has its own template, so `template` is not needed: three clones, each on its own
+  // host, and no migration, whatever the storage.
+  inv_.provider.proxmox.template_vmid = 0;
+  inv_.provider.proxmox.templates = {{"pve1", 9000}, {"pve2", 9001}, {"pve3", 9002}};
+  std::vector<std::string> reports;
+  req_.report = [&](const std::string& m) { reports.push_back(m); };
+  for_each_cluster(
+      [&](const Cluster&) {
+        reports.clear();
+        auto machines = provider()->ensure(inv_, req_);
+        ASSERT_TRUE(machines.ok()) << machines.error().describe();
+        std::map<std::string, std::string> host;
+        for (const Machine& m : *machines) host[m.node] = host_of(m);
+        EXPECT_EQ(host,
+                  (std::map<std::string, std::string>{{"pg1", "pve1"}, {"pg2", "pve2"}, {"pg3", "pve3"}}));
+        EXPECT_EQ(tasks_of("qmclone"), 3);
+        EXPECT_EQ(tasks_of("qmigrate"), 0);
+        EXPECT_EQ(reports, (std::vector<std::string>{"node pg1: clone from pve1's own template 9000",
+                                                     "node pg2: clone from pve2's own template 9001",
+                                                     "node pg3: clone from pve3's own template 9002"}));
+        auto again = provider()->ensure(inv_, req_);
+        ASSERT_TRUE(again.ok()) << again.error().describe();
+        EXPECT_EQ(tasks_of("qmclone"), 3) << "idempotent";
+        EXPECT_EQ(vms().size(), 3u) << "templates are never taken for the cluster's VMs";
+      },
+      own_templates);
+}
+
+TEST_F(ProviderTest, HostsWithoutTheirOwnTemplateTakeTheSharedOnesRoute) {
+  // Only pve3 has a template of its own: pg1 is cloned on pve1 (the template's host), pg2 there too
+  // and migrated (local storage), pg3 on pve3 from 9002.
+  inv_.provider.proxmox.templates = {{"pve3", 9002}};
+  for_each_cluster(
+      [&](const Cluster& c) {
+        auto machines = provider()->ensure(inv_, req_);
+        ASSERT_TRUE(machines.ok()) << machines.error().describe();
+        EXPECT_EQ(host_of((*machines)[2]), "pve3");
+        EXPECT_EQ(tasks_of("qmclone"), 3);
+        EXPECT_EQ(tasks_of("qmigrate"), c.shared ? 0 : 1);
+      },
+      own_templates);
+}
+
+TEST_F(ProviderTest, CreationRoutesSayWhichWayEachVmGoesAndChangeNothing) {
+  for_each_cluster([&](const Cluster& c) {
+    auto routes = provider()->creation_routes(inv_, {"pg1", "pg2", "pg3"}, RouteSource::provider);
+    ASSERT_TRUE(routes.ok()) << routes.error().describe();
+    EXPECT_EQ(routes->at("pg1"), "clone from template 9000 on pve1");
+    EXPECT_EQ(routes->at("pg3"), c.shared
+                                     ? "clone from template 9000 on pve1 with target pve3 (storage ceph is "
+                                       "shared)"
+                                     : "clone from template 9000 on pve1, then migrate to pve3 (storage "
+                                       "local-lvm is not shared; targetstorage local-lvm)");
+    EXPECT_EQ(tasks_of("qmclone"), 0);
+    EXPECT_TRUE(vms().empty());
+
+    // Existing VMs count: with pg1 and pg2 up, a new pg3 goes to the host they left free.
+    Inventory two = inv_;
+    two.nodes.pop_back();
+    ASSERT_TRUE(provider()->ensure(two, req_).ok());
+    routes = provider()->creation_routes(inv_, {"pg3"}, RouteSource::provider);
+    ASSERT_TRUE(routes.ok()) << routes.error().describe();
+    ASSERT_EQ(routes->size(), 1u);
+    EXPECT_NE(routes->at("pg3").find(c.shared ? "with target pve3" : "then migrate to pve3"),
+              std::string::npos)
+        << routes->at("pg3");
+    auto machines = provider()->ensure(inv_, req_);
+    ASSERT_TRUE(machines.ok()) << machines.error().describe();
+    EXPECT_EQ(host_of((*machines)[2]), "pve3") << "the route plan showed is the one up took";
+  });
+  // With a template on each host.
+  sim::SimOptions opt = options();
+  own_templates(opt);
+  restart(opt);
+  inv_.provider.proxmox.templates = {{"pve2", 9001}, {"pve3", 9002}};
+  auto routes = provider()->creation_routes(inv_, {"pg1", "pg2", "pg3"}, RouteSource::provider);
+  ASSERT_TRUE(routes.ok()) << routes.error().describe();
+  EXPECT_EQ(*routes, (std::map<std::string, std::string>{{"pg1", "clone from template 9000 on pve1"},
+                                                         {"pg2", "clone from pve2's own template 9001"},
+                                                         {"pg3", "clone from pve3's own template 9002"}}));
+}
+
+TEST_F(ProviderTest, EachHostsTemplateIsCheckedOnItsOwnHost) {
+  struct Case {
+    std::map<std::string, int> templates;
+    std::string expected;
+  };
+  sim::SimOptions opt = options();
+  own_templates(opt);
+  restart(opt);
+  for (const Case& c :
+       {Case{{{"pve2", 9000}},
+             "provider.proxmox.templates.pve2: template VM 9000 is on pve1, "
+             "not on pve2"},
+        Case{{{"pve3", 9005}}, "provider.proxmox.templates.pve3: template VM 9005 does not exist"}}) {
+    inv_.provider.proxmox.templates = c.templates;
+    auto r = provider()->ensure(inv_, req_);
+    ASSERT_FALSE(r.ok()) << c.expected;
+    EXPECT_NE(r.error().describe().find(c.expected), std::string::npos) << r.error().describe();
+    auto routes = provider()->creation_routes(inv_, {"pg1"}, RouteSource::provider);
+    ASSERT_FALSE(routes.ok());
+    EXPECT_NE(routes.error().describe().find(c.expected), std::string::npos) << routes.error().describe();
     EXPECT_EQ(tasks_of("qmclone"), 0);
   }
 }
