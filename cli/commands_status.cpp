@@ -60,7 +60,10 @@ int cmd_status(const GlobalOptions& g, const StatusOptions& o) {
     std::cerr << "pgha: " << msg << "\n";
     return 1;
   }
-  StatusProbe probe(c->inv, *c->provider, make_ssh_factory(c->state, kStatusConnectTimeoutMs));
+  auto secrets = c->state.resolve_secrets(c->inv);
+  if (!secrets) return report_error(secrets.error());
+  StatusProbe probe(c->inv, *c->provider, make_ssh_factory(c->state, kStatusConnectTimeoutMs),
+                    secrets->admin_password);
   const bool json = g.output == "json";
   const bool tty = isatty(STDOUT_FILENO) != 0;
   std::optional<SigintGuard> sigint;

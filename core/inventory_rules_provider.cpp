@@ -94,14 +94,15 @@ namespace {
 constexpr size_t kMaxSqlName = 63;
 
 // Problems with a role or database name ("" when none): PostgreSQL's length limit, and for roles the
-// names pgha's own roles use (postgres, admin, replicator) or PostgreSQL reserves (pg_*).
+// names pgha's own roles use (postgres, admin, replicator, pgha_pgbouncer: PgBouncer's lookup role) or
+// PostgreSQL reserves (pg_*).
 std::string sql_name_problem(const std::string& name, const char* what, bool is_role) {
   if (name.size() > kMaxSqlName) {
     return std::string(what) + " name is " + std::to_string(name.size()) +
            " bytes; PostgreSQL truncates names to 63 bytes";
   }
   if (!is_role) return "";
-  if (name == "postgres" || name == "admin" || name == "replicator") {
+  if (name == "postgres" || name == "admin" || name == "replicator" || name == "pgha_pgbouncer") {
     return "user name '" + name + "' is reserved: pgha's own roles use it";
   }
   if (name.rfind("pg_", 0) == 0) return "user name '" + name + "' is reserved: PostgreSQL reserves pg_*";

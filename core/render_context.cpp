@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "core/pgbouncer_auth.hpp"
+
 namespace pgha {
 namespace {
 
@@ -203,7 +205,10 @@ Status set_secrets(data& d, const Inventory& inv, const ResolvedSecrets& s) {
   d.set("superuser_password_yaml", yaml_quote(s.superuser_password));
   d.set("replication_password_yaml", yaml_quote(s.replication_password));
   d.set("admin_password_yaml", yaml_quote(s.admin_password));
+  d.set("haproxy_stats_auth", haproxy_quote("admin:" + s.admin_password));
 
+  // PgBouncer's auth_file: the console user as a SCRAM verifier and the auth_query lookup role (see
+  // core/pgbouncer_auth.hpp); every other user is looked up in PostgreSQL, superusers never.
   list userlist;
   auto add_user = [&userlist](const std::string& user, const std::string& password) {
     data entry;
@@ -211,8 +216,8 @@ Status set_secrets(data& d, const Inventory& inv, const ResolvedSecrets& s) {
     entry.set("password", userlist_quote(password));
     userlist.push_back(entry);
   };
-  add_user("postgres", s.superuser_password);
-  add_user("admin", s.admin_password);
+  add_user("admin", stable_scram_verifier(s.admin_password, "admin", s.admin_password));
+  add_user(kPgbouncerLookupRole, pgbouncer_lookup_password(s));
   for (const User& u : inv.users) {
     if (auto st = check_writable("user name '" + u.name + "'", u.name); !st) return st;
     auto it = s.user_passwords.find(u.name);
@@ -220,8 +225,9 @@ Status set_secrets(data& d, const Inventory& inv, const ResolvedSecrets& s) {
       return make_error(ErrorKind::bad_input, "no password resolved for user '" + u.name + "'");
     }
     if (auto st = check_writable("the password of user '" + u.name + "'", it->second); !st) return st;
-    add_user(u.name, it->second);
   }
+  d.set("pgbouncer_auth_user", std::string(kPgbouncerLookupRole));
+  d.set("pgbouncer_auth_query", pgbouncer_auth_query());
   d.set("userlist", userlist);
 
   const bool encrypted = inv.backup.cipher_type != "none" && !inv.backup.cipher_type.empty();
@@ -256,6 +262,17 @@ std::string yaml_quote(std::string_view s) {
           out += static_cast<char>(c);
         }
     }
+  }
+  return out + "\"";
+}
+
+std::string haproxy_quote(std::string_view s) {
+  // HAProxy's configuration parser: inside double quotes a backslash escapes the next character and
+  // '$' starts an environment variable, so '"', '\\' and '$' are escaped.
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\' || c == '$') out += '\\';
+    out += c;
   }
   return out + "\"";
 }

@@ -18,6 +18,8 @@ std::string yaml_quote(std::string_view s);
 
 // A pgbouncer auth_file field: `"s"` with embedded quotes doubled.
 std::string userlist_quote(std::string_view s);
+// A double-quoted word for haproxy.cfg ('"', '\\' and '$' escaped).
+std::string haproxy_quote(std::string_view s);
 
 // The mustache object for `node`. Errors (bad_input): a secret or user name that cannot be written
 // safely (line breaks, NUL), a malformed subnet. Messages name the secret, never its value.

@@ -6,6 +6,8 @@ namespace {
 const FileAttrs kRoot{"root", "root", 0644};
 const FileAttrs kPostgresRead{"postgres", "postgres", 0640};
 const FileAttrs kPostgresSecret{"postgres", "postgres", 0600};
+// HAProxy reads its configuration as root, before it drops to the haproxy user.
+const FileAttrs kHaproxySecret{"root", "haproxy", 0600};
 
 // systemd drop-in for `unit`: the packaged units restart too little for an HA stack.
 RoleFile drop_in(const std::string& role, const std::string& unit) {
@@ -24,7 +26,7 @@ const std::vector<RoleFile>& role_files(Role role) {
       drop_in("patroni", "patroni.service"),
   };
   static const std::vector<RoleFile> haproxy = {
-      {"haproxy/haproxy.cfg.mustache", "/etc/haproxy/haproxy.cfg", kRoot, false},
+      {"haproxy/haproxy.cfg.mustache", "/etc/haproxy/haproxy.cfg", kHaproxySecret, true},
   };
   static const std::vector<RoleFile> keepalived = {
       {"keepalived/keepalived.conf.mustache", "/etc/keepalived/keepalived.conf", kRoot, false},

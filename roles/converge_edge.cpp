@@ -1,6 +1,7 @@
 // After Patroni: SQL users and databases, PgBouncer, HAProxy, keepalived, pgBackRest — each to its gate.
 #include <nlohmann/json.hpp>
 
+#include "core/pgbouncer_auth.hpp"
 #include "core/scram.hpp"
 #include "core/sql_quote.hpp"
 #include "roles/engine.hpp"
@@ -21,14 +22,70 @@ std::string create_unless(const std::string& statement, const std::string& exist
          " WHERE NOT EXISTS (" + exists + ")\\gexec\n";
 }
 
-// CREATE ROLE with the options parsed at the inventory and a SCRAM verifier for the password: the
-// server stores the verifier as given, so the password is in no statement, log or pg_stat_activity.
-std::string create_role_sql(const User& u, const std::string& password) {
-  std::string statement = "CREATE ROLE " + quote_ident(u.name);
-  if (u.options.empty()) statement += " LOGIN";
-  for (const auto& o : u.options) statement += " " + to_sql(o);
-  statement += " PASSWORD " + quote_literal(scram_sha256_verifier(password));
-  return create_unless(statement, "SELECT FROM pg_roles WHERE rolname = " + quote_literal(u.name));
+// Whether a pg_authid row already has `option` (the columns CREATE ROLE sets).
+std::string has_option(const RoleOption& o) {
+  switch (o.attribute) {
+    case RoleAttribute::superuser: return "rolsuper";
+    case RoleAttribute::nosuperuser: return "NOT rolsuper";
+    case RoleAttribute::createdb: return "rolcreatedb";
+    case RoleAttribute::nocreatedb: return "NOT rolcreatedb";
+    case RoleAttribute::createrole: return "rolcreaterole";
+    case RoleAttribute::nocreaterole: return "NOT rolcreaterole";
+    case RoleAttribute::inherit: return "rolinherit";
+    case RoleAttribute::noinherit: return "NOT rolinherit";
+    case RoleAttribute::login: return "rolcanlogin";
+    case RoleAttribute::nologin: return "NOT rolcanlogin";
+    case RoleAttribute::replication: return "rolreplication";
+    case RoleAttribute::noreplication: return "NOT rolreplication";
+    case RoleAttribute::bypassrls: return "rolbypassrls";
+    case RoleAttribute::nobypassrls: return "NOT rolbypassrls";
+    case RoleAttribute::connection_limit: return "rolconnlimit = " + std::to_string(o.connection_limit);
+    case RoleAttribute::valid_until:
+      return "rolvaliduntil IS NOT DISTINCT FROM " + quote_literal(o.valid_until) + "::timestamptz";
+  }
+  return "false";
+}
+
+// A role as the inventory describes it: CREATE ROLE when missing; ALTER ROLE when it exists but one of
+// its options or its verifier differs (printing "altered"). The options are the ones parsed at the
+// inventory; the password goes as a SCRAM verifier whose salt is derived (stable_scram_verifier), so
+// the server stores it as given, no plaintext reaches any statement, log or pg_stat_activity, and
+// comparing it with pg_authid tells whether the password changed. An option removed from the
+// inventory is not reset: ALTER ROLE sets only what is listed.
+std::string converge_role_sql(const std::string& name, const std::vector<RoleOption>& given,
+                              const std::string& verifier) {
+  std::vector<RoleOption> options = given;
+  if (options.empty()) options.push_back(RoleOption{RoleAttribute::login});
+  std::string attributes;
+  std::string current = "rolpassword = " + quote_literal(verifier);
+  for (const auto& o : options) {
+    attributes += " " + to_sql(o);
+    current += " AND " + has_option(o);
+  }
+  attributes += " PASSWORD " + quote_literal(verifier);
+  const std::string exists = "SELECT FROM pg_catalog.pg_authid WHERE rolname = " + quote_literal(name);
+  return create_unless("CREATE ROLE " + quote_ident(name) + attributes, exists) + "SELECT " +
+         quote_literal("ALTER ROLE " + quote_ident(name) + attributes) + ", " +
+         quote_literal("SELECT 'altered'") + " WHERE EXISTS (" + exists + " AND NOT (" + current +
+         "))\\gexec\n";
+}
+
+// psql's \c to a database by name: a conninfo string ('...' with \\ and \' escaped) inside a psql
+// meta-command argument ('...' with '' and \\ escaped). Names hold no control character (validate).
+std::string connect_to(const std::string& database) {
+  std::string conninfo = "dbname='";
+  for (char c : database) {
+    if (c == '\'' || c == '\\') conninfo += '\\';
+    conninfo += c;
+  }
+  conninfo += "'";
+  std::string arg = "'";
+  for (char c : conninfo) {
+    if (c == '\'') arg += '\'';
+    if (c == '\\') arg += '\\';
+    arg += c;
+  }
+  return "\\c " + arg + "\n";
 }
 
 std::string create_database_sql(const Database& d) {
@@ -37,10 +94,19 @@ std::string create_database_sql(const Database& d) {
   return create_unless(statement, "SELECT FROM pg_database WHERE datname = " + quote_literal(d.name));
 }
 
+enum class GateUser { superuser, pgbouncer_lookup };
+
+// PgBouncer refuses superusers (its auth_query returns no verifier for them), so its gate logs in as
+// the lookup role, whose password PgBouncer holds.
 Status gate_query(EngineContext& ctx, NodeHandle& from, const std::string& what, const std::string& host,
-                  int port, const std::string& sql, const std::string& expect) {
+                  int port, const std::string& sql, const std::string& expect,
+                  GateUser as = GateUser::superuser) {
+  const bool lookup = as == GateUser::pgbouncer_lookup;
+  const std::string user = lookup ? kPgbouncerLookupRole : "postgres";
+  const std::string password =
+      lookup ? pgbouncer_lookup_password(ctx.secrets) : ctx.secrets.superuser_password;
   return poll_until(what, std::chrono::seconds(ctx.timeouts.service_s), kGatePoll, [&](std::string& why) {
-    auto r = query_tcp(from, "gate", host, port, ctx.secrets.superuser_password, sql);
+    auto r = query_tcp(from, "gate", host, port, password, sql, user);
     if (!r) {
       why = r.error().message;
       return false;
@@ -53,21 +119,41 @@ Status gate_query(EngineContext& ctx, NodeHandle& from, const std::string& what,
   });
 }
 
+std::string sql_objects_script(const Inventory& inv, const ResolvedSecrets& secrets) {
+  const bool pooled = !inv.nodes_with(Role::pgbouncer).empty();
+  std::string sql;
+  if (pooled)
+    sql += converge_role_sql(kPgbouncerLookupRole, {RoleOption{RoleAttribute::login}},
+                             stable_scram_verifier(secrets.admin_password, kPgbouncerLookupRole,
+                                                   pgbouncer_lookup_password(secrets)));
+  for (const auto& u : inv.users)
+    sql += converge_role_sql(
+        u.name, u.options,
+        stable_scram_verifier(secrets.admin_password, u.name, secrets.user_passwords.at(u.name)));
+  // The lookup function goes into template1 first, so every database created from it has it.
+  if (pooled) sql += connect_to("template1") + pgbouncer_lookup_function_sql() + connect_to("postgres");
+  for (const auto& d : inv.databases) sql += create_database_sql(d);
+  if (pooled) {
+    sql += pgbouncer_lookup_function_sql();
+    for (const auto& d : inv.databases) sql += connect_to(d.name) + pgbouncer_lookup_function_sql();
+  }
+  return sql;
+}
+
 }  // namespace
 
 Status converge_sql_objects(EngineContext& ctx) {
-  if (ctx.inv.users.empty() && ctx.inv.databases.empty()) return {};
+  const std::string sql = sql_objects_script(ctx.inv, ctx.secrets);
+  if (sql.empty()) return {};
   NodeHandle* leader = ctx.leader ? ctx.leader : find_leader(ctx);
   if (!leader) return Error(ErrorKind::remote_failure, "no Patroni leader to create users and databases on");
-  // Create what is missing; existing roles and databases are left as they are.
-  std::string sql;
-  for (const auto& u : ctx.inv.users) sql += create_role_sql(u, ctx.secrets.user_passwords.at(u.name));
-  for (const auto& d : ctx.inv.databases) sql += create_database_sql(d);
   auto r = run_sql(*leader, "sql:users-databases", sql);
   if (!r) return r.error();
-  if (r->out.find("created") != std::string::npos)
-    ctx.cluster_actions.push_back(Change{ChangeKind::sql_objects, ctx.inv.cluster_name, "",
-                                         "created users/databases on " + leader->node->name});
+  const bool created = r->out.find("created") != std::string::npos;
+  if (created || r->out.find("altered") != std::string::npos)
+    ctx.cluster_actions.push_back(
+        Change{ChangeKind::sql_objects, ctx.inv.cluster_name, "",
+               std::string(created ? "created" : "altered") + " users/databases on " + leader->node->name});
   return {};
 }
 
@@ -121,7 +207,7 @@ Status converge_haproxy(EngineContext& ctx) {
   auto bouncers = nodes_with_role(ctx, Role::pgbouncer);
   return for_each_node(bouncers, [&](NodeHandle& n) {
     return gate_query(ctx, n, "PgBouncer on " + n.node->name, "127.0.0.1", ctx.inv.ports.pgbouncer,
-                      "SELECT pg_is_in_recovery();", "f");
+                      "SELECT pg_is_in_recovery();", "f", GateUser::pgbouncer_lookup);
   });
 }
 

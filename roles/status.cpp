@@ -11,9 +11,11 @@ namespace {
 
 // One round trip per node reads everything that node can tell, each part after an "@@name" line:
 // Patroni's /cluster, etcd's health of every member, HAProxy's stats CSV, whether it holds the VIP,
-// and its pg_stat_replication (rows only on the leader). A part that fails prints nothing.
+// and its pg_stat_replication (rows only on the leader). A part that fails prints nothing. The stats
+// page listens on the node's own address and needs the admin password: curl reads it as a config
+// (`user = "admin:..."`) from the command's stdin, kept on fd 3 so that nothing else consumes it.
 std::string probe_command(const Inventory& inv, const Node& node) {
-  std::string cmd;
+  std::string cmd = "exec 3<&0 </dev/null\n";
   if (has_role(node, Role::patroni)) {
     cmd += "echo @@patroni; curl -s --max-time 3 http://" + node.address + ":" +
            std::to_string(inv.ports.patroni_api) + "/cluster; echo\n";
@@ -28,9 +30,8 @@ std::string probe_command(const Inventory& inv, const Node& node) {
            " --command-timeout=3s endpoint health --cluster -w json 2>/dev/null; echo\n";
   }
   if (has_role(node, Role::haproxy)) {
-    cmd +=
-        "echo @@haproxy; curl -s --max-time 3 'http://127.0.0.1:" + std::to_string(inv.ports.haproxy_stats) +
-        "/;csv'\n";
+    cmd += "echo @@haproxy; curl -s --max-time 3 -K - 'http://" + node.address + ":" +
+           std::to_string(inv.ports.haproxy_stats) + "/;csv' <&3\n";
   }
   if (has_role(node, Role::keepalived) && !inv.network.vip.empty()) {
     cmd += "echo @@vip; ip -o -4 addr show | grep -qF ' " + inv.network.vip + "/' && echo holds\n";
@@ -174,10 +175,15 @@ struct StatusProbe::Impl {
   Provider& provider;
   ShellFactory shells;
   std::vector<NodeHandle> nodes;  // one per inventory node; shell null until connected
+  std::string curl_config;        // the admin credentials for the stats page
 };
 
-StatusProbe::StatusProbe(const Inventory& inv, Provider& provider, ShellFactory shells)
-    : impl_(new Impl{inv, provider, std::move(shells), {}}) {
+StatusProbe::StatusProbe(const Inventory& inv, Provider& provider, ShellFactory shells,
+                         std::string admin_password)
+    : impl_(new Impl{inv, provider, std::move(shells), {}, ""}) {
+  ResolvedSecrets secrets;
+  secrets.admin_password = std::move(admin_password);
+  impl_->curl_config = patroni_admin_curl_config(secrets);
   for (const auto& node : inv.nodes) {
     NodeHandle h;
     h.node = &node;
@@ -220,7 +226,7 @@ Result<ClusterStatus> StatusProbe::snapshot() {
       }
       n.shell = std::move(sh.value());
     }
-    auto r = n.shell->run(probe_command(impl_->inv, *n.node));
+    auto r = n.shell->run(probe_command(impl_->inv, *n.node), impl_->curl_config);
     if (!r) {
       n.shell.reset();  // connect again next time
       why[i] = r.error().describe();

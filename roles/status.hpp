@@ -68,7 +68,9 @@ struct ClusterStatus {
 // shell failed is connected again on the next snapshot.
 class StatusProbe {
  public:
-  StatusProbe(const Inventory& inv, Provider& provider, ShellFactory shells);
+  // admin_password opens HAProxy's stats page (it travels to curl on stdin, never in a command line);
+  // with "" the page answers 401 and HAProxy's view is missing from the status.
+  StatusProbe(const Inventory& inv, Provider& provider, ShellFactory shells, std::string admin_password = "");
   ~StatusProbe();
   // Errors: only the provider's (it cannot list the machines). Nodes that cannot be reached are
   // reported in ClusterStatus::unreachable, and what they would have told is then missing.

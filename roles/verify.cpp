@@ -5,6 +5,7 @@
 #include <cctype>
 #include <sstream>
 
+#include "core/pgbouncer_auth.hpp"
 #include "roles/engine.hpp"
 #include "roles/parallel.hpp"
 #include "roles/plan.hpp"
@@ -19,7 +20,8 @@ struct EdgeCheck {
   std::string what;  // "HAProxy write port on pg1"
   std::string host;  // where psql connects, from the node itself
   int port = 0;
-  std::string expect;  // pg_is_in_recovery(): "f" on the primary, "t" on a replica
+  std::string expect;           // pg_is_in_recovery(): "f" on the primary, "t" on a replica
+  bool as_lookup_role = false;  // PgBouncer refuses superusers: it logs in as its lookup role
 };
 
 // The gates of converge_haproxy, converge_pgbouncer and converge_keepalived, for one node.
@@ -32,35 +34,44 @@ std::vector<EdgeCheck> edge_checks(EngineContext& ctx, const NodeHandle& n, bool
     if (inv.nodes_with(Role::patroni).size() > 1)
       out.push_back({"HAProxy read port on " + name, "127.0.0.1", inv.ports.haproxy_read, "t"});
   }
-  if (has_role(*n.node, Role::pgbouncer))
-    out.push_back({"PgBouncer on " + name, "127.0.0.1", inv.ports.pgbouncer, "f"});
   if (vip_from_here)
     out.push_back({"the VIP " + inv.network.vip, inv.network.vip, inv.ports.haproxy_write, "f"});
+  // Last: check_edge gives it its own password.
+  if (has_role(*n.node, Role::pgbouncer))
+    out.push_back({"PgBouncer on " + name, "127.0.0.1", inv.ports.pgbouncer, "f", true});
   return out;
 }
 
 // One command asks all of the node's checks: a single psql that connects to each in turn (every
 // process and connection costs CPU, and on a 2-core machine the checks of all nodes run at once),
-// printing "@i" before the answer of check i. The superuser's password arrives on stdin, as in
-// query_tcp(), and the script follows it. On the leader the first attempt also runs pgBackRest's
-// check (about a second: it switches WAL and waits for its archive) beside it; `backup_ok` says
-// whether it passed.
+// printing "@i" before the answer of check i. The first check's password arrives on stdin, as in
+// query_tcp(), and the script follows it; the PgBouncer check, always last, names its user and its
+// password (hex, derived) in the script's \c, which also travels on stdin. On the leader the first attempt
+// also runs pgBackRest's check (about a second: it switches WAL and waits for its archive) beside it;
+// `backup_ok` says whether it passed.
 Status check_edge(EngineContext& ctx, NodeHandle& n, const std::vector<EdgeCheck>& checks, bool with_backup,
                   bool& backup_ok) {
   if (checks.empty() && !with_backup) return {};
+  const std::string lookup_password = pgbouncer_lookup_password(ctx.secrets);
+  auto user_of = [](const EdgeCheck& c) {
+    return std::string(c.as_lookup_role ? kPgbouncerLookupRole : "postgres");
+  };
   std::string script;
   for (size_t i = 0; i < checks.size(); ++i) {
     script += "\\echo @" + std::to_string(i) + "\n";
     if (i > 0)
       script += "\\c \"host=" + checks[i].host + " port=" + std::to_string(checks[i].port) +
-                " user=postgres dbname=postgres\"\n";
+                " user=" + user_of(checks[i]) + " dbname=postgres" +
+                (checks[i].as_lookup_role ? " password=" + lookup_password : "") + "\"\n";
     script += "SELECT pg_is_in_recovery();\n";
   }
+  const std::string& first_password =
+      !checks.empty() && checks[0].as_lookup_role ? lookup_password : ctx.secrets.superuser_password;
   std::string command = "IFS= read -r PGPASSWORD; export PGPASSWORD PGCONNECT_TIMEOUT=5; ";
   if (!checks.empty())
     command += "psql -X -q -tA -d " +
                shell_quote("host=" + checks[0].host + " port=" + std::to_string(checks[0].port) +
-                           " user=postgres dbname=postgres") +
+                           " user=" + user_of(checks[0]) + " dbname=postgres") +
                " -f - <&3 2>&1 & ";
   const std::string backup =
       "{ runuser -u postgres -- pgbackrest --stanza=" + shell_quote(ctx.inv.cluster_name) +
@@ -74,7 +85,7 @@ Status check_edge(EngineContext& ctx, NodeHandle& n, const std::vector<EdgeCheck
         first = false;
         // psql runs in the background, so its stdin is given explicitly (a background job's is /dev/null).
         auto r = n.shell->run("exec 3<&0; " + command + (backup_now ? backup : "") + "wait",
-                              ctx.secrets.superuser_password + "\n" + script);
+                              first_password + "\n" + script);
         if (!r) {
           why = r.error().describe();
           return false;

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # PgBouncer judges pg1's rendered pgbouncer.ini and userlist.txt: it starts on them as postgres,
-# listens on 127.0.0.11:<port>, lets `admin` into the console with SCRAM and the rendered password,
-# and turns a wrong password away. Only paths move into a temp dir (auth_file, unix socket, log, pid).
+# listens on 127.0.0.11:<port>, lets `admin` into the console with SCRAM and the admin password (the
+# auth file holds only its verifier), and turns a wrong password away. The auth file holds no
+# superuser or application user, only `admin` and the auth_query lookup role. Logging in through
+# auth_query with a real PostgreSQL is tests/unit/sql_objects_test (RealPostgres). Only paths move into
+# a temp dir (auth_file, unix socket, log, pid).
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 setup pgbouncer_start
@@ -25,9 +28,16 @@ chmod 600 "$run/userlist.txt"
 addr=$(ini_get "$run/pgbouncer.ini" listen_addr)
 port=$(ini_get "$run/pgbouncer.ini" listen_port)
 [ "$addr" = "127.0.0.11" ] || fail "listen_addr is '$addr', expected 127.0.0.11"
-# The console password, from the rendered auth file ("admin" "pass", quotes doubled inside).
-admin_pw=$(sed -n 's/^"admin" "\(.*\)"$/\1/p' "$run/userlist.txt" | sed 's/""/"/g')
-[ -n "$admin_pw" ] || fail "no admin entry in userlist.txt"
+# The console password: the admin password, as Patroni's REST API has it in the rendered config.
+admin_pw=$(python3 -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["restapi"]["authentication"]["password"])' \
+  "$WORK/out/pg1/etc/patroni/config.yml")
+[ -n "$admin_pw" ] || fail "no admin password in pg1's Patroni config"
+users=$(sed -n 's/^"\([^"]*\)" .*/\1/p' "$run/userlist.txt" | sort | tr '\n' ' ')
+[ "$users" = "admin pgha_pgbouncer " ] || fail "userlist.txt names '$users', expected only admin and pgha_pgbouncer"
+grep -q '^"admin" "SCRAM-SHA-256\$4096:' "$run/userlist.txt" || fail "admin's entry is not a SCRAM verifier"
+if grep -qF "$admin_pw" "$run/userlist.txt"; then fail "userlist.txt holds the admin password"; fi
+[ "$(ini_get "$run/pgbouncer.ini" auth_user)" = "pgha_pgbouncer" ] || fail "auth_user is not pgha_pgbouncer"
+[ -n "$(ini_get "$run/pgbouncer.ini" auth_query)" ] || fail "no auth_query"
 
 start_bg "$run/stdout.log" runuser -u postgres -- pgbouncer "$run/pgbouncer.ini"
 console() { PGPASSWORD=$1 PGCONNECT_TIMEOUT=3 psql -X -tA -h "$addr" -p "$port" -U admin -d pgbouncer -c "$2"; }
