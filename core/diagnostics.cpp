@@ -1,7 +1,11 @@
 #include "core/diagnostics.hpp"
 
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 #include <cctype>
+#include <set>
+#include <utility>
 
 #include "core/value_grammar.hpp"
 
@@ -129,9 +133,68 @@ std::vector<std::string> names_after(std::string_view line, char mark) {
   return out;
 }
 
-// A line is hidden when it may hold a secret, or when it defines an anchor that a line which may
-// hold a secret uses: the secret's value is then on the anchor's line.
-bool hidden(const std::vector<std::string_view>& lines, size_t index) {
+// The lines a secret occupies, decided by the parsed document rather than by the text: every node
+// reached from a secret position — anything under the top-level `secrets:`, the value of a key that
+// names a secret (secret_key(), misspellings included), and all a node there contains. yaml-cpp hands
+// an alias over as its anchor's node, so a secret reached through an alias marks the anchor's lines,
+// wherever they are. A scalar's line is marked with the lines after it that are indented deeper
+// (its continuation). Empty when the text does not load (a syntax error); the text rules decide then.
+class SecretLines {
+ public:
+  SecretLines(std::string_view source, const std::vector<std::string_view>& lines) : lines_(lines) {
+    try {
+      walk(YAML::Load(std::string(source)), false, 0);
+    } catch (...) {  // not loadable: the text rules alone decide; nothing here may throw further
+      marked_.clear();
+    }
+  }
+  bool contains(size_t line) const { return marked_.count(line) > 0; }
+
+ private:
+  static constexpr int kMaxDepth = 128;  // the parser refuses deeper nesting before this is reached
+
+  void mark(const YAML::Mark& m) {
+    if (m.line < 0 || static_cast<size_t>(m.line) >= lines_.size()) return;
+    const size_t first = static_cast<size_t>(m.line);
+    marked_.insert(first);
+    const int indent = indent_of(lines_[first]);
+    for (size_t i = first + 1; i < lines_.size(); ++i) {
+      if (blank_or_comment(lines_[i])) continue;
+      if (indent_of(lines_[i]) <= indent) break;
+      marked_.insert(i);
+    }
+  }
+
+  void walk(const YAML::Node& node, bool secret, int depth) {
+    if (!node.IsDefined() || depth > kMaxDepth) return;
+    // An alias bomb reaches one node along many paths: each node is walked once per role.
+    if (!seen_.insert({node.Mark().pos, secret}).second) return;
+    if (secret) mark(node.Mark());
+    if (node.IsMap()) {
+      for (const auto& kv : node) {
+        bool child = secret;
+        if (kv.first.IsScalar()) {
+          const std::string key = lower(kv.first.Scalar());
+          child = child || (depth == 0 && key == "secrets") || secret_key(key);
+        }
+        if (child) mark(kv.first.Mark());
+        walk(kv.second, child, depth + 1);
+      }
+    } else if (node.IsSequence()) {
+      for (const auto& item : node) walk(item, secret, depth + 1);
+    }
+  }
+
+  const std::vector<std::string_view>& lines_;
+  std::set<size_t> marked_;
+  std::set<std::pair<int, bool>> seen_;
+};
+
+// A line is hidden when the parsed document puts a secret on it (SecretLines), when the text rules
+// say it may hold one, or when it defines an anchor that a line which may hold a secret uses: the
+// secret's value is then on the anchor's line. A line whose value is only "${VAR}" shows a name.
+bool hidden(const std::vector<std::string_view>& lines, size_t index, const SecretLines& secrets) {
+  if (secrets.contains(index) && !only_references_environment(lines[index])) return true;
   if (may_hold_secret(lines, index)) return true;
   auto anchors = names_after(lines[index], '&');
   if (anchors.empty()) return false;
@@ -162,20 +225,22 @@ size_t edit_distance(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-std::string format_diagnostic(const Diagnostic& d, std::string_view source) {
+namespace {
+
+std::string format_one(const Diagnostic& d, const std::vector<std::string_view>& lines,
+                       const SecretLines& secrets) {
   std::string out = d.file;
   if (d.at.line > 0) out += ":" + std::to_string(d.at.line) + ":" + std::to_string(std::max(d.at.col, 1));
   out += d.severity == Severity::error ? ": error: " : ": warning: ";
   out += escape_controls(d.message);
   out += '\n';
-  if (d.at.line <= 0 || source.empty()) return out;
-  auto lines = split_lines(source);
+  if (d.at.line <= 0 || lines.empty()) return out;
   auto index = static_cast<size_t>(d.at.line - 1);
   if (index >= lines.size()) return out;
   // Control bytes in the quoted line are shown escaped; the caret moves with the escapes before it.
   size_t col = static_cast<size_t>(std::max(d.at.col, 1) - 1);
   std::string_view line = lines[index];
-  if (hidden(lines, index)) {
+  if (hidden(lines, index, secrets)) {
     out += "<line hidden: may contain a secret>\n";
   } else {
     // A very long line is quoted as a window around the column.
@@ -198,6 +263,14 @@ std::string format_diagnostic(const Diagnostic& d, std::string_view source) {
   return out;
 }
 
+}  // namespace
+
+std::string format_diagnostic(const Diagnostic& d, std::string_view source) {
+  if (source.empty()) return format_one(d, {}, SecretLines({}, {}));
+  const auto lines = split_lines(source);
+  return format_one(d, lines, SecretLines(source, lines));
+}
+
 std::string format_diagnostics(const std::vector<Diagnostic>& ds, std::string_view source) {
   std::vector<const Diagnostic*> sorted;
   for (const auto& d : ds) sorted.push_back(&d);
@@ -205,7 +278,12 @@ std::string format_diagnostics(const std::vector<Diagnostic>& ds, std::string_vi
     return a->at.line != b->at.line ? a->at.line < b->at.line : a->at.col < b->at.col;
   });
   std::string out;
-  for (const Diagnostic* d : sorted) out += format_diagnostic(*d, source);
+  if (sorted.empty()) return out;
+  // The text is split and loaded once for all of its diagnostics.
+  std::vector<std::string_view> lines;
+  if (!source.empty()) lines = split_lines(source);
+  const SecretLines secrets(source.empty() ? std::string_view() : source, lines);
+  for (const Diagnostic* d : sorted) out += format_one(*d, lines, secrets);
   return out;
 }
 

@@ -86,6 +86,48 @@ TEST(FormatDiagnostic, HidesLiteralsNextToVariablesMisspelledKeysAndAnchoredSecr
   EXPECT_EQ(format_diagnostic(at(9, 5, "m"), src), "inv.yml:9:5: error: m\n    name2: app\n    ^\n");
 }
 
+// What only the parsed document shows: a mapping anchored under an innocent key and used as a whole
+// under secrets: (its lines name no secret and sit under no secret key), an anchored sequence used by
+// a password key, and a secret key spelled as a quoted flow-mapping key. The unrelated lines stay shown.
+TEST(FormatDiagnostic, HidesWhatAnAliasCarriesIntoASecretPosition) {
+  std::string src =
+      "x-common: &c\n"                        // 1
+      "  superuser: hunter2\n"                // 2
+      "  other: hunter3\n"                    // 3
+      "x-list: &l\n"                          // 4
+      "  - hunter4\n"                         // 5
+      "cluster: {name: demo}\n"               // 6
+      "secrets: *c\n"                         // 7
+      "users:\n"                              // 8
+      "  - {name: app, \"pasword\": *l}\n"    // 9
+      "  - {name: bob, note: \"hunter5\"}\n"  // 10
+      "plain: value\n";                       // 11
+  const std::string hidden = "<line hidden: may contain a secret>\n";
+  const std::string all =
+      format_diagnostics({at(2, 3, "m"), at(3, 3, "m"), at(5, 5, "m"), at(9, 5, "m")}, src);
+  EXPECT_EQ(all.find("hunter"), std::string::npos) << all;
+  for (int line : {2, 3, 5, 9}) {
+    std::string out = format_diagnostic(at(line, 3, "m"), src);
+    EXPECT_NE(out.find(hidden), std::string::npos) << line << ": " << out;
+  }
+  EXPECT_EQ(format_diagnostic(at(11, 1, "m"), src), "inv.yml:11:1: error: m\nplain: value\n^\n");
+  EXPECT_EQ(format_diagnostic(at(6, 1, "m"), src), "inv.yml:6:1: error: m\ncluster: {name: demo}\n^\n");
+}
+
+// A text that does not load (a syntax error) is judged by the text rules alone, and a billion-laughs
+// alias chain is walked once per node.
+TEST(FormatDiagnostic, UnloadableTextAndAliasBombs) {
+  std::string broken = "secrets:\n  admin_password: \"hunter2\n  x: [\n";
+  EXPECT_EQ(format_diagnostic(at(2, 3, "m"), broken).find("hunter"), std::string::npos);
+  std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  char prev = 'a';
+  for (char c = 'b'; c <= 'k'; ++c, ++prev)
+    bomb += std::string(1, c) + ": &" + c + " [*" + prev + ", *" + prev + ", *" + prev + ", *" + prev + "]\n";
+  bomb += "secrets: *k\nplain: 1\n";
+  EXPECT_NE(format_diagnostic(at(1, 1, "m"), bomb).find("<line hidden"), std::string::npos);
+  EXPECT_EQ(format_diagnostic(at(13, 1, "m"), bomb), "inv.yml:13:1: error: m\nplain: 1\n^\n");
+}
+
 TEST(FormatDiagnostics, SortsByLineThenColumn) {
   std::string src = "a: 1\nb: 2\n";
   std::string out = format_diagnostics({at(2, 4, "third"), at(1, 1, "first"), at(2, 1, "second")}, src);
