@@ -21,6 +21,7 @@ struct Machine {
   std::string ssh_user = "root";
   std::string resource_id;  // container id, "pve2/104", or "" for static hosts
   bool running = false;
+  std::string ssh_key;  // private key for SSH to it; "" = the cluster key in state (static hosts may set it)
 };
 
 struct ProvisionRequest {

@@ -25,9 +25,11 @@ class StaticProvider final : public Provider {
 
   Result<std::vector<Machine>> list(const Inventory& inv) override {
     std::vector<Machine> machines;
+    const StaticSettings& s = inv.provider.static_hosts;
     for (const Node& node : inv.nodes) {
-      machines.push_back(Machine{node.name, node.address, inv.provider.static_hosts.ssh_port,
-                                 inv.provider.static_hosts.user, "", true});
+      // provider.static.ssh_key, when given, is the key these hosts already trust: pgha installs no key
+      // on hosts it does not create, so the cluster key would only work if someone installed it.
+      machines.push_back(Machine{node.name, node.address, s.ssh_port, s.user, "", true, s.ssh_key});
     }
     return machines;
   }
