@@ -81,7 +81,8 @@ for v in json.load(open(sys.argv[1])).values():
 }
 
 # redact: stdin to stdout with every non-blank line of every secret (the ${VAR}s the inventory names,
-# the passwords in the state directory) replaced by ***, longest first.
+# the passwords in the state directory) replaced by ***, longest first; ::add-mask:: lines (pgha's
+# own, for the passwords it generates) pass unchanged.
 redact() {
   python3 -c '
 import glob, json, os, sys
@@ -99,10 +100,12 @@ for path in glob.glob(os.path.join(sys.argv[1], "*", "secrets.json")):
         for v in json.load(open(path)).values(): add(v)
     except (OSError, ValueError):
         pass
-text = sys.stdin.buffer.read().decode("utf-8", "surrogateescape")
-for s in sorted(secrets, key=len, reverse=True):
-    text = text.replace(s, "***")
-sys.stdout.buffer.write(text.encode("utf-8", "surrogateescape"))' "$STATE" "$SECRET_VARS"
+ordered = sorted(secrets, key=len, reverse=True)
+for line in sys.stdin.buffer.read().decode("utf-8", "surrogateescape").splitlines(keepends=True):
+    if not line.startswith("::add-mask::"):  # pgha'"'"'s own masks pass as they are
+        for s in ordered:
+            line = line.replace(s, "***")
+    sys.stdout.buffer.write(line.encode("utf-8", "surrogateescape"))' "$STATE" "$SECRET_VARS"
 }
 
 # Turns pgha's stderr into annotations: "FILE:LINE:COL: error: msg" points at the inventory line;

@@ -171,6 +171,49 @@ TEST_F(DockerClientTest, BuildStreamsLinesAndSurfacesErrors) {
   EXPECT_NE(bad.error().message.find("RUN apt-get install nope"), std::string::npos);
 }
 
+TEST_F(DockerClientTest, PullAndImportNameTheRepositoryAndTag) {
+  http.on("POST", "/v1.41/images/create", 200, "{\"status\":\"Pulling\",\"id\":\"bookworm\"}\n");
+  std::vector<std::string> lines;
+  ASSERT_TRUE(docker.pull_image("debian:bookworm", [&](const std::string& l) { lines.push_back(l); }).ok());
+  EXPECT_EQ(FakeHttp::path_of(http.requests.back().url),
+            "/v1.41/images/create?fromImage=debian&tag=bookworm");
+  EXPECT_EQ(lines, std::vector<std::string>{"bookworm: Pulling"});
+  ASSERT_TRUE(docker.pull_image("localhost:5000/ci/debian:trixie", nullptr).ok());
+  EXPECT_EQ(FakeHttp::path_of(http.requests.back().url),
+            "/v1.41/images/create?fromImage=localhost%3A5000%2Fci%2Fdebian&tag=trixie");
+  ASSERT_TRUE(docker.pull_image("localhost:5000/debian", nullptr).ok());  // a port is not a tag
+  EXPECT_EQ(FakeHttp::path_of(http.requests.back().url),
+            "/v1.41/images/create?fromImage=localhost%3A5000%2Fdebian&tag=latest");
+  ASSERT_TRUE(docker.import_image("ROOTFS", "ci/debian:bookworm").ok());
+  EXPECT_EQ(FakeHttp::path_of(http.requests.back().url),
+            "/v1.41/images/create?fromSrc=-&repo=ci%2Fdebian&tag=bookworm");
+  EXPECT_EQ(http.requests.back().body, "ROOTFS");
+
+  http.on("POST", "/v1.41/images/create", 200, "{\"error\":\"pull access denied for nope\"}\n");
+  auto refused = docker.pull_image("nope:1", nullptr);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().kind, ErrorKind::remote_failure);
+  EXPECT_EQ(refused.error().describe(), "pull image nope:1: docker pull failed: pull access denied for nope");
+}
+
+TEST_F(DockerClientTest, NegotiationSpeaksTheEnginesVersionFromThenOn) {
+  http.on("GET", "/_ping", [](const HttpRequest&) -> Result<HttpResponse> {
+    HttpResponse r;
+    r.status = 200;
+    r.headers["api-version"] = "1.47";
+    return r;
+  });
+  http.on("GET", "/v1.47/info", 200, R"({"CgroupVersion":"2"})");
+  auto v = docker.negotiate_version();
+  ASSERT_TRUE(v.ok()) << v.error().describe();
+  EXPECT_EQ(*v, "1.47");
+  EXPECT_EQ(docker.base(), "http://localhost/v1.47");
+  auto info = docker.info();
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ((*info)["CgroupVersion"], "2");
+  EXPECT_EQ(FakeHttp::path_of(http.requests.front().url), "/_ping");
+}
+
 TEST(TarWriterTest, GnuTarReadsItBack) {
   TarWriter tar;
   tar.add_dir("root/.ssh", 0700);
