@@ -4,9 +4,12 @@
 #   healthy with one VM per Proxmox host. Its storage, local-lvm, is local (not shared), as on a
 #   fresh Proxmox installation: every VM is cloned on the template's host (pve1) and the stopped
 #   clones migrate to pve2 and pve3; /cluster/resources learns names only at the simulated
-#   pvestatd's pace (10 s) -> `pgha check failover --fault kill-node` (a hard stop
+#   pvestatd's pace (10 s); `validate` and `plan` say so before `up` (the route of each VM) ->
+#   `pgha check failover --fault kill-node` (a hard stop
 #   through the API) passes -> scale 3 -> 4 -> 3 (PGHA_E2E_PROXMOX_SCALE=0 skips it): a 4th node and a 4th
-#   Proxmox host join the inventory, `up` clones only pg4's VM, onto that emptiest host, and the
+#   Proxmox host join the inventory, with a template of its own there (provider.proxmox.templates:
+#   plan says so), `up` clones only pg4's VM, on that emptiest host from its template without a
+#   migration, and the
 #   cluster is healthy with 4 members; both leave again, `up` destroys pg4's VM (found by its tag on
 #   a host the inventory no longer lists) and its backing container, 3 members -> `pgha down` leaves
 #   no VM and no container behind; an unrelated VM survives.
@@ -51,8 +54,9 @@ trap cleanup EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 # pve4 exists from the start but the inventory names it only while scaling out (the emptiest host).
 PVE_VERSION=${PGHA_E2E_PVE_VERSION:-9}
-log "starting the simulator on 127.0.0.1:$port (Proxmox VE $PVE_VERSION, 4 hosts, template 9000 on pve1's local-lvm, Docker-backed VMs)"
+log "starting the simulator on 127.0.0.1:$port (Proxmox VE $PVE_VERSION, 4 hosts, template 9000 on pve1's local-lvm and 9004 on pve4's, Docker-backed VMs)"
 "$SIM" --listen "127.0.0.1:$port" --cert-dir "$WORK/certs" --nodes pve1,pve2,pve3,pve4 --template 9000@pve1 \
+  --template 9004@pve4 \
   --template-storage local-lvm --pve-version "$PVE_VERSION" --stats-ms 10000 \
   --token-env PGHA_SIM_TOKEN --backend docker --network pgha-pve-sim --subnet 10.88.0.0/24 \
   --ready-file "$WORK/sim.json" >"$WORK/sim.log" 2>&1 &
@@ -73,7 +77,25 @@ sed -e "s#endpoint: .*#endpoint: $ENDPOINT#" \
     -e "s#10\.20\.0\.#10.88.0.#g" \
     -e "s#cpu: 4#cpu: 2#; s#memory_mb: 8192#memory_mb: 2048#" \
     inventories/proxmox-3node.yml >"$INV"
-"$PGHA" validate -i "$INV" >&2 || fail "the derived inventory does not validate"
+"$PGHA" validate -i "$INV" >"$WORK/validate.out" || fail "the derived inventory does not validate"
+cat "$WORK/validate.out" >&2
+grep -q "^  pg2  clone from template 9000: with target pve2 when storage local-lvm is shared, else on the template's host, then migrate to pve2" \
+  "$WORK/validate.out" || fail "validate does not say which way pg2's VM may go"
+
+log "plan: which way each VM goes (local-lvm is not shared: cloned on pve1, then migrated)"
+"$PGHA" plan -i "$INV" --state-dir "$STATE_ROOT" -q >"$WORK/plan.out" || { cat "$WORK/plan.out" >&2; fail "plan failed"; }
+grep -q "create the machine of pg1: clone from template 9000 on pve1$" "$WORK/plan.out" ||
+  { cat "$WORK/plan.out" >&2; fail "plan does not show pg1's clone on the template's host"; }
+grep -q "create the machine of pg2: clone from template 9000 on pve1, then migrate to pve2 (storage local-lvm is not shared; targetstorage local-lvm)" \
+  "$WORK/plan.out" || { cat "$WORK/plan.out" >&2; fail "plan does not show pg2's clone and migration"; }
+"$PGHA" plan -i "$INV" --state-dir "$STATE_ROOT" -o json >"$WORK/plan.json" || fail "plan -o json failed"
+python3 - "$WORK/plan.json" <<'PY' || fail "plan -o json lacks the routes"
+import json, sys
+changes = json.load(open(sys.argv[1]))["changes"]
+routes = {c["node"]: c["route"] for c in changes if c["kind"] == "create_machine"}
+assert routes["pg3"].endswith("then migrate to pve3 (storage local-lvm is not shared; targetstorage local-lvm)"), routes
+assert all("route" not in c for c in changes if c["kind"] != "create_machine"), changes
+PY
 
 log "an unrelated VM that down must not touch"
 python3 - "$WORK/certs/pve-root-ca.pem" "$ENDPOINT" <<'PY' || fail "could not create the bystander VM"
@@ -152,11 +174,14 @@ import sys
 path = sys.argv[1]
 text = open(path).read()
 assert "nodes: [pve1, pve2, pve3]" in text and "\nnetwork:" in text
-text = text.replace("nodes: [pve1, pve2, pve3]", "nodes: [pve1, pve2, pve3, pve4]")
+text = text.replace("nodes: [pve1, pve2, pve3]", "nodes: [pve1, pve2, pve3, pve4]\n    templates: {pve4: 9004}")
 text = text.replace("\nnetwork:", "  - name: pg4\n    address: 10.88.0.54\n\nnetwork:", 1)
 open(path, "w").write(text)
 PY
   "$PGHA" validate -i "$INV" >&2 || fail "the 4-node inventory does not validate"
+  "$PGHA" plan -i "$INV" --state-dir "$STATE_ROOT" -q >"$WORK/plan-4.out" || { cat "$WORK/plan-4.out" >&2; fail "plan with pg4 failed"; }
+  grep -q "create the machine of pg4: clone from pve4's own template 9004$" "$WORK/plan-4.out" ||
+    { cat "$WORK/plan-4.out" >&2; fail "plan does not show pg4's clone from pve4's own template"; }
   "$PGHA" up -i "$INV" --state-dir "$STATE_ROOT" >"$WORK/up-4.log" 2>&1 ||
     { tail -40 "$WORK/up-4.log" >&2; tail -20 "$WORK/sim.log" >&2; fail "up with pg4 failed"; }
   cluster_vms >"$WORK/vms-4.txt"
@@ -174,6 +199,11 @@ assert after["pg4"][1] == emptiest, "pg4 on %s, the emptiest host is %s (%s)" % 
 assert after["pg4"][3] == "1", after["pg4"]
 print("pg4:", after["pg4"], "load before:", load)
 PY
+  sim_api GET /sim/state | python3 -c '
+import json, sys
+t = json.load(sys.stdin)["data"]["task_types"]
+assert t.get("qmigrate", 0) == 2, "pg4 came from pve4'"'"'s own template: no migration (%s)" % t' ||
+    fail "scale out: pg4 was migrated although pve4 has its own template"
   vmid4=$(awk '$1 == "pg4" {print $3}' "$WORK/vms-4.txt")
   [ "$(sim_containers)" = 4 ] || fail "expected 4 VM containers: $(sim_containers)"
   status_members 4 || fail "the cluster is not healthy with 4 members"
@@ -203,7 +233,7 @@ python3 - "$WORK/state.json" <<'PY' || fail "down left VMs behind or removed the
 import json, sys
 vms = json.load(open(sys.argv[1]))["data"]["vms"]
 left = sorted(v["vmid"] for v in vms)
-assert left == [500, 9000], "VMs left: %s" % left
+assert left == [500, 9000, 9004], "VMs left: %s" % left
 PY
 [ "$(sim_containers)" = 0 ] || fail "containers left behind: $(sim_containers)"
 log "PASS"
