@@ -70,8 +70,9 @@ std::string converge_role_sql(const std::string& name, const std::vector<RoleOpt
          "))\\gexec\n";
 }
 
-// psql's \c to a database by name: a conninfo string ('...' with \\ and \' escaped) inside a psql
-// meta-command argument ('...' with '' and \\ escaped). Names hold no control character (validate).
+// psql's \c to a database by name (host, port and user of the connection before): a conninfo string ('...'
+// with \\ and \' escaped) inside a psql meta-command argument ('...' with '' and \\ escaped). Names hold no
+// control character (validate).
 std::string connect_to(const std::string& database) {
   std::string conninfo = "dbname='";
   for (char c : database) {
@@ -85,7 +86,7 @@ std::string connect_to(const std::string& database) {
     if (c == '\\') arg += '\\';
     arg += c;
   }
-  return "\\c " + arg + "\n";
+  return "\\c -reuse-previous=on " + arg + "\n";
 }
 
 std::string create_database_sql(const Database& d) {

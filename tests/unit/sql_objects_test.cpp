@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/pgbouncer_auth.hpp"
+#include "core/render.hpp"
 #include "fakes/fake_shell.hpp"
 #include "roles/engine.hpp"
 
@@ -54,9 +56,10 @@ struct Fixture {
     shell->on("psql", CommandResult{0, answer, ""});
     EngineContext ctx{inv, secrets, *progress, nodes, GateTimeouts{}};
     ctx.leader = &nodes[0];
+    const size_t before = shell->stdins.size();
     EXPECT_TRUE(converge_sql_objects(ctx).ok());
     actions = ctx.cluster_actions.size();
-    EXPECT_EQ(shell->stdins.size(), 1u);
+    EXPECT_EQ(shell->stdins.size(), before + 1);
     return shell->stdins.empty() ? "" : shell->stdins.back();
   }
   size_t actions = 0;
@@ -162,6 +165,112 @@ TEST_F(RealPostgres, RolesAndDatabasesExistAsIntendedAndNoPasswordIsLogged) {
   EXPECT_NE(ss.str().find("CREATE ROLE"), std::string::npos) << "log_statement=all logs the statements";
   EXPECT_EQ(ss.str().find("plain-Secret-42"), std::string::npos);
   EXPECT_EQ(ss.str().find("touch /tmp/pgha-sql-objects-pwned"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace pgha
+
+namespace pgha {
+namespace {
+
+// A role whose password and options change in the inventory is altered on the next run, and only it.
+TEST_F(RealPostgres, AChangedPasswordOrOptionIsConverged) {
+  Fixture f;
+  ASSERT_EQ(psql("postgres", "", f.sql()), "created\ncreated\ncreated\ncreated\n");
+  f.secrets.user_passwords["app"] = "new-Secret-9";
+  f.inv.users[0].options = {option("LOGIN"), option("CONNECTION LIMIT 9"), option("VALID UNTIL 2031-02-03")};
+  const std::string sql = f.sql();
+  EXPECT_EQ(sql.find("new-Secret-9"), std::string::npos);
+  EXPECT_EQ(psql("postgres", "", sql), "altered\n");
+  EXPECT_EQ(psql("postgres", "", sql), "");  // converged: nothing more to alter
+  EXPECT_EQ(psql("app", "new-Secret-9", "SELECT rolconnlimit FROM pg_roles WHERE rolname = current_user;"),
+            "9\n");
+  EXPECT_NE(psql("app", kHostilePassword, "SELECT 1;").rfind("FAILED: ", 0), std::string::npos);
+}
+
+// PgBouncer on the files pgha renders, in front of this PostgreSQL (its [databases] line pointed at
+// the test's socket): an application user logs in with its own password through auth_query, the
+// superuser and the replication role are refused, and the lookup role can do nothing but look up.
+TEST_F(RealPostgres, PgBouncerLogsUsersInThroughAuthQueryAndRefusesSuperusers) {
+  if (!fs::exists("/usr/sbin/pgbouncer")) GTEST_SKIP() << "pgbouncer is not installed";
+  Fixture f;
+  f.inv.nodes[0].roles = {Role::patroni, Role::haproxy, Role::pgbouncer};
+  f.inv.nodes[0].address = "127.0.0.1";
+  f.secrets.admin_password = "adm'in\"pw";
+  f.secrets.superuser_password = "su-pw";
+  EXPECT_EQ(psql("postgres", "", f.sql()).substr(0, 8), "created\n");
+  EXPECT_EQ(psql("postgres", "",
+                 "CREATE ROLE replicator REPLICATION LOGIN PASSWORD 'repl-pw';"
+                 "ALTER ROLE postgres PASSWORD 'su-pw';"),
+            "");
+  auto templates = embedded_template_source();
+  auto files = render_node(f.inv, f.inv.nodes[0], f.secrets, *templates);
+  ASSERT_TRUE(files.ok());
+  std::string ini, userlist;
+  for (const auto& file : *files) {
+    if (file.path == "/etc/pgbouncer/pgbouncer.ini") ini = file.content;
+    if (file.path == "/etc/pgbouncer/userlist.txt") userlist = file.content;
+  }
+  ASSERT_FALSE(ini.empty());
+  EXPECT_EQ(userlist.find("su-pw"), std::string::npos);
+  EXPECT_EQ(userlist.find(kHostilePassword), std::string::npos);
+  EXPECT_EQ(userlist.find("adm'in"), std::string::npos);
+  const std::string d = dir_.string();
+  const int port = 6499;
+  std::istringstream in(ini);
+  std::ofstream out(dir_ / "pgbouncer.ini");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("* = ", 0) == 0) line = "* = host=" + d + " port=5499";
+    if (line.rfind("listen_addr", 0) == 0) line = "listen_addr = 127.0.0.1";
+    if (line.rfind("listen_port", 0) == 0) line = "listen_port = " + std::to_string(port);
+    if (line.rfind("unix_socket_dir", 0) == 0) line = "unix_socket_dir = " + d;
+    if (line.rfind("logfile", 0) == 0) line = "logfile = " + d + "/pgbouncer.log";
+    if (line.rfind("pidfile", 0) == 0) line = "pidfile = " + d + "/pgbouncer.pid";
+    if (line.rfind("auth_file", 0) == 0) line = "auth_file = " + d + "/userlist.txt";
+    if (line.rfind("query_wait_timeout", 0) == 0) continue;
+    out << line << "\n";
+    if (line == "[pgbouncer]") out << "query_wait_timeout = 5\n";
+  }
+  out.close();
+  std::ofstream(dir_ / "userlist.txt") << userlist;
+  ASSERT_EQ(sh("chown postgres " + d + "/pgbouncer.ini " + d +
+               "/userlist.txt && runuser -u postgres -- "
+               "pgbouncer -d " +
+               d + "/pgbouncer.ini"),
+            0);
+  auto through = [&](const std::string& user, const std::string& password, const std::string& sql) {
+    std::ofstream(dir_ / "q.sql") << sql;
+    const std::string o = (dir_ / "q.out").string();
+    int rc =
+        sh("PGPASSWORD=" + quote(password) + " PGCONNECT_TIMEOUT=5 psql -X -q -v ON_ERROR_STOP=1 -tA -h 127.0.0.1 -p " +
+           std::to_string(port) + " -U " + quote(user) + " -d postgres -f " + d + "/q.sql > " + o + " 2>&1");
+    std::ifstream r(o);
+    std::stringstream ss;
+    ss << r.rdbuf();
+    return (rc == 0 ? "" : "FAILED: ") + ss.str();
+  };
+  std::string got;
+  for (int i = 0; i < 50; ++i) {  // PgBouncer daemonizes before it listens
+    got = through("app", kHostilePassword, "SELECT current_user;");
+    if (got == "app\n") break;
+    ::usleep(100000);
+  }
+  EXPECT_EQ(got, "app\n");
+  EXPECT_EQ(through("app", "wrong", "SELECT 1;").rfind("FAILED: ", 0), 0u);
+  EXPECT_EQ(through("postgres", "su-pw", "SELECT 1;").rfind("FAILED: ", 0), 0u);
+  EXPECT_EQ(through("replicator", "repl-pw", "SELECT 1;").rfind("FAILED: ", 0), 0u);
+  const std::string lookup = pgbouncer_lookup_password(f.secrets);
+  EXPECT_EQ(through("pgha_pgbouncer", lookup, "SELECT pg_is_in_recovery();"), "f\n");
+  // The lookup role reads verifiers only through the function, and not the superuser's.
+  EXPECT_EQ(through("pgha_pgbouncer", lookup, "SELECT count(*) FROM pgha_pgbouncer.lookup('postgres');"),
+            "0\n");
+  EXPECT_EQ(through("pgha_pgbouncer", lookup, "SELECT rolpassword FROM pg_authid;").rfind("FAILED: ", 0), 0u);
+  sh("kill $(cat " + d + "/pgbouncer.pid)");
+  std::ifstream log(dir_ / "pgbouncer.log");
+  std::stringstream ss;
+  ss << log.rdbuf();
+  EXPECT_EQ(ss.str().find("plain-Secret-42"), std::string::npos);
+  EXPECT_EQ(ss.str().find("su-pw"), std::string::npos);
 }
 
 }  // namespace
