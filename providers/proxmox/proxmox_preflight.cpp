@@ -42,27 +42,6 @@ bool agent_enabled(const std::string& agent) {
 
 }  // namespace
 
-std::string describe(const HostRoute& r) {
-  const std::string from = "template " + std::to_string(r.template_vmid);
-  if (r.own) return "clone from " + r.template_host + "'s own " + from;
-  std::string out = "clone from " + from + " on " + r.template_host;
-  if (!r.target.empty()) return out + " with target " + r.target + " (" + r.why + ")";
-  if (r.migrate_to.empty()) return out;
-  return out + ", then migrate to " + r.migrate_to + " (" + r.why + "; targetstorage " +
-         (r.target_storage.empty() ? r.storage : r.target_storage) + ")";
-}
-
-std::string describe_unobserved(const ProxmoxSettings& s, const std::string& host) {
-  auto own = s.templates.find(host);
-  if (own != s.templates.end())
-    return "clone from " + host + "'s own template " + std::to_string(own->second);
-  const std::string storage =
-      s.full_clone && !s.storage.empty() ? "storage " + s.storage : "the template's disk storage";
-  return "clone from template " + std::to_string(s.template_vmid) + ": with target " + host + " when " +
-         storage + " is shared, else on the template's host, then migrate to " + host +
-         " (unless the template is on " + host + ")";
-}
-
 Result<TemplateInfo> check_template(VmOps& ops, int vmid, const std::vector<VmInfo>& all) {
   const std::string id = std::to_string(vmid);
   const VmInfo* listed = nullptr;

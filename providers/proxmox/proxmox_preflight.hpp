@@ -12,6 +12,7 @@
 
 #include "core/error.hpp"
 #include "core/inventory.hpp"
+#include "providers/proxmox/proxmox_routes.hpp"
 #include "providers/proxmox/proxmox_vm_ops.hpp"
 
 namespace pgha::pve {
@@ -32,28 +33,6 @@ struct CloneRoute {
   std::string target_storage;  // `targetstorage` for migrations ("" = keep the storage id)
   std::string why;             // "storage local-lvm is not shared", for the report
 };
-
-// How a new VM reaches one host: cloned from the host's own template (provider.proxmox.templates),
-// or from provider.proxmox.template on the template's host, then either created there, or sent
-// with the clone's `target` (shared storage), or migrated after the clone (local storage).
-struct HostRoute {
-  int template_vmid = 0;
-  std::string template_host;   // where the clone task runs
-  bool own = false;            // the host's own template
-  std::string target;          // the clone's `target` ("" = the VM stays on template_host)
-  std::string migrate_to;      // the migration after the clone ("" = none)
-  std::string storage;         // where the clone's disks go
-  std::string target_storage;  // the migration's `targetstorage` ("" = the same storage id)
-  std::string why;             // "storage ceph is shared", "storage local-lvm is not shared"
-};
-
-// The route in words, for up's report and for `plan`: "clone from template 9000 on pve1, then
-// migrate to pve2 (storage local-lvm is not shared; targetstorage local-lvm)". Pure.
-std::string describe(const HostRoute& route);
-
-// What `validate` can say about a VM placed on `host` without asking Proxmox: certain for a host
-// with its own template; otherwise both ways, as the storage's shared flag decides. Pure.
-std::string describe_unobserved(const ProxmoxSettings& settings, const std::string& host);
 
 // Errors: not_found when VM `vmid` does not exist; bad_input when it is not a template or lacks a
 // cloud-init drive or the agent option (each message names the VM and host).

@@ -1,6 +1,7 @@
-// The Proxmox VE provider: VMs cloned from a cloud-init template, one per inventory node, spread
-// over the inventory's Proxmox hosts (proxmox_placement.hpp), tagged `pgha-<cluster>`, their ids
-// recorded in <state_dir>/proxmox-vms.json. Tags decide what is ours: nothing untagged is touched.
+// The Proxmox VE provider: VMs cloned from a cloud-init template (or a host's own one,
+// provider.proxmox.templates; proxmox_preflight.hpp decides each host's route), one per inventory
+// node, spread over the inventory's Proxmox hosts (proxmox_placement.hpp), tagged `pgha-<cluster>`,
+// their ids recorded in <state_dir>/proxmox-vms.json. Tags decide what is ours: nothing untagged is touched.
 // A node removed from the inventory loses its VM (stopped, destroyed with purge); removed with its
 // data kept, the VM stays stopped and is also tagged `pgha_kept`, out of list() until the node
 // returns or `down` destroys it.

@@ -759,21 +759,44 @@ TEST_F(ProviderTest, AMissingPrivilegeIsRefusedBeforeTheFirstClone) {
   struct Case {
     int version;
     std::string dropped;
+    std::string storage = "local-lvm";
+    std::string path = "/vms";
   };
-  for (const Case& c : {Case{8, "VM.Monitor"}, Case{9, "VM.GuestAgent.Audit"}, Case{9, "VM.Migrate"}}) {
+  for (const Case& c : {Case{8, "VM.Monitor"}, Case{9, "VM.GuestAgent.Audit"}, Case{9, "VM.Migrate"},
+                        Case{8, "VM.Monitor", "ceph"}, Case{9, "VM.GuestAgent.Audit", "ceph"},
+                        Case{9, "Datastore.AllocateSpace", "ceph", "/storage/ceph"}}) {
+    SCOPED_TRACE(c.dropped + " on " + c.storage + ", VE " + std::to_string(c.version));
     sim::SimOptions opt = options();
     opt.version = c.version;
+    opt.template_storage = c.storage;
     opt.privileges = sim::all_privileges(c.version);
     opt.privileges.erase(c.dropped);
     restart(opt);
+    inv_.provider.proxmox.storage = c.storage;
     auto r = provider()->ensure(inv_, req_);
     ASSERT_FALSE(r.ok()) << c.dropped;
     EXPECT_EQ(r.error().kind, ErrorKind::auth);
     std::string text = r.error().describe();
-    EXPECT_NE(text.find(c.dropped + " on /vms"), std::string::npos) << text;
+    EXPECT_NE(text.find(c.dropped + " on " + c.path), std::string::npos) << text;
     EXPECT_NE(text.find("Proxmox VE " + std::to_string(c.version)), std::string::npos) << text;
     EXPECT_EQ(tasks_of("qmclone"), 0) << text;
   }
+}
+
+TEST_F(ProviderTest, SharedStorageNeedsNoVmMigrate) {
+  // With shared storage every clone goes straight to its host, so a token without VM.Migrate is
+  // enough (on local storage the same token is refused, above).
+  sim::SimOptions opt = options();
+  opt.version = 9;
+  opt.template_storage = "ceph";
+  opt.privileges = sim::all_privileges(9);
+  opt.privileges.erase("VM.Migrate");
+  restart(opt);
+  inv_.provider.proxmox.storage = "ceph";
+  auto r = provider()->ensure(inv_, req_);
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  EXPECT_EQ(tasks_of("qmclone"), 3);
+  EXPECT_EQ(tasks_of("qmigrate"), 0);
 }
 
 TEST_F(ProviderTest, TheTemplateIsCheckedBeforeTheFirstClone) {

@@ -10,6 +10,7 @@
 #include "core/validate.hpp"
 #include "providers/proxmox/proxmox_preflight.hpp"
 #include "providers/proxmox/proxmox_provider.hpp"
+#include "providers/proxmox/proxmox_routes.hpp"
 #include "roles/plan.hpp"
 
 namespace pgha::pve {
@@ -42,10 +43,10 @@ TEST(ProxmoxRoutes, WithoutAskingProxmoxAHostsOwnTemplateIsCertainTheRestDepends
   s.templates = {{"pve2", 9001}};
   EXPECT_EQ(describe_unobserved(s, "pve2"), "clone from pve2's own template 9001");
   EXPECT_EQ(describe_unobserved(s, "pve3"),
-            "clone from template 9000: with target pve3 when storage local-lvm is shared, else on the "
-            "template's host, then migrate to pve3 (unless the template is on pve3)");
+            "on pve3 from template 9000: clone with target pve3 if storage local-lvm is shared, else clone "
+            "on the template's host and migrate to pve3 (neither if the template is on pve3)");
   s.full_clone = false;  // a linked clone stays on the template's storage
-  EXPECT_NE(describe_unobserved(s, "pve3").find("when the template's disk storage is shared"),
+  EXPECT_NE(describe_unobserved(s, "pve3").find("if the template's disk storage is shared"),
             std::string::npos);
 }
 
@@ -122,7 +123,8 @@ TEST(ProxmoxRoutes, FromTheInventoryAloneNothingIsAsked) {
   EXPECT_EQ(seen->calls, 0);
   ASSERT_EQ(routes->size(), 2u);
   EXPECT_EQ(routes->at("pg3"), "clone from pve3's own template 9002");
-  EXPECT_NE(routes->at("pg2").find("with target pve2 when storage local-lvm is shared"), std::string::npos)
+  EXPECT_NE(routes->at("pg2").find("clone with target pve2 if storage local-lvm is shared"),
+            std::string::npos)
       << routes->at("pg2");
 }
 
