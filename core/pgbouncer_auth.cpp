@@ -41,16 +41,13 @@ std::string pgbouncer_lookup_function_sql() {
   const std::string body =
       "SELECT rolname::text, rolpassword FROM pg_catalog.pg_authid WHERE rolname = $1 AND rolcanlogin "
       "AND NOT rolsuper AND NOT rolreplication AND NOT rolbypassrls";
-  const std::string create =
-      "CREATE SCHEMA " + schema + "; REVOKE ALL ON SCHEMA " + schema +
-      " FROM PUBLIC; GRANT USAGE ON SCHEMA " + schema + " TO " + role + "; CREATE FUNCTION " + schema +
-      ".lookup(i_username text) RETURNS TABLE (username text, password text) LANGUAGE sql STABLE "
-      "SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS " +
-      quote_literal(body) + "; REVOKE ALL ON FUNCTION " + function +
-      " FROM PUBLIC; GRANT EXECUTE ON FUNCTION " + function + " TO " + role;
-  return "SELECT " + quote_literal(create) + ", " + quote_literal("SELECT 'created'") +
-         " WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_namespace WHERE nspname = " +
-         quote_literal(kPgbouncerLookupSchema) + ")\\gexec\n";
+  return "SET client_min_messages = warning; CREATE SCHEMA IF NOT EXISTS " + schema +
+         "; REVOKE ALL ON SCHEMA " + schema + " FROM PUBLIC; GRANT USAGE ON SCHEMA " + schema + " TO " +
+         role + "; CREATE OR REPLACE FUNCTION " + schema +
+         ".lookup(i_username text) RETURNS TABLE (username text, password text) LANGUAGE sql STABLE "
+         "SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS " +
+         quote_literal(body) + "; REVOKE ALL ON FUNCTION " + function +
+         " FROM PUBLIC; GRANT EXECUTE ON FUNCTION " + function + " TO " + role + ";";
 }
 
 }  // namespace pgha

@@ -33,8 +33,8 @@ std::string pgbouncer_lookup_password(const ResolvedSecrets& secrets);
 std::string stable_scram_verifier(const std::string& key, const std::string& role,
                                   const std::string& password);
 
-// SQL for psql's \gexec, run in one database: the schema and lookup function when missing (prints
-// "created" when it made them). Holds no value from the inventory.
+// One statement list, run in one database, that makes the schema and the lookup function or brings
+// them up to date (CREATE ... IF NOT EXISTS, CREATE OR REPLACE). Holds no value from the inventory.
 std::string pgbouncer_lookup_function_sql();
 
 }  // namespace pgha

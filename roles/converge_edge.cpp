@@ -70,23 +70,15 @@ std::string converge_role_sql(const std::string& name, const std::vector<RoleOpt
          "))\\gexec\n";
 }
 
-// psql's \c to a database by name (host, port and user of the connection before): a conninfo string ('...'
-// with \\ and \' escaped) inside a psql meta-command argument ('...' with '' and \\ escaped). Names hold no
-// control character (validate).
-std::string connect_to(const std::string& database) {
-  std::string conninfo = "dbname='";
+// A libpq conninfo naming `database` ('...' with \\ and \' escaped); psql's -d takes it whole, with
+// no meta-command lexing between (names hold no control character: validate refuses them).
+std::string conninfo_for(const std::string& database) {
+  std::string out = "dbname='";
   for (char c : database) {
-    if (c == '\'' || c == '\\') conninfo += '\\';
-    conninfo += c;
+    if (c == '\'' || c == '\\') out += '\\';
+    out += c;
   }
-  conninfo += "'";
-  std::string arg = "'";
-  for (char c : conninfo) {
-    if (c == '\'') arg += '\'';
-    if (c == '\\') arg += '\\';
-    arg += c;
-  }
-  return "\\c -reuse-previous=on " + arg + "\n";
+  return out + "'";
 }
 
 std::string create_database_sql(const Database& d) {
@@ -120,35 +112,49 @@ Status gate_query(EngineContext& ctx, NodeHandle& from, const std::string& what,
   });
 }
 
-std::string sql_objects_script(const Inventory& inv, const ResolvedSecrets& secrets) {
-  const bool pooled = !inv.nodes_with(Role::pgbouncer).empty();
+// The users step as one shell command and the SQL on its stdin. The roles and databases go through one
+// psql (values quoted in the SQL, the verifiers on stdin only). With PgBouncer, the lookup function
+// then goes into template1 (so a database created later has it), postgres and every inventory
+// database, each by its own psql -c: that SQL is constant, and the database name reaches psql as one
+// shell-quoted conninfo.
+struct SqlObjectsCommand {
+  std::string command;
   std::string sql;
+};
+
+SqlObjectsCommand sql_objects_command(const Inventory& inv, const ResolvedSecrets& secrets) {
+  const bool pooled = !inv.nodes_with(Role::pgbouncer).empty();
+  SqlObjectsCommand out;
   if (pooled)
-    sql += converge_role_sql(kPgbouncerLookupRole, {RoleOption{RoleAttribute::login}},
-                             stable_scram_verifier(secrets.admin_password, kPgbouncerLookupRole,
-                                                   pgbouncer_lookup_password(secrets)));
+    out.sql += converge_role_sql(kPgbouncerLookupRole, {RoleOption{RoleAttribute::login}},
+                                 stable_scram_verifier(secrets.admin_password, kPgbouncerLookupRole,
+                                                       pgbouncer_lookup_password(secrets)));
   for (const auto& u : inv.users)
-    sql += converge_role_sql(
+    out.sql += converge_role_sql(
         u.name, u.options,
         stable_scram_verifier(secrets.admin_password, u.name, secrets.user_passwords.at(u.name)));
-  // The lookup function goes into template1 first, so every database created from it has it.
-  if (pooled) sql += connect_to("template1") + pgbouncer_lookup_function_sql() + connect_to("postgres");
-  for (const auto& d : inv.databases) sql += create_database_sql(d);
+  for (const auto& d : inv.databases) out.sql += create_database_sql(d);
+  if (out.sql.empty()) return out;
+  const std::string psql = "runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -tA -d ";
+  const std::string lookup = " -c " + shell_quote(pgbouncer_lookup_function_sql());
+  out.command = psql + shell_quote(conninfo_for("postgres")) + " -f -";
   if (pooled) {
-    sql += pgbouncer_lookup_function_sql();
-    for (const auto& d : inv.databases) sql += connect_to(d.name) + pgbouncer_lookup_function_sql();
+    for (const char* db : {"template1", "postgres"})
+      out.command += " && " + psql + shell_quote(conninfo_for(db)) + lookup + " </dev/null";
+    for (const auto& d : inv.databases)
+      out.command += " && " + psql + shell_quote(conninfo_for(d.name)) + lookup + " </dev/null";
   }
-  return sql;
+  return out;
 }
 
 }  // namespace
 
 Status converge_sql_objects(EngineContext& ctx) {
-  const std::string sql = sql_objects_script(ctx.inv, ctx.secrets);
-  if (sql.empty()) return {};
+  const SqlObjectsCommand c = sql_objects_command(ctx.inv, ctx.secrets);
+  if (c.sql.empty()) return {};
   NodeHandle* leader = ctx.leader ? ctx.leader : find_leader(ctx);
   if (!leader) return Error(ErrorKind::remote_failure, "no Patroni leader to create users and databases on");
-  auto r = run_sql(*leader, "sql:users-databases", sql);
+  auto r = must(*leader->shell, "sql:users-databases", c.command, c.sql);
   if (!r) return r.error();
   const bool created = r->out.find("created") != std::string::npos;
   if (created || r->out.find("altered") != std::string::npos)

@@ -136,6 +136,19 @@ class RealPostgres : public ::testing::Test {
     ss << in.rdbuf();
     return (rc == 0 ? "" : "FAILED: ") + ss.str();
   }
+  // The users step's whole command (several psql, as the leader runs them) with its SQL on stdin,
+  // against this server.
+  std::string run_step(Fixture& f) {
+    const std::string sql = f.sql();
+    std::ofstream(dir_ / "step.sql") << sql;
+    fs::path out = dir_ / "step.out";
+    int rc = sh("export PGHOST=" + dir_.string() + " PGPORT=5499; { " + f.shell->commands.back() + "; } < " +
+                (dir_ / "step.sql").string() + " > " + out.string() + " 2>&1");
+    std::ifstream in(out);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return (rc == 0 ? "" : "FAILED: ") + ss.str();
+  }
   const std::string kBin = "/usr/lib/postgresql/15/bin";
   fs::path dir_;
   bool started_ = false;
@@ -198,7 +211,8 @@ TEST_F(RealPostgres, PgBouncerLogsUsersInThroughAuthQueryAndRefusesSuperusers) {
   f.inv.nodes[0].address = "127.0.0.1";
   f.secrets.admin_password = "adm'in\"pw";
   f.secrets.superuser_password = "su-pw";
-  EXPECT_EQ(psql("postgres", "", f.sql()).substr(0, 8), "created\n");
+  EXPECT_EQ(run_step(f), "created\ncreated\ncreated\ncreated\ncreated\n");
+  EXPECT_EQ(run_step(f), "");  // nothing to create or alter the second time
   EXPECT_EQ(psql("postgres", "",
                  "CREATE ROLE replicator REPLICATION LOGIN PASSWORD 'repl-pw';"
                  "ALTER ROLE postgres PASSWORD 'su-pw';"),
@@ -238,12 +252,14 @@ TEST_F(RealPostgres, PgBouncerLogsUsersInThroughAuthQueryAndRefusesSuperusers) {
                "pgbouncer -d " +
                d + "/pgbouncer.ini"),
             0);
-  auto through = [&](const std::string& user, const std::string& password, const std::string& sql) {
+  auto through = [&](const std::string& user, const std::string& password, const std::string& sql,
+                     const std::string& db = "postgres") {
     std::ofstream(dir_ / "q.sql") << sql;
     const std::string o = (dir_ / "q.out").string();
     int rc =
-        sh("PGPASSWORD=" + quote(password) + " PGCONNECT_TIMEOUT=5 psql -X -q -v ON_ERROR_STOP=1 -tA -h 127.0.0.1 -p " +
-           std::to_string(port) + " -U " + quote(user) + " -d postgres -f " + d + "/q.sql > " + o + " 2>&1");
+        sh("PGPASSWORD=" + quote(password) +
+           " PGCONNECT_TIMEOUT=5 psql -X -q -v ON_ERROR_STOP=1 -tA -h 127.0.0.1 -p " + std::to_string(port) +
+           " -U " + quote(user) + " -d " + quote(db) + " -f " + d + "/q.sql > " + o + " 2>&1");
     std::ifstream r(o);
     std::stringstream ss;
     ss << r.rdbuf();
@@ -257,6 +273,16 @@ TEST_F(RealPostgres, PgBouncerLogsUsersInThroughAuthQueryAndRefusesSuperusers) {
   }
   EXPECT_EQ(got, "app\n");
   EXPECT_EQ(through("app", "wrong", "SELECT 1;").rfind("FAILED: ", 0), 0u);
+  // In a database pgha created (auth_query runs in the database the client asks for).
+  EXPECT_EQ(through("app", kHostilePassword, "SELECT current_database();", "app"), "app\n")
+      << psql("postgres", "", "\\c app\n\\df pgha_pgbouncer.*\n")
+      << sh("tail -5 " + d + "/pgbouncer.log >&2");
+  // And in the database with a quote and a backslash in its name.
+  std::ofstream(dir_ / "count.sql") << "SELECT count(*) FROM pg_proc WHERE proname = 'lookup';\n";
+  EXPECT_EQ(sh("export PGHOST=" + d +
+               " PGPORT=5499; [ \"$(psql -X -tA -U postgres -d \"dbname='d\\\"b\\\\\\\\x'\" -f " + d +
+               "/count.sql)\" = 1 ]"),
+            0);
   EXPECT_EQ(through("postgres", "su-pw", "SELECT 1;").rfind("FAILED: ", 0), 0u);
   EXPECT_EQ(through("replicator", "repl-pw", "SELECT 1;").rfind("FAILED: ", 0), 0u);
   const std::string lookup = pgbouncer_lookup_password(f.secrets);
