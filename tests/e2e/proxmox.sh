@@ -79,7 +79,7 @@ sed -e "s#endpoint: .*#endpoint: $ENDPOINT#" \
     inventories/proxmox-3node.yml >"$INV"
 "$PGHA" validate -i "$INV" >"$WORK/validate.out" || fail "the derived inventory does not validate"
 cat "$WORK/validate.out" >&2
-grep -q "^  pg2  clone from template 9000: with target pve2 when storage local-lvm is shared, else on the template's host, then migrate to pve2" \
+grep -q "^  pg2  on pve2 from template 9000: clone with target pve2 if storage local-lvm is shared, else clone on the template's host and migrate to pve2" \
   "$WORK/validate.out" || fail "validate does not say which way pg2's VM may go"
 
 log "plan: which way each VM goes (local-lvm is not shared: cloned on pve1, then migrated)"
@@ -150,9 +150,21 @@ for v in sorted(json.load(sys.stdin)["data"]["vms"], key=lambda v: v["config"].g
         print(v["config"]["name"], v["node"], v["vmid"], int(v["running"]))'
 }
 # status_members N: `pgha status -o json` is healthy with N Patroni members, one leader, all running.
+# Patroni publishes each member's WAL position once per loop_wait, and up's last check (pgBackRest's,
+# which switches WAL segments) moves the leader's by up to 16 MB: right after `up` a replica can show
+# that lag for one loop. So the verdict is read up to 10 times, 3 s apart.
 status_members() {
+  local try
+  for try in 1 2 3 4 5 6 7 8 9 10; do
+    status_members_once "$1" 2>"$WORK/status.err" && return 0
+    sleep 3
+  done
+  cat "$WORK/status.err" "$WORK/status.json" >&2
+  return 1
+}
+status_members_once() {
   "$PGHA" status -i "$INV" --state-dir "$STATE_ROOT" -o json >"$WORK/status.json" || true
-  python3 - "$WORK/status.json" "$1" <<'PY' || { cat "$WORK/status.json" >&2; return 1; }
+  python3 - "$WORK/status.json" "$1" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
 n = int(sys.argv[2])
