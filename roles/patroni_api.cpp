@@ -21,17 +21,28 @@ int PatroniCluster::leader_count() const {
   return n;
 }
 
+namespace {
+
+// A member's string field; "" when it is absent or not a string (json::value() would throw then).
+std::string text_field(const nlohmann::json& m, const char* key) {
+  auto it = m.find(key);
+  return it != m.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+}  // namespace
+
 Result<PatroniCluster> parse_patroni_cluster(const std::string& body) {
   auto j = nlohmann::json::parse(body, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("members") || !j["members"].is_array())
     return Error(ErrorKind::bad_input, "Patroni /cluster answer is not the expected JSON");
   PatroniCluster c;
   for (const auto& m : j["members"]) {
+    if (!m.is_object()) continue;  // not a member; a Patroni answer never has one
     PatroniMember pm;
-    pm.name = m.value("name", "");
-    pm.host = m.value("host", "");
-    pm.role = m.value("role", "");
-    pm.state = m.value("state", "");
+    pm.name = text_field(m, "name");
+    pm.host = text_field(m, "host");
+    pm.role = text_field(m, "role");
+    pm.state = text_field(m, "state");
     if (m.contains("timeline") && m["timeline"].is_number_integer()) pm.timeline = m["timeline"].get<int>();
     if (m.contains("lag") && m["lag"].is_number_integer()) pm.lag_bytes = m["lag"].get<int64_t>();
     c.members.push_back(std::move(pm));
