@@ -6,7 +6,8 @@
 #   - a build: the build dependencies only (scripts/install-deps.sh --build-only), then CMake's pgha
 #     target alone, through ccache when there is one.
 # Env: GITHUB_ACTION_PATH (the action's checkout), PGHA_BINARY (optional), PGHA_BUILD_DIR (optional;
-#      default $RUNNER_TEMP/pgha-build), GITHUB_OUTPUT.
+#      default $RUNNER_TEMP/pgha-build), PGHA_BUILD_TYPE (optional; default Release: CMake's build
+#      type), GITHUB_OUTPUT.
 set -euo pipefail
 root=${GITHUB_ACTION_PATH:-$(cd "$(dirname "$0")/.." && pwd)}
 out=${GITHUB_OUTPUT:?}
@@ -24,7 +25,7 @@ else
     command -v g++-12 >/dev/null && ! g++ --version | grep -qE ' (1[2-9]|[2-9][0-9])\.' && cxx=(-DCMAKE_CXX_COMPILER=g++-12)
     launcher=()
     command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-    cmake -S "$root" -B "$build" -DBUILD_TESTING=OFF -DCMAKE_BUILD_TYPE=Release ${cxx[@]+"${cxx[@]}"} \
+    cmake -S "$root" -B "$build" -DBUILD_TESTING=OFF -DCMAKE_BUILD_TYPE="${PGHA_BUILD_TYPE:-Release}" ${cxx[@]+"${cxx[@]}"} \
       ${launcher[@]+"${launcher[@]}"} >/dev/null
     cmake --build "$build" --target pgha -j"$(nproc)"
   fi

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Makes sure a Docker engine answers on the local socket and that the base image exists.
 # - starts dockerd in the background (log: /var/log/pgha-dockerd.log) when nothing answers;
-# - creates debian:bookworm with debootstrap + import when it is missing (no registry is reachable).
-# Talks to the engine through its API with curl, as the product does; never pulls.
+# - creates debian:bookworm with debootstrap + import when it is missing (no registry is reachable
+#   here). pgha would do the same itself (it pulls a missing base image and falls back to debootstrap);
+#   doing it once here keeps every test's `up` from trying a pull first.
+# Talks to the engine through its API with curl, as the product does.
 set -euo pipefail
 
 SOCK=${PGHA_DOCKER_SOCK:-/var/run/docker.sock}
