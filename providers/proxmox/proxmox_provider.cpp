@@ -90,7 +90,10 @@ class ProxmoxProvider final : public Provider {
       for (const Node& n : inv.nodes) wanted.push_back({n.name, has_role(n, Role::patroni), ""});
       Result<Placement> placement = place_nodes(wanted, s.nodes);
       if (!placement) return placement.error();
-      for (const std::string& node : nodes) out[node] = describe_unobserved(s, placement->host_of[node]);
+      for (const std::string& node : nodes) {
+        auto host = placement->host_of.find(node);  // none for a name the inventory lacks
+        if (host != placement->host_of.end()) out[node] = describe_unobserved(s, host->second);
+      }
       return out;
     }
     Client client = make_client(inv);
@@ -367,7 +370,8 @@ Result<std::map<std::string, std::string>> ProxmoxProvider::observed_routes(
                   (vm->second.has_tag(kKeptTag) ? " (kept when the node was removed)" : "");
       continue;
     }
-    out[node] = describe(routes->at(placement->host_of[node]));
+    auto host = placement->host_of.find(node);  // none for a name the inventory lacks
+    if (host != placement->host_of.end()) out[node] = describe(routes->at(host->second));
   }
   return out;
 }

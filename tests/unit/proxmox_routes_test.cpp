@@ -118,10 +118,10 @@ TEST(ProxmoxRoutes, FromTheInventoryAloneNothingIsAsked) {
   std::unique_ptr<Provider> p = make_proxmox_provider(std::move(deps));
   Inventory inv = three_nodes();
   inv.provider.proxmox.templates = {{"pve3", 9002}};
-  auto routes = p->creation_routes(inv, {"pg2", "pg3"}, RouteSource::inventory);
+  auto routes = p->creation_routes(inv, {"pg2", "pg3", "not-a-node"}, RouteSource::inventory);
   ASSERT_TRUE(routes.ok()) << routes.error().describe();
   EXPECT_EQ(seen->calls, 0);
-  ASSERT_EQ(routes->size(), 2u);
+  ASSERT_EQ(routes->size(), 2u) << "a name the inventory lacks gets no route";
   EXPECT_EQ(routes->at("pg3"), "clone from pve3's own template 9002");
   EXPECT_NE(routes->at("pg2").find("clone with target pve2 if storage local-lvm is shared"),
             std::string::npos)
