@@ -50,6 +50,9 @@ bool valid_interface_name(std::string_view name) {
   for (char c : name) {
     auto u = static_cast<unsigned char>(c);
     if (c == '/' || c == ':' || u <= 0x20 || u == 0x7f) return false;
+    // Linux takes these, but keepalived.conf's lexer does not read them back as a name: quotes,
+    // comments ('#', '!'), '$' definitions, '{' '}' blocks, the backslash.
+    if (std::string_view("\"'#!${}\\`").find(c) != std::string_view::npos) return false;
   }
   return true;
 }

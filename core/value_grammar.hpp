@@ -16,7 +16,7 @@ std::string first_control_char(std::string_view s);
 std::string escape_controls(std::string_view s);
 
 // A Linux network interface name (dev_valid_name): 1-15 bytes, not "." or "..", no '/', ':' or
-// whitespace.
+// whitespace; and none of " ' # ! $ { } \ ` either, which keepalived.conf cannot carry in a name.
 bool valid_interface_name(std::string_view name);
 
 // [A-Za-z_][A-Za-z0-9_]*: a key that YAML, INI and shell all read as one plain word.

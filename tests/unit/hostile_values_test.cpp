@@ -1,8 +1,15 @@
 // Every string field of an inventory fed hostile values: each is either refused with a located error
 // (and the message carries no raw control byte), or rendered without adding a line to any file.
 #include <gtest/gtest.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <map>
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -166,6 +173,127 @@ TEST(HostileValues, EachIsRefusedWhereItIsOrAddsNoLine) {
   EXPECT_GT(rendered, 0u);
   RecordProperty("refused", static_cast<int>(refused));
   RecordProperty("rendered", static_cast<int>(rendered));
+}
+
+}  // namespace
+}  // namespace pgha
+
+namespace pgha {
+namespace {
+
+namespace fs = std::filesystem;
+
+int run(const std::string& cmd, std::string* out = nullptr) {
+  const std::string file = "/tmp/pgha-hostile-out";
+  int rc = std::system((cmd + " >" + file + " 2>&1").c_str());
+  if (out) {
+    std::ifstream in(file);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    *out = ss.str();
+  }
+  return rc;
+}
+
+bool have(const char* path) {
+  return fs::exists(path);
+}
+
+// Every key path of a YAML document ("restapi.authentication.password"), for "no extra key".
+void key_paths(const YAML::Node& n, const std::string& at, std::set<std::string>& out) {
+  if (!n.IsMap()) return;
+  for (const auto& kv : n) {
+    std::string p = at + "." + kv.first.as<std::string>();
+    out.insert(p);
+    key_paths(kv.second, p, out);
+  }
+}
+
+// pg1's files of the inventory, by path.
+std::map<std::string, std::string> pg1_files(const Inventory& inv) {
+  ResolvedSecrets s{
+      inv.secrets.superuser_password, inv.secrets.replication_password, inv.secrets.admin_password, "", {}};
+  for (const auto& u : inv.users) s.user_passwords[u.name] = u.password;
+  auto templates = embedded_template_source();
+  std::map<std::string, std::string> out;
+  auto files = render_node(inv, inv.nodes[0], s, *templates);
+  if (files.ok())
+    for (const auto& f : *files) out[f.path] = f.content;
+  return out;
+}
+
+// Each value that is rendered is read back by the program that reads the file: yaml-cpp for
+// config.yml, which must hold exactly the intended secrets, scope, name and tag with the same key
+// paths as the base (Patroni's own --validate-config needs a running etcd and free ports; it judges
+// the rendered files in tests/daemons/patroni_validate.sh); `haproxy -c`, `keepalived --config-test`
+// and pgBackRest (`help backup repo1-path` shows the value it read) for theirs. A daemon that is not
+// installed here is skipped.
+TEST(HostileValues, RenderedValuesReadBackExactlyByTheirDaemons) {
+  if (::geteuid() != 0) GTEST_SKIP() << "keepalived and haproxy checks need root";
+  auto base = check(fill("", ""));
+  ASSERT_TRUE(base.inventory);
+  const auto base_files = pg1_files(*base.inventory);
+  std::set<std::string> base_keys;
+  key_paths(YAML::Load(base_files.at("/etc/patroni/config.yml")), "", base_keys);
+  char tmpl[] = "/tmp/pgha-hostile-XXXXXX";
+  const fs::path dir = ::mkdtemp(tmpl);
+  size_t checked = 0;
+  for (const auto& [field, value] : kBase) {
+    for (const auto& suffix : kHostile) {
+      Outcome o = check(fill(field, suffix));
+      if (has_errors(o.diagnostics) || !o.inventory) continue;
+      SCOPED_TRACE(field + " + " + suffix);
+      const Inventory& inv = *o.inventory;
+      const auto files = pg1_files(inv);
+      ASSERT_FALSE(files.empty());
+      ++checked;
+      const std::string& yml = files.at("/etc/patroni/config.yml");
+      YAML::Node y = YAML::Load(yml);
+      std::set<std::string> keys;
+      key_paths(y, "", keys);
+      if (field != "tag_key") {
+        EXPECT_EQ(keys, base_keys);
+      }
+      EXPECT_EQ(y["scope"].as<std::string>(), inv.cluster_name);
+      EXPECT_EQ(y["name"].as<std::string>(), inv.nodes[0].name);
+      EXPECT_EQ(y["restapi"]["authentication"]["password"].as<std::string>(), inv.secrets.admin_password);
+      EXPECT_EQ(y["postgresql"]["authentication"]["superuser"]["password"].as<std::string>(),
+                inv.secrets.superuser_password);
+      EXPECT_EQ(y["postgresql"]["authentication"]["replication"]["password"].as<std::string>(),
+                inv.secrets.replication_password);
+      for (const auto& [k, v] : inv.nodes[0].tags) {
+        EXPECT_EQ(y["tags"][k].as<std::string>(), v);
+      }
+      std::string out;
+      auto write = [&](const std::string& path) {
+        const fs::path p = dir / fs::path(path).filename();
+        std::ofstream(p) << files.at(path);
+        return p.string();
+      };
+      if (have("/usr/sbin/haproxy")) {
+        EXPECT_EQ(run("haproxy -c -q -f " + write("/etc/haproxy/haproxy.cfg"), &out), 0) << out;
+      }
+      if (files.count("/etc/keepalived/keepalived.conf") && have("/usr/sbin/keepalived") &&
+          files.at("/etc/keepalived/keepalived.conf") != base_files.at("/etc/keepalived/keepalived.conf")) {
+        // The interface need not exist here: then keepalived names the one it read, which must be exactly
+        // the intended one.
+        const int rc = run("keepalived --config-test -f " + write("/etc/keepalived/keepalived.conf"), &out);
+        EXPECT_TRUE(rc == 0 || out.find("interface " + inv.network.interface + " for vrrp_instance ") !=
+                                   std::string::npos)
+            << out;
+      }
+      if (files.count("/etc/pgbackrest/pgbackrest.conf") && have("/usr/bin/pgbackrest")) {
+        EXPECT_EQ(run("pgbackrest --config=" + write("/etc/pgbackrest/pgbackrest.conf") +
+                          " --stanza=x help backup repo1-path",
+                      &out),
+                  0)
+            << out;
+        EXPECT_NE(out.find("current: " + inv.backup.repo_path + "\n"), std::string::npos) << out;
+      }
+    }
+  }
+  fs::remove_all(dir);
+  EXPECT_GT(checked, 0u);
 }
 
 }  // namespace

@@ -23,7 +23,9 @@ TEST(ValueGrammar, InterfaceNamesFollowLinux) {
     EXPECT_TRUE(valid_interface_name(ok)) << ok;
   }
   for (const char* bad :
-       {"", ".", "..", "x234567890123456", "eth0/1", "eth0:1", "eth 0", "eth0\n", "\teth0"}) {
+       {"", ".", "..", "x234567890123456", "eth0/1", "eth0:1", "eth 0", "eth0\n", "\teth0",
+        // Linux would take these; keepalived.conf cannot read them back (hostile_values_test).
+        "eth0\"", "eth0'", "eth0#", "eth0!", "eth$x", "eth{", "eth}", "eth\\", "eth`"}) {
     EXPECT_FALSE(valid_interface_name(bad)) << bad;
   }
 }
