@@ -15,12 +15,13 @@ log() { printf '%s fuzz: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 command -v clang++ >/dev/null || { log "FAIL: clang++ is not installed (scripts/install-deps.sh installs it)"; exit 1; }
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+mkdir -p "$build"
 if [ ! -f "$build/CMakeCache.txt" ]; then
   CC=clang CXX=clang++ cmake -S "$src" -B "$build" -DPGHA_FUZZ=ON -DBUILD_TESTING=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    "${launcher[@]}" >"$build.configure.log" 2>&1 || { cat "$build.configure.log" >&2; exit 1; }
+    "${launcher[@]}" >"$build/configure.log" 2>&1 || { cat "$build/configure.log" >&2; exit 1; }
 fi
 log "building the fuzzers in $build"
-cmake --build "$build" --target pgha_fuzzers -j"$(nproc)" >"$build.build.log" 2>&1 || { tail -40 "$build.build.log" >&2; exit 1; }
+cmake --build "$build" --target pgha_fuzzers -j"$(nproc)" >"$build/build.log" 2>&1 || { tail -40 "$build/build.log" >&2; exit 1; }
 
 # Seeds per target: the repository's inventories (good and bad) for the inventory-shaped ones.
 seeds_of() {
