@@ -1,6 +1,8 @@
 // The grammars of values that reach configs, commands and mount points (core/value_grammar.hpp):
 // interface names, Patroni tag keys, image references, Proxmox property values, login names.
+#include <algorithm>
 #include <regex>
+#include <set>
 
 #include "core/inventory_rules.hpp"
 #include "core/net_addr.hpp"
@@ -36,10 +38,25 @@ void check_tags(RuleContext& c) {
   for (size_t i = 0; i < inv.nodes.size(); ++i) {
     std::string p = node_path(i);
     for (const auto& [key, value] : inv.nodes[i].tags) {
-      if (valid_identifier(key)) continue;
-      c.error(c.at({p + ".tags." + key, p + ".tags", p}),
-              "Patroni tag key '" + key + "' of node " + inv.nodes[i].name +
-                  " is not an identifier ([A-Za-z_][A-Za-z0-9_]*)");
+      const std::string at = p + ".tags." + key;
+      if (!valid_identifier(key)) {
+        c.error(c.at({at, p + ".tags", p}), "Patroni tag key '" + key + "' of node " + inv.nodes[i].name +
+                                                " is not an identifier ([A-Za-z_][A-Za-z0-9_]*)");
+        continue;
+      }
+      // The tags Patroni itself reads are typed by its validator (patroni/validator.py, "tags"):
+      // a string there makes `patroni --validate-config` fail and the member misbehave.
+      static const std::set<std::string> booleans = {"nofailover", "clonefrom", "noloadbalance", "nosync"};
+      if (booleans.count(key) && value != "true" && value != "false") {
+        c.error(c.at({at, p + ".tags", p}), "Patroni tag " + key + " of node " + inv.nodes[i].name +
+                                                " is a boolean (true or false), not '" + value + "'");
+      }
+      if (key == "replicatefrom" &&
+          std::none_of(inv.nodes.begin(), inv.nodes.end(), [&](const Node& n) { return n.name == value; })) {
+        c.error(c.at({at, p + ".tags", p}), "Patroni tag replicatefrom of node " + inv.nodes[i].name +
+                                                " names '" + value +
+                                                "', which is not a node of the inventory");
+      }
     }
   }
 }

@@ -67,7 +67,7 @@ const std::map<std::string, std::string> kBase = {
     {"image", "pgha-node:bookworm"},
     {"node", "pg1"},
     {"address", "10.42.0.11"},
-    {"tag_key", "nofailover"},
+    {"tag_key", "zone"},
     {"tag_value", "false"},
     {"subnet", "10.42.0.0/24"},
     {"gateway", "10.42.0.1"},
@@ -224,10 +224,11 @@ std::map<std::string, std::string> pg1_files(const Inventory& inv) {
 
 // Each value that is rendered is read back by the program that reads the file: yaml-cpp for
 // config.yml, which must hold exactly the intended secrets, scope, name and tag with the same key
-// paths as the base (Patroni's own --validate-config needs a running etcd and free ports; it judges
-// the rendered files in tests/daemons/patroni_validate.sh); `haproxy -c`, `keepalived --config-test`
-// and pgBackRest (`help backup repo1-path` shows the value it read) for theirs. A daemon that is not
-// installed here is skipped.
+// paths as the base, and which Patroni's own validator accepts (patroni_validate_offline.py: the
+// validator of `patroni --validate-config` without its probe of etcd and the listen ports, which
+// tests/daemons/patroni_validate.sh runs against a live etcd); `haproxy -c`, `keepalived
+// --config-test` and pgBackRest (`help backup repo1-path` shows the value it read) for theirs. A
+// daemon that is not installed here is skipped.
 TEST(HostileValues, RenderedValuesReadBackExactlyByTheirDaemons) {
   if (::geteuid() != 0) GTEST_SKIP() << "keepalived and haproxy checks need root";
   auto base = check(fill("", ""));
@@ -238,6 +239,7 @@ TEST(HostileValues, RenderedValuesReadBackExactlyByTheirDaemons) {
   char tmpl[] = "/tmp/pgha-hostile-XXXXXX";
   const fs::path dir = ::mkdtemp(tmpl);
   size_t checked = 0;
+  std::string patroni_configs;  // each rendered config.yml, judged by Patroni in one process below
   for (const auto& [field, value] : kBase) {
     for (const auto& suffix : kHostile) {
       Outcome o = check(fill(field, suffix));
@@ -264,6 +266,9 @@ TEST(HostileValues, RenderedValuesReadBackExactlyByTheirDaemons) {
       for (const auto& [k, v] : inv.nodes[0].tags) {
         EXPECT_EQ(y["tags"][k].as<std::string>(), v);
       }
+      const fs::path patroni_yml = dir / ("patroni-" + std::to_string(checked) + ".yml");
+      std::ofstream(patroni_yml) << yml;
+      patroni_configs += " " + patroni_yml.string();
       std::string out;
       auto write = [&](const std::string& path) {
         const fs::path p = dir / fs::path(path).filename();
@@ -291,6 +296,14 @@ TEST(HostileValues, RenderedValuesReadBackExactlyByTheirDaemons) {
         EXPECT_NE(out.find("current: " + inv.backup.repo_path + "\n"), std::string::npos) << out;
       }
     }
+  }
+  if (have("/usr/bin/patroni") && !patroni_configs.empty()) {
+    std::string out;
+    EXPECT_EQ(
+        run("/usr/bin/python3 " PGHA_SOURCE_DIR "/tests/unit/patroni_validate_offline.py" + patroni_configs,
+            &out),
+        0)
+        << out;
   }
   fs::remove_all(dir);
   EXPECT_GT(checked, 0u);
