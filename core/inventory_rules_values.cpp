@@ -27,10 +27,10 @@ bool login_name(const std::string& s) {
 void check_interface(RuleContext& c) {
   const std::string& name = c.inv().network.interface;
   if (name.empty() || valid_interface_name(name)) return;  // empty: check_network's message
-  c.error(
-      c.at({"network.interface", "network"}),
-      "network.interface '" + name +
-          "' is not a Linux interface name (1-15 characters, no '/', ':' or whitespace, not '.' or '..')");
+  c.error(c.at({"network.interface", "network"}), "network.interface '" + name +
+                                                      "' is not a Linux interface name keepalived can carry "
+                                                      "(1-15 characters, no '/', ':', whitespace or any of "
+                                                      "\" ' # ! $ { } \\ `, not '.' or '..')");
 }
 
 void check_tags(RuleContext& c) {
