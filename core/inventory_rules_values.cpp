@@ -51,8 +51,9 @@ void check_tags(RuleContext& c) {
         c.error(c.at({at, p + ".tags", p}), "Patroni tag " + key + " of node " + inv.nodes[i].name +
                                                 " is a boolean (true or false), not '" + value + "'");
       }
+      const std::string& named = value;  // a structured binding cannot be captured (clang 14)
       if (key == "replicatefrom" &&
-          std::none_of(inv.nodes.begin(), inv.nodes.end(), [&](const Node& n) { return n.name == value; })) {
+          std::none_of(inv.nodes.begin(), inv.nodes.end(), [&](const Node& n) { return n.name == named; })) {
         c.error(c.at({at, p + ".tags", p}), "Patroni tag replicatefrom of node " + inv.nodes[i].name +
                                                 " names '" + value +
                                                 "', which is not a node of the inventory");
