@@ -40,7 +40,8 @@ TEST(ValueGrammar, Identifiers) {
 TEST(ValueGrammar, PathsUnderAPrefix) {
   const std::vector<std::string> prefixes = {"/var/lib/pgbackrest", "/srv"};
   for (const char* ok :
-       {"/var/lib/pgbackrest", "/var/lib/pgbackrest/repo1", "/srv", "/srv/backups/pg-1.2_x+y"}) {
+       {"/var/lib/pgbackrest", "/var/lib/pgbackrest/repo1", "/srv", "/srv/backups/pg-1.2_x+y",
+        "/srv/a/...6666" /* dots in a name are no . or .. component (found by grammar_fuzzer) */}) {
     EXPECT_TRUE(valid_path_under(ok, prefixes)) << ok;
   }
   for (const char* bad : {"", "/", "srv/x", "/srv/", "/srv//x", "/srv/./x", "/srv/../etc", "/srv/x/..",
