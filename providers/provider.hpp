@@ -40,6 +40,14 @@ enum class RouteSource { inventory, provider };
 // Faults that `pgha check failover` injects at the machine level.
 enum class MachineFault { kill, pause, partition };
 
+// Whether the provider can stop a machine for good (`pgha guard` fences only through such a
+// provider) or not (static hosts: the guard only observes).
+enum class FenceSupport { none, stop };
+
+// A machine's power state as the provider reports it. Only `stopped` means it cannot act again: a
+// paused container or a suspended VM still holds its memory and resumes where it was.
+enum class PowerState { running, paused, stopped };
+
 class Provider {
  public:
   virtual ~Provider() = default;
@@ -80,6 +88,22 @@ class Provider {
   // Injects a fault on a node's machine / lifts it. kill is lifted by starting the machine again.
   virtual Status inject(const Inventory& inv, const std::string& node, MachineFault fault) = 0;
   virtual Status lift(const Inventory& inv, const std::string& node, MachineFault fault) = 0;
+
+  // Fencing for `pgha guard`. fence() stops the node's machine so that it cannot run again by itself
+  // and returns only once the provider confirms it stopped (Docker: restart policy off, killed, its
+  // State.Status re-read until exited or dead; a paused container is killed too. Proxmox: a hard
+  // stop task whose exit status is OK, then status/current polled until stopped). Errors: anything
+  // short of that confirmation (the machine may still run). Providers without fencing say so.
+  virtual FenceSupport fence_support() const { return FenceSupport::none; }
+  virtual Status fence(const Inventory& inv, const std::string& node) {
+    (void)inv;
+    return Error(ErrorKind::bad_input, "the " + name() + " provider cannot fence node " + node);
+  }
+  // The machine's power state now, read from the provider. Errors: not_found when it has no machine.
+  virtual Result<PowerState> power_state(const Inventory& inv, const std::string& node) {
+    (void)inv;
+    return Error(ErrorKind::bad_input, "the " + name() + " provider cannot read the power state of " + node);
+  }
 };
 
 // Builds the provider the inventory names. Errors: bad_input for a provider this build lacks.

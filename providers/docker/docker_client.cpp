@@ -240,6 +240,12 @@ Status DockerClient::kill_container(const std::string& id, const std::string& si
   return {};
 }
 
+Status DockerClient::update_container(const std::string& id, const json& update) {
+  auto r = expect_ok("POST", "/containers/" + url_encode(id) + "/update", "update container " + id, &update);
+  if (!r) return r.error();
+  return {};
+}
+
 Status DockerClient::pause_container(const std::string& id) {
   auto r = expect_ok("POST", "/containers/" + url_encode(id) + "/pause", "pause container " + id);
   if (!r) return r.error();

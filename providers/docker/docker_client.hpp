@@ -83,6 +83,8 @@ class DockerClient {
   Status start_container(const std::string& id);
   Status kill_container(const std::string& id, const std::string& signal);
   Status pause_container(const std::string& id);
+  // POST /containers/{id}/update with `update` (e.g. {"RestartPolicy":{"Name":"no"}}).
+  Status update_container(const std::string& id, const json& update);
   Status unpause_container(const std::string& id);
   Status remove_container(const std::string& id);  // force, with its anonymous volumes
   // Runs argv in the running container as root (POST exec, start detached, poll its state) and returns

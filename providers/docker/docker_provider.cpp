@@ -402,4 +402,52 @@ Status DockerProvider::lift(const Inventory& inv, const std::string& node, Machi
   return Error(ErrorKind::internal, "unknown fault");
 }
 
+namespace {
+
+PowerState power_of(const json& state) {
+  std::string status = state.value("Status", "");
+  if (status == "exited" || status == "dead" || status == "created") return PowerState::stopped;
+  if (status == "paused" || flag(state, "Paused")) return PowerState::paused;
+  return PowerState::running;  // running, restarting, removing: it may still act
+}
+
+}  // namespace
+
+Result<PowerState> DockerProvider::power_state(const Inventory& inv, const std::string& node) {
+  if (auto facts = engine(); !facts) return facts.error();
+  auto c = node_container(inv, node);
+  if (!c) return c.error();
+  return power_of(field(*c, "State"));
+}
+
+Status DockerProvider::fence(const Inventory& inv, const std::string& node) {
+  if (auto facts = engine(); !facts) return facts.error();
+  auto c = node_container(inv, node);
+  if (!c) return std::move(c.error()).with("fence " + node);
+  std::string id = c->value("Id", "");
+  // The restart policy first, so the engine cannot start what the kill stops (pgha creates its
+  // containers with "no"; this also covers one an operator changed).
+  if (Status s = docker_.update_container(id, json{{"RestartPolicy", {{"Name", "no"}}}}); !s)
+    return std::move(s.error()).with("fence " + node);
+  if (power_of(field(*c, "State")) != PowerState::stopped) {
+    // A paused container is killed too: the engine delivers SIGKILL and thaws it. 409 means it
+    // stopped meanwhile, which the re-read below confirms.
+    Status k = docker_.kill_container(id, "SIGKILL");
+    if (!k && k.error().kind != ErrorKind::conflict) return std::move(k.error()).with("fence " + node);
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  std::string last;
+  while (true) {
+    auto again = docker_.inspect_container(id);
+    if (!again) return std::move(again.error()).with("fence " + node);
+    if (!*again) return Error(ErrorKind::not_found, "container vanished while fencing").with("fence " + node);
+    const json& state = field(**again, "State");
+    if (power_of(state) == PowerState::stopped) return {};
+    last = state.value("Status", "?");
+    if (std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return Error(ErrorKind::timeout, "container still " + last + " 10 s after the kill").with("fence " + node);
+}
+
 }  // namespace pgha

@@ -39,6 +39,9 @@ class DockerProvider final : public Provider {
   Status remove(const Inventory& inv, const Machine& machine, DataRetention data) override;
   Status inject(const Inventory& inv, const std::string& node, MachineFault fault) override;
   Status lift(const Inventory& inv, const std::string& node, MachineFault fault) override;
+  FenceSupport fence_support() const override { return FenceSupport::stop; }
+  Status fence(const Inventory& inv, const std::string& node) override;
+  Result<PowerState> power_state(const Inventory& inv, const std::string& node) override;
 
  private:
   Status ensure_network(const Inventory& inv);

@@ -186,6 +186,38 @@ class ProxmoxProvider final : public Provider {
     return wait_boot(ops, *vm, n->address, agent_enabled(*cfg));
   }
 
+  FenceSupport fence_support() const override { return FenceSupport::stop; }
+
+  // A hard stop (run_task checks the task's exit status: a failed stop is an error and nothing is
+  // confirmed), then status/current polled until it says stopped.
+  Status fence(const Inventory& inv, const std::string& node) override {
+    Client client = make_client(inv);
+    VmOps ops(client, *deps_.clock, deps_.timing, deps_.warn);
+    Result<VmInfo> vm = vm_of(ops, inv, node);
+    if (!vm) return std::move(vm.error()).with("fence " + node);
+    if (Status s = ops.stop(*vm); !s) return std::move(s.error()).with("fence " + node);
+    auto deadline = deps_.clock->now() + std::chrono::seconds(30);
+    while (true) {
+      Result<std::string> st = ops.current_status(*vm);
+      if (!st) return std::move(st.error()).with("fence " + node);
+      if (*st == "stopped") return {};
+      if (deps_.clock->now() >= deadline)
+        return Error(ErrorKind::timeout, "VM still " + *st + " 30 s after its stop task")
+            .with("fence " + node);
+      deps_.clock->sleep(std::chrono::milliseconds(250));
+    }
+  }
+
+  Result<PowerState> power_state(const Inventory& inv, const std::string& node) override {
+    Client client = make_client(inv);
+    VmOps ops(client, *deps_.clock, deps_.timing, deps_.warn);
+    Result<VmInfo> vm = vm_of(ops, inv, node);
+    if (!vm) return vm.error();
+    Result<std::string> st = ops.current_status(*vm);
+    if (!st) return st.error();
+    return *st == "stopped" ? PowerState::stopped : PowerState::running;
+  }
+
  private:
   Client make_client(const Inventory& inv) {
     return Client(*deps_.http, inv.provider.proxmox.endpoint, deps_.auth);
