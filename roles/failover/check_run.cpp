@@ -108,7 +108,9 @@ class Cycle {
     Probes probes = make_probes(d_.inv, r_.old_primary, run_id_, d_.secrets.superuser_password, o_);
     monitor.start();
     probes.start();
+    if (d_.guard) d_.guard->start();
     bool rejoined = exercise(probes);
+    if (d_.guard) d_.guard->stop();
     double end_at = epoch_now();
     probes.stop();
     monitor.stop();
@@ -149,7 +151,12 @@ class Cycle {
                        std::to_string(o_.recover_timeout.count()) + " s");
     std::this_thread::sleep_for(o_.hold);
     r_.lifted_at = epoch_now();
-    if (o_.fault) {
+    if (d_.guard) r_.guard_fenced = d_.guard->phases(r_.old_primary, r_.fault_at).confirmed.has_value();
+    if (r_.guard_fenced) {
+      d_.progress.info("starting " + r_.old_primary + " again: the guard fenced it");
+      if (auto s = d_.guard->restart(r_.old_primary); !s)
+        return fail("starting the fenced machine: " + s.error().describe());
+    } else if (o_.fault) {
       d_.progress.info("lifting " + r_.fault + " on " + r_.old_primary);
       if (auto s = d_.faults->lift(r_.old_primary); !s)
         return fail("lifting the fault: " + s.error().describe());
@@ -215,7 +222,9 @@ class Cycle {
     auto detected = detected_at(leaders, r_.old_primary, r_.fault_at);
     std::optional<double> first_ack;
     if (const PathResult* p = path_of(r_, "haproxy"); p && p->rto_s) first_ack = r_.fault_at + *p->rto_s;
-    r_.rto = split_rto(r_.fault_at, detected, promoted_at(*rest_, r_, leaders, detected), first_ack);
+    GuardPhases guard = d_.guard ? d_.guard->phases(r_.old_primary, r_.fault_at) : GuardPhases{};
+    r_.rto = split_rto_guarded(r_.fault_at, guard, detected, promoted_at(*rest_, r_, leaders, detected),
+                               first_ack);
     r_.split = find_split_brain(monitor.primary_samples(), monitor.staleness_s());
     return healthy;
   }

@@ -31,11 +31,25 @@ struct CheckOptions {
   std::chrono::seconds hold{2};               // keep the fault in place this long after writes resume
 };
 
+// A guard (`pgha guard`, guard/) running beside the check (`check failover --guard`): a fresh one
+// (its own cooldown) from before each fault until the old primary has rejoined. Its phases split the
+// RTO further; a machine it fenced is started again through it (the fault's own lift cannot undo a
+// fence: unpausing or reconnecting a stopped machine fails).
+class CheckGuard {
+ public:
+  virtual ~CheckGuard() = default;
+  virtual void start() = 0;
+  virtual void stop() = 0;  // the last run's phases stay readable
+  virtual GuardPhases phases(const std::string& node, double after) const = 0;
+  virtual Status restart(const std::string& node) = 0;
+};
+
 struct CheckDeps {
   const Inventory& inv;
   const ResolvedSecrets& secrets;
   FaultInjector* faults;  // required when options.fault is set
   Progress& progress;
+  CheckGuard* guard = nullptr;  // --guard
 };
 
 // An Error only when no cycle could start (the cluster is not healthy to begin with, no Patroni

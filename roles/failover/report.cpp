@@ -156,9 +156,12 @@ std::string format_report_text(const ReportHeader& h, const std::vector<RunResul
         continue;
       }
       std::string v = secs(*p.rto_s) + " s";
-      if (p.via == "haproxy" && r.rto.total)
-        v += " = detection " + secs(r.rto.detection) + " + promotion " + secs(r.rto.promotion) +
-             " + routing " + secs(r.rto.routing);
+      if (p.via == "haproxy" && r.rto.total) {
+        v += " = detection " + secs(r.rto.detection);
+        if (r.rto.fence)
+          v += " + fence " + secs(*r.rto.fence) + " + release " + secs(r.rto.release.value_or(0));
+        v += " + promotion " + secs(r.rto.promotion) + " + routing " + secs(r.rto.routing);
+      }
       row(label, v);
     }
     for (const auto& p : r.paths)
@@ -209,6 +212,9 @@ nlohmann::json report_json(const ReportHeader& h, const std::vector<RunResult>& 
                          {"detection_s", r.rto.detection},
                          {"promotion_s", r.rto.promotion},
                          {"routing_s", r.rto.routing},
+                         {"fence_s", opt(r.rto.fence)},
+                         {"release_s", opt(r.rto.release)},
+                         {"guard_fenced", r.guard_fenced},
                          {"lost_writes", total_lost(r)},
                          {"split_brain", r.split.split_brain},
                          {"max_primaries", r.split.max_primaries},

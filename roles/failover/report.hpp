@@ -44,6 +44,7 @@ struct RunResult {
   std::optional<double> rejoin_s;  // lift -> old primary streaming on the new timeline
   std::string rejoin_detail;       // why not, when it did not
   std::string error;               // the cycle could not complete (inject failed, no leader, ...)
+  bool guard_fenced = false;       // --guard: the guard fenced the old primary in this cycle
 };
 
 struct Limits {

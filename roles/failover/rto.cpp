@@ -88,4 +88,23 @@ RtoBreakdown split_rto(double fault_at, std::optional<double> detected, std::opt
   return b;
 }
 
+RtoBreakdown split_rto_guarded(double fault_at, const GuardPhases& guard, std::optional<double> detected,
+                               std::optional<double> promoted, std::optional<double> first_ack) {
+  if (!guard.suspected || !guard.confirmed || !guard.released || !first_ack)
+    return split_rto(fault_at, detected, promoted, first_ack);
+  RtoBreakdown b;
+  const double end = std::max(fault_at, *first_ack);
+  b.total = end - fault_at;
+  double s = std::clamp(*guard.suspected, fault_at, end);
+  double c = std::clamp(*guard.confirmed, s, end);
+  double r = std::clamp(*guard.released, c, end);
+  double p = std::clamp(promoted.value_or(r), r, end);
+  b.detection = s - fault_at;
+  b.fence = c - s;
+  b.release = r - c;
+  b.promotion = p - r;
+  b.routing = end - p;
+  return b;
+}
+
 }  // namespace pgha

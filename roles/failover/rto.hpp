@@ -52,9 +52,25 @@ struct RtoBreakdown {
   double detection = 0;
   double promotion = 0;
   double routing = 0;
+  // With a guard that fenced and released (`check failover --guard`): detection ends at its
+  // suspicion, then fence = suspicion -> the provider confirmed the machine stopped, release =
+  // confirmed -> the leader key deleted, and promotion starts there. Absent otherwise.
+  std::optional<double> fence;
+  std::optional<double> release;
+};
+
+// When a guard running beside the check suspected, confirmed the fence and released the key.
+struct GuardPhases {
+  std::optional<double> suspected;
+  std::optional<double> confirmed;
+  std::optional<double> released;
 };
 
 RtoBreakdown split_rto(double fault_at, std::optional<double> detected, std::optional<double> promoted,
                        std::optional<double> first_ack);
+// As split_rto, with the guard's phases when it got as far as the release (otherwise split_rto's
+// answer). The five phases add up to the total, clamped into order like split_rto's.
+RtoBreakdown split_rto_guarded(double fault_at, const GuardPhases& guard, std::optional<double> detected,
+                               std::optional<double> promoted, std::optional<double> first_ack);
 
 }  // namespace pgha
