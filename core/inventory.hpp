@@ -132,6 +132,14 @@ struct Backup {
   std::string cipher_type = "none";  // none | aes-256-cbc (then cipher_pass secret)
 };
 
+// `pgha guard`: how long the leader must fail before suspicion, how often it may fence, and whether
+// it starts the fenced machine again once a new leader is up.
+struct GuardConfig {
+  int detect_s = 3;
+  int cooldown_s = 600;  // the key `guard.cooldown`, in seconds
+  bool restart_fenced = false;
+};
+
 // Secrets: "" means "not given"; such a secret is generated on first `up` and kept in state.
 // A `${VAR}` that names an unset variable is a validation error naming VAR.
 struct Secrets {
@@ -166,6 +174,7 @@ struct Inventory {
   Replication replication;
   Keepalived keepalived;
   Backup backup;
+  GuardConfig guard;
   Secrets secrets;
   std::vector<User> users;
   std::vector<Database> databases;

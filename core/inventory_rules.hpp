@@ -41,5 +41,6 @@ void check_services(RuleContext& c);  // keepalived, pgbackrest
 void check_provider(RuleContext& c);
 void check_users(RuleContext& c);
 void check_values(RuleContext& c);  // grammars of values reaching configs and commands
+void check_guard(RuleContext& c);   // the guard: block (core/inventory_rules_guard.cpp)
 
 }  // namespace pgha

@@ -134,6 +134,14 @@ void read_users(YamlReader& r, const YAML::Node& list, Inventory& inv) {
   });
 }
 
+void read_guard(YamlReader& r, const YAML::Node& map, Inventory& inv) {
+  GuardConfig& g = inv.guard;
+  r.fields(map, "guard",
+           {{"detect_s", r.integer(g.detect_s)},
+            {"cooldown", r.integer(g.cooldown_s)},
+            {"restart_fenced", r.boolean(g.restart_fenced)}});
+}
+
 void read_databases(YamlReader& r, const YAML::Node& list, Inventory& inv) {
   each_item(r, list, "databases", [&](const YAML::Node& value, const std::string& path) {
     Database d;

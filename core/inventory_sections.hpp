@@ -19,5 +19,7 @@ void read_instances(YamlReader& r, const YAML::Node& map, Inventory& inv);
 // users: [{name, password, options}], databases: [{name, owner}]
 void read_users(YamlReader& r, const YAML::Node& list, Inventory& inv);
 void read_databases(YamlReader& r, const YAML::Node& list, Inventory& inv);
+// guard: {detect_s, cooldown, restart_fenced}
+void read_guard(YamlReader& r, const YAML::Node& map, Inventory& inv);
 
 }  // namespace pgha

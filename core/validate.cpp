@@ -48,6 +48,7 @@ std::vector<Diagnostic> validate_inventory(const Inventory& inv) {
   check_timing(c);
   check_ports(c);
   check_services(c);
+  check_guard(c);
   check_provider(c);
   check_users(c);
   check_values(c);
