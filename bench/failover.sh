@@ -2,7 +2,7 @@
 # Failover benchmark on local Docker (not run in CI): for each timing profile, a fresh 3-node sync
 # cluster and N `check failover --fault kill-node --direct` runs; on the default profile (the one
 # inventories/docker-local.yml names, kDefaultProfile in core/profiles.hpp) also N stop-postgres runs
-# and N switchovers. Prints a Markdown table of medians (min-max): the RTO through
+# and N switchovers, and N kill-node and partition runs with and without --guard (pgha guard). Prints a Markdown table of medians (min-max): the RTO through
 # HAProxy with its detection/promotion/routing split, through the VIP, and the direct-connection floor
 # (the same failover seen by a probe connecting straight to the new leader's postgres, no HAProxy).
 # Usage: bench/failover.sh [--runs N] [--profiles "fast default safe"] [--out FILE.md]
@@ -50,6 +50,10 @@ for profile in $PROFILES; do
   if [ "$profile" = "$DEFAULT_PROFILE" ]; then
     check "stop-postgres-$profile" "$inv" check failover --fault stop-postgres --runs "$RUNS"
     check "switchover-$profile" "$inv" switchover --runs "$RUNS"
+    # The guard column (issue 17): kill-node and partition with and without `pgha guard` beside them.
+    check "kill-node-guard-$profile" "$inv" check failover --fault kill-node --guard --runs "$RUNS"
+    check "partition-$profile" "$inv" check failover --fault partition --runs "$RUNS"
+    check "partition-guard-$profile" "$inv" check failover --fault partition --guard --runs "$RUNS"
   fi
   "$PGHA" down -i "$inv" --state-dir "$STATE" -q >/dev/null 2>&1 || true
   current_inv=
@@ -89,23 +93,29 @@ def verdict(j):
     split = sum(1 for r in j["runs"] if r["split_brain"])
     return "%d runs, %d failed, %d lost writes, %d split brains" % (len(j["runs"]), bad, lost, split)
 timing = {"fast": "20/2/3", "default": "30/5/5", "safe": "30/10/10"}
-print("| scenario | profile (ttl/loop_wait/retry_timeout) | RTO via HAProxy | detection | promotion | routing | via VIP | direct floor | rejoin | runs |")
-print("|---|---|---|---|---|---|---|---|---|---|")
+print("| scenario | profile (ttl/loop_wait/retry_timeout) | RTO via HAProxy | detection | guard fence / release | promotion | routing | via VIP | direct floor | rejoin | runs |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
 rows = [("kill-node", p) for p in profiles]
-if default in profiles: rows += [("stop-postgres", default), ("switchover", default)]
+if default in profiles:
+    rows += [("stop-postgres", default), ("switchover", default), ("kill-node-guard", default),
+             ("partition", default), ("partition-guard", default)]
 for scen, prof in rows:
     j = load("%s-%s" % (scen, prof))
     gap = scen == "switchover"
-    print("| %s | %s (%s) | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+    guarded = scen.endswith("-guard")
+    print("| %s | %s (%s) | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
         scen + (" (write gap)" if gap else ""), prof, timing.get(prof, "?"),
         cell(j, "write_gap_s", "haproxy") if gap else cell(j, "rto_s"),
-        cell(j, "detection_s"), cell(j, "promotion_s"), cell(j, "routing_s"),
+        cell(j, "detection_s"),
+        ("%s / %s" % (cell(j, "fence_s"), cell(j, "release_s"))) if guarded else "-",
+        cell(j, "promotion_s"), cell(j, "routing_s"),
         cell(j, "write_gap_s" if gap else "rto_s", "vip"), cell(j, "write_gap_s" if gap else "rto_s", "direct"),
         rejoin(j), verdict(j)))
 print()
 print("Seconds, median (min-max). RTO: fault -> first acknowledged write of a write sent after the fault;")
 print("switchover: the longest time between two acknowledged writes. Direct floor: the same runs, probed")
-print("straight at the leader's postgres without HAProxy.")
+print("straight at the leader's postgres without HAProxy. -guard: `check failover --guard`, a guard fencing")
+print("the dead primary through the provider and releasing its leader key; detection then ends at its suspicion.")
 PY
 cat "$WORK/table.md"
 [ -n "$OUT" ] && cp "$WORK/table.md" "$OUT"

@@ -20,6 +20,8 @@ int run_cli(int argc, char** argv) {
   StatusOptions status;
   PlanOptions plan;
   bool keep_removed = false;
+  GuardOptions guard;
+  bool guard_dry_run = false;
   std::function<int()> handler;
 
   // The subcommand table: name, help, handler.
@@ -60,6 +62,12 @@ int run_cli(int argc, char** argv) {
              ->check(CLI::PositiveNumber);
        },
        [&] { return cmd_status(g, status); }},
+      {"guard", "watch the leader; fence a dead one through the provider and release its leader key",
+       [&](CLI::App* s) { s->add_flag("--dry-run", guard_dry_run, "observe and print what it would do"); },
+       [&] {
+         guard.mode = guard_dry_run ? guard::Mode::dry_run : guard::Mode::act;
+         return cmd_guard(g, guard);
+       }},
   };
   for (auto& e : table) {
     CLI::App* sub = app.add_subcommand(e.name, e.help);

@@ -7,6 +7,7 @@
 
 #include "core/error.hpp"
 #include "core/inventory.hpp"
+#include "guard/decide.hpp"
 #include "providers/provider.hpp"
 #include "roles/cluster_ops.hpp"
 #include "roles/progress.hpp"
@@ -68,5 +69,13 @@ struct StatusOptions {
 };
 // Defined in cli/commands_status.cpp.
 int cmd_status(const GlobalOptions& g, const StatusOptions& o);
+
+struct GuardOptions {
+  guard::Mode mode = guard::Mode::act;  // --dry-run: observe and say what it would do
+};
+// Defined in cli/commands_guard.cpp: runs until SIGINT/SIGTERM.
+int cmd_guard(const GlobalOptions& g, const GuardOptions& o);
+// SSH to the replicas for a guard: a short connect and a bounded command.
+ShellFactory guard_ssh_factory(const StateDir& state);
 
 }  // namespace pgha

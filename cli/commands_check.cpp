@@ -8,6 +8,7 @@
 
 #include "cli/app.hpp"
 #include "cli/commands.hpp"
+#include "guard/guard_runner.hpp"
 #include "roles/failover/check_run.hpp"
 #include "roles/failover/faults.hpp"
 
@@ -20,6 +21,7 @@ struct CheckArgs {
   int runs = 1;
   double max_rto_s = 0;
   bool direct = false;
+  bool guard = false;  // --guard: a guard runs beside each cycle
   std::string junit;
   int probe_interval_ms = 100;
   int probe_timeout_ms = 2000;
@@ -76,6 +78,23 @@ int run_check(const GlobalOptions& g, const CheckArgs& a, bool switchover) {
   std::unique_ptr<FaultInjector> injector;
   if (o.fault) injector = make_fault_injector(*o.fault, **provider, *inv, lookup);
   CheckDeps deps{*inv, *secrets, injector.get(), *progress};
+  // The guard gets a provider of its own: a provider's transport is not shared between threads.
+  std::unique_ptr<Provider> guard_provider;
+  std::unique_ptr<guard::GuardThread> guard;
+  if (a.guard) {
+    auto p = make_provider(*inv);
+    if (!p) return report_error(p.error());
+    guard_provider = std::move(p.value());
+    guard::Settings gs = guard::settings_for(*inv, guard_provider->fence_support(), guard::Mode::act);
+    Progress* pr = progress.get();
+    guard = std::make_unique<guard::GuardThread>(
+        guard::ClusterSeams{*inv, secrets->superuser_password, *guard_provider, guard_ssh_factory(*state),
+                            state->path()},
+        gs, [pr](const guard::Event& e) {
+          if (e.event != "observed") pr->info("guard: " + guard::event_json(e));
+        });
+    deps.guard = guard.get();
+  }
   auto runs = run_failover_check(deps, o);
   if (!runs) return report_error(runs.error());
 
@@ -103,6 +122,9 @@ void add_report_options(CLI::App* sub, CheckArgs& a) {
                   "fail when the RTO through the load balancer exceeds this (seconds)");
   sub->add_option("--junit", a.junit, "also write a JUnit XML report to FILE");
   sub->add_flag("--direct", a.direct, "also probe the leader's postgres directly (the no-HAProxy floor)");
+  sub->add_flag("--guard", a.guard,
+                "run a guard (pgha guard) beside each cycle; the RTO splits into detection, fence, release, "
+                "promotion and routing");
   sub->add_option("--probe-interval-ms", a.probe_interval_ms, "one probe write this often")
       ->check(CLI::Range(10, 5000))
       ->capture_default_str();
