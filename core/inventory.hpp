@@ -80,6 +80,8 @@ struct Node {
   Resources resources;
   std::vector<Role> roles;                  // defaults.roles unless overridden
   std::map<std::string, std::string> tags;  // patroni tags (nofailover, noloadbalance, ...)
+  // nodes[].postgresql.parameters: GUC -> value as written, over the cluster's (core/pg_settings.hpp).
+  std::map<std::string, std::string> parameters;
 };
 
 struct Network {
@@ -178,6 +180,9 @@ struct Inventory {
   Secrets secrets;
   std::vector<User> users;
   std::vector<Database> databases;
+  // postgresql.parameters: GUC -> value as written, checked by check_postgres against PostgreSQL
+  // 15's settings; cluster-wide, through Patroni's dynamic configuration.
+  std::map<std::string, std::string> pg_parameters;
 
   // Where each value came from, keyed by its YAML path: "cluster.name", "nodes[1].address",
   // "nodes[1]" (the node's mapping), "network.vip", "patroni.ttl". Empty Mark when absent.

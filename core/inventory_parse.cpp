@@ -206,14 +206,17 @@ bool read_sections(YamlReader& r, const Sections& top, Inventory& inv, const Nod
               {"backup_cipher_pass", r.text(s.backup_cipher_pass)}});
   }
   if (auto* n = section(top, "guard")) read_guard(r, *n, inv);
+  if (auto* n = section(top, "postgresql"))
+    r.fields(*n, "postgresql", {{"parameters", r.text_map(inv.pg_parameters)}});
   if (auto* n = section(top, "users")) read_users(r, *n, inv);
   if (auto* n = section(top, "databases")) read_databases(r, *n, inv);
   return nodes_read;
 }
 
-const std::vector<std::string> kSections = {
-    "cluster", "provider",    "defaults",   "nodes",      "instances", "network", "ports",     "patroni",
-    "haproxy", "replication", "keepalived", "pgbackrest", "secrets",   "users",   "databases", "guard"};
+const std::vector<std::string> kSections = {"cluster",    "provider",   "defaults", "nodes",   "instances",
+                                            "network",    "ports",      "patroni",  "haproxy", "replication",
+                                            "keepalived", "pgbackrest", "secrets",  "users",   "databases",
+                                            "guard",      "postgresql"};
 
 // Reads an instances file into inv.nodes (from inv's defaults) with a reader of its own, so that its
 // diagnostics name it; then copies its marks and unreadable paths into inv, lines shifted by offset.

@@ -59,7 +59,10 @@ void read_nodes(YamlReader& r, const YAML::Node& list, Inventory& inv) {
               {"memory_mb", r.integer(n.resources.memory_mb)},
               {"disk_gb", r.integer(n.resources.disk_gb)},
               {"roles", r.roles(n.roles)},
-              {"tags", r.text_map(n.tags)}});
+              {"tags", r.text_map(n.tags)},
+              {"postgresql", [&](const YAML::Node& v, const std::string& p) {
+                 r.fields(v, p, {{"parameters", r.text_map(n.parameters)}});
+               }}});
     inv.nodes.push_back(std::move(n));
   });
 }

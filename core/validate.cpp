@@ -52,6 +52,7 @@ std::vector<Diagnostic> validate_inventory(const Inventory& inv) {
   check_provider(c);
   check_users(c);
   check_values(c);
+  check_postgres(c);
   return c.take();
 }
 
