@@ -20,6 +20,18 @@ int run_cli(int argc, char** argv) {
   StatusOptions status;
   PlanOptions plan;
   bool keep_removed = false;
+  std::string primary_restart = "switchover";
+  RestartOptions restart;
+  bool restart_rolling = false, restart_pending = false;
+  auto add_primary_restart = [&](CLI::App* s) {
+    s->add_option("--primary-restart", primary_restart,
+                  "how a rolling restart treats the leader: switchover (to a synchronous standby, then "
+                  "restart it as a replica) or in-place")
+        ->check(CLI::IsMember({"switchover", "in-place"}));
+  };
+  auto primary = [&] {
+    return primary_restart == "in-place" ? PrimaryRestart::in_place : PrimaryRestart::switchover;
+  };
   GuardOptions guard;
   bool guard_dry_run = false;
   std::function<int()> handler;
@@ -40,17 +52,35 @@ int run_cli(int argc, char** argv) {
       {"plan", "show what `up` would change (machines, members, files, units), changing nothing",
        [&](CLI::App* s) {
          s->add_flag("--force", plan.force, "allow a removal that leaves sync mode without a candidate");
+         add_primary_restart(s);
        },
-       [&] { return cmd_plan(g, plan); }},
+       [&] {
+         plan.primary = primary();
+         return cmd_plan(g, plan);
+       }},
       {"up", "provision the nodes and converge the cluster to the inventory (adding and removing nodes)",
        [&](CLI::App* s) {
          s->add_flag("-v,--verbose", g.verbose, "list every file written and unit touched");
          s->add_flag("--force", plan.force, "allow a removal that leaves sync mode without a candidate");
          s->add_flag("--keep-data", keep_removed, "keep the volumes of nodes removed from the inventory");
+         add_primary_restart(s);
        },
        [&] {
          plan.data = keep_removed ? DataRetention::keep : DataRetention::remove;
+         plan.primary = primary();
          return cmd_up(g, plan);
+       }},
+      {"restart", "restart PostgreSQL member by member, leader last (replicas gated on streaming with lag 0)",
+       [&](CLI::App* s) {
+         s->add_option("--node", restart.node, "restart only this node's PostgreSQL");
+         s->add_flag("--rolling", restart_rolling, "every member, one at a time, leader last (the default)");
+         s->add_flag("--pending", restart_pending, "only the members with a pending restart");
+         add_primary_restart(s);
+       },
+       [&] {
+         restart.scope = restart_pending ? RollScope::pending : RollScope::all;
+         restart.primary = primary();
+         return cmd_restart(g, restart);
        }},
       {"down", "remove every resource of the cluster",
        [&](CLI::App* s) { s->add_flag("--keep-data", keep_data, "keep the data volumes"); },

@@ -1,6 +1,7 @@
 // The subcommands' handlers. Each returns the process exit code: 0 ok, 1 failure, 2 invalid input.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -11,6 +12,7 @@
 #include "providers/provider.hpp"
 #include "roles/cluster_ops.hpp"
 #include "roles/progress.hpp"
+#include "roles/rolling.hpp"
 #include "roles/state.hpp"
 
 namespace CLI {
@@ -63,6 +65,13 @@ int cmd_up(const GlobalOptions& g, const PlanOptions& o);
 // Defined in cli/commands_plan.cpp: observes and prints the plan; changes nothing.
 int cmd_plan(const GlobalOptions& g, const PlanOptions& o);
 int cmd_down(const GlobalOptions& g, bool keep_data);
+struct RestartOptions {
+  std::string node;                                     // --node: only this member
+  RollScope scope = RollScope::all;                     // --pending: only members with a pending restart
+  PrimaryRestart primary = PrimaryRestart::switchover;  // --primary-restart
+};
+// Defined in cli/commands_restart.cpp.
+int cmd_restart(const GlobalOptions& g, const RestartOptions& o);
 struct StatusOptions {
   bool watch = false;  // a snapshot every second until SIGINT
   int count = 0;       // with watch: stop after this many snapshots (0 = never)

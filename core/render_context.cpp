@@ -1,9 +1,12 @@
 #include "core/render_context.hpp"
 
+#include <cctype>
 #include <cstdio>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "core/pg_settings.hpp"
 #include "core/pgbouncer_auth.hpp"
 
 namespace pgha {
@@ -62,6 +65,19 @@ std::string tag_value(const std::string& v) {
   bool digits = !v.empty();
   for (char c : v) digits = digits && c >= '0' && c <= '9';
   return digits ? v : yaml_quote(v);
+}
+
+// A checked parameter value YAML reads back as the same string: letters, digits, '_', '.', '-',
+// and no word YAML 1.1 reads as a boolean or null ("on" stays quoted).
+bool plain_yaml(const std::string& v) {
+  static const std::set<std::string> words = {"on", "off", "yes", "no", "true", "false", "null", "y", "n"};
+  if (v.empty()) return false;
+  std::string lower;
+  for (char c : v) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') return false;
+    lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return !words.count(lower);
 }
 
 list node_list(const std::vector<const Node*>& nodes) {
@@ -136,6 +152,19 @@ void set_patroni(data& d, const Inventory& inv, const Node& node) {
     tag.set("value", tag_value(value));
     tags.push_back(tag);
   }
+  // PostgreSQL parameters: checked against PostgreSQL 15's settings, in canonical form, quoted.
+  auto params = [](const std::map<std::string, std::string>& m) {
+    list out;
+    for (const auto& [name, value] : m) {
+      data p;
+      p.set("name", name);
+      p.set("value_yaml", plain_yaml(value) ? value : yaml_quote(value));
+      out.push_back(p);
+    }
+    return out;
+  };
+  d.set("dcs_parameters", params(dcs_parameters(inv)));
+  d.set("node_parameters", params(node_parameters(node)));
   d.set("has_tags", !tags.empty());
   d.set("tags", tags);
   d.set("patroni_nodes", node_list(inv.nodes_with(Role::patroni)));

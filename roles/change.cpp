@@ -15,6 +15,7 @@ const std::pair<ChangeKind, const char*> kNames[] = {
     {ChangeKind::patroni_remove, "patroni_remove"}, {ChangeKind::dcs_delete_key, "dcs_delete_key"},
     {ChangeKind::dcs_patch, "dcs_patch"},           {ChangeKind::sql_objects, "sql_objects"},
     {ChangeKind::backup_stanza, "backup_stanza"},   {ChangeKind::remove_machine, "remove_machine"},
+    {ChangeKind::pg_parameter, "pg_parameter"},     {ChangeKind::pg_restart, "pg_restart"},
 };
 
 }  // namespace

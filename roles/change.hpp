@@ -27,6 +27,8 @@ enum class ChangeKind {
   sql_objects,     // users and databases created on the leader
   backup_stanza,   // the pgBackRest stanza created
   remove_machine,  // the provider removes the node's machine
+  pg_parameter,    // a cluster-wide PostgreSQL parameter; target: its name (with dcs_patch)
+  pg_restart,      // PostgreSQL restarted member by member, leader last
 };
 
 const char* to_string(ChangeKind kind);

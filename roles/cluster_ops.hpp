@@ -16,6 +16,7 @@
 #include "roles/engine.hpp"
 #include "roles/plan.hpp"
 #include "roles/progress.hpp"
+#include "roles/rolling.hpp"
 #include "roles/state.hpp"
 
 namespace pgha {
@@ -51,6 +52,7 @@ struct UpDeps {
 struct PlanOptions {
   bool force = false;                          // allow a removal that leaves sync mode without a candidate
   DataRetention data = DataRetention::remove;  // a removed node's volumes (--keep-data keeps them)
+  PrimaryRestart primary = PrimaryRestart::switchover;  // --primary-restart (roles/rolling.hpp)
 };
 
 // Everything `plan` observed and decided; `up` executes it. Handles point into this value, so it

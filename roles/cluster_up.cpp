@@ -209,6 +209,7 @@ Result<std::unique_ptr<ClusterSession>> plan_cluster(const Inventory& inv, UpDep
     if (auto o = observe_nodes(reachable, inv, progress, deps.timeouts.boot_s); !o) return o;
     cs.view = observe_cluster(inv, all);
     PlanInput in{inv, {}, cs.view, opts.force};
+    in.primary = opts.primary;
     for (const auto& n : cs.nodes) {
       PlanNode p{*n.node, false, std::nullopt, n.seen, n.files};
       if (cs.existing.count(n.node->name)) p.machine = n.machine;
@@ -325,6 +326,11 @@ Result<UpReport> cluster_up(const Inventory& inv, UpDeps deps, const PlanOptions
                     return {};
                   });
         !s)
+      return s.error();
+  }
+  if (cs.plan.has(ChangeKind::pg_parameter) || cs.plan.has(ChangeKind::pg_restart) ||
+      cs.plan.has(ChangeKind::write_file)) {
+    if (auto s = timed(progress, "postgres", [&] { return converge_postgres(ctx, opts.primary); }); !s)
       return s.error();
   }
   if (auto s = timed(progress, "services", [&] { return converge_services(ctx); }); !s) return s.error();

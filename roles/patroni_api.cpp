@@ -45,6 +45,8 @@ Result<PatroniCluster> parse_patroni_cluster(const std::string& body) {
     pm.state = text_field(m, "state");
     if (m.contains("timeline") && m["timeline"].is_number_integer()) pm.timeline = m["timeline"].get<int>();
     if (m.contains("lag") && m["lag"].is_number_integer()) pm.lag_bytes = m["lag"].get<int64_t>();
+    pm.pending_restart = m.contains("pending_restart") && m["pending_restart"].is_boolean() &&
+                         m["pending_restart"].get<bool>();
     c.members.push_back(std::move(pm));
   }
   return c;

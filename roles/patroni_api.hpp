@@ -18,6 +18,7 @@ struct PatroniMember {
   std::string state;  // running | streaming | starting | stopped | ...
   int timeline = 0;
   std::optional<int64_t> lag_bytes;  // absent on the leader, or when Patroni says "unknown"
+  bool pending_restart = false;      // PostgreSQL has settings it takes only when restarted
 };
 
 struct PatroniCluster {

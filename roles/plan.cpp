@@ -4,9 +4,11 @@
 #include <cstdio>
 #include <sstream>
 
+#include "core/pg_settings.hpp"
 #include "core/sha256.hpp"
 #include "net/ssh_keys.hpp"
 #include "roles/catalog.hpp"
+#include "roles/rolling.hpp"
 
 namespace pgha {
 namespace {
@@ -247,6 +249,38 @@ void plan_patroni(Builder& b) {
   }
 }
 
+// Each cluster-wide parameter that changes, with whether members take it by a reload or only when
+// restarted (context from PostgreSQL 15's table, the same as the members' pg_settings), and the
+// rolling restart that follows: for a restart parameter every member, else the members that
+// already have a pending restart (a roll that was interrupted, or a node's own parameter).
+void plan_parameters(Builder& b) {
+  const Inventory& inv = b.in.inv;
+  const ClusterView& v = b.in.view;
+  if (!v.patroni || !v.patroni->leader()) return;
+  bool restart = false;
+  if (v.dcs_config) {
+    for (const auto& p : parameter_changes(inv, *v.dcs_config)) {
+      restart |= p.restart;
+      b.add(ChangeKind::pg_parameter, inv.cluster_name, p.name,
+            "set " + p.name + " = " + p.to + (p.from.empty() ? "" : " (was " + p.from + ")") +
+                (p.restart ? ": needs a restart" : ": reload"));
+    }
+  }
+  std::set<std::string> targets;
+  for (const auto& m : v.patroni->members) {
+    if (restart || m.pending_restart) targets.insert(m.name);
+  }
+  if (targets.empty()) return;
+  RollOptions opts;
+  opts.primary = b.in.primary;
+  std::string order;
+  for (const auto& step : roll_order(*v.patroni, targets, opts)) order += (order.empty() ? "" : "; ") + step;
+  b.add(ChangeKind::pg_restart, inv.cluster_name, "",
+        "rolling restart: " + order +
+            ". A member that does not come back stops the roll before the leader; to roll back, restore the "
+            "previous values in the inventory and run up again");
+}
+
 void plan_cluster_objects(Builder& b) {
   const Inventory& inv = b.in.inv;
   const ClusterView& v = b.in.view;
@@ -257,6 +291,7 @@ void plan_cluster_objects(Builder& b) {
       b.add(ChangeKind::dcs_patch, inv.cluster_name, patch.dump(),
             "patch Patroni's dynamic configuration: " + patch.dump());
   }
+  plan_parameters(b);
   bool missing = !running || !v.sql_known;
   if (running && v.sql_known) {
     for (const auto& u : inv.users) missing |= !v.sql_roles.count(u.name);
@@ -293,7 +328,38 @@ json dcs_config_patch(const Inventory& inv, const json& have) {
   for (auto& [k, val] : want.items()) {
     if (!have.is_object() || !have.contains(k) || have[k] != val) patch[k] = val;
   }
+  for (const auto& p : parameter_changes(inv, have)) patch["postgresql"]["parameters"][p.name] = p.to;
   return patch;
+}
+
+namespace {
+
+// A parameter's value as Patroni's GET /config holds it: a string, or a number or boolean from an
+// older bootstrap.dcs.
+std::optional<std::string> dcs_value(const json& have, const std::string& name) {
+  if (!have.is_object() || !have.contains("postgresql") || !have["postgresql"].is_object())
+    return std::nullopt;
+  const json& pg = have["postgresql"];
+  if (!pg.contains("parameters") || !pg["parameters"].is_object() || !pg["parameters"].contains(name))
+    return std::nullopt;
+  const json& v = pg["parameters"][name];
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_boolean()) return std::string(v.get<bool>() ? "on" : "off");
+  if (v.is_null()) return std::nullopt;
+  return v.dump();
+}
+
+}  // namespace
+
+std::vector<ParameterChange> parameter_changes(const Inventory& inv, const json& have) {
+  std::vector<ParameterChange> out;
+  for (const auto& [name, value] : dcs_parameters(inv)) {
+    auto was = dcs_value(have, name);
+    if (was && same_pg_value(name, *was, value)) continue;
+    const PgSetting* s = find_pg_setting(name);
+    out.push_back(ParameterChange{name, was.value_or(""), value, s && s->needs_restart()});
+  }
+  return out;
 }
 
 Plan compute_plan(const PlanInput& in) {

@@ -17,6 +17,7 @@
 #include "roles/change.hpp"
 #include "roles/engine.hpp"
 #include "roles/patroni_api.hpp"
+#include "roles/rolling.hpp"
 
 namespace pgha {
 
@@ -58,6 +59,7 @@ struct PlanInput {
   std::vector<PlanNode> nodes;  // the inventory's, in its order, then the leaving ones
   ClusterView view;
   bool force = false;  // allow a removal that leaves sync mode without a candidate
+  PrimaryRestart primary = PrimaryRestart::switchover;  // how a rolling restart treats the leader
 };
 
 struct Plan {
@@ -96,7 +98,16 @@ std::set<std::string> parse_etcd_health(const std::string& json);
 // Parses `etcdctl get --prefix <prefix> --keys-only -w json`: key suffix after prefix -> mod revision.
 std::map<std::string, int64_t> parse_dcs_keys(const std::string& json, const std::string& prefix);
 
-// The keys of Patroni's dynamic configuration that the inventory sets, and those of `have` that differ.
+// A cluster-wide PostgreSQL parameter whose value in Patroni's dynamic configuration differs from
+// the inventory's (dcs_parameters, core/pg_settings.hpp). `from` is "" when it is not set there.
+struct ParameterChange {
+  std::string name, from, to;
+  bool restart = false;  // postmaster context: members take it only when restarted
+};
+std::vector<ParameterChange> parameter_changes(const Inventory& inv, const nlohmann::json& have);
+
+// The keys of Patroni's dynamic configuration that the inventory sets, and those of `have` that
+// differ, with postgresql.parameters' changed entries under {"postgresql": {"parameters": ...}}.
 nlohmann::json dcs_config_patch(const Inventory& inv, const nlohmann::json& have);
 
 // Patroni's key for a member: /service/<cluster>/members/<name>.
