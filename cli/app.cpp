@@ -106,6 +106,7 @@ int run_cli(int argc, char** argv) {
     sub->callback([&handler, run = e.run] { handler = run; });
   }
   register_extra_commands(app, g, handler);
+  register_backup_commands(app, g, handler);
 
   try {
     app.parse(argc, argv);

@@ -79,6 +79,9 @@ struct StatusOptions {
 // Defined in cli/commands_status.cpp.
 int cmd_status(const GlobalOptions& g, const StatusOptions& o);
 
+// `backup`, `backup list` and `restore` (cli/commands_backup.cpp): their options and handlers.
+void register_backup_commands(CLI::App& app, GlobalOptions& g, std::function<int()>& handler);
+
 struct GuardOptions {
   guard::Mode mode = guard::Mode::act;  // --dry-run: observe and say what it would do
 };

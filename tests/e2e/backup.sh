@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# Backup and point-in-time restore, end to end, on the default Docker cluster moved to its own subnet
+# (pgha-backup, 10.63.0.0/24):
+#   up; table t gets a row stamped clock_timestamp() every 0.2 s for about 20 s, spanning `pgha backup`;
+#   a target T is taken between two rows in the middle of those written after the backup; then
+#   DROP TABLE t; `pgha restore --to T --yes`. Afterwards t holds exactly the rows stamped at or before
+#   T, there is one leader and every replica runs on its (new) timeline and streams, pgbackrest check
+#   passes and `backup list` shows a full backup taken by the restore.
+#   Then a restore to a time before the oldest backup is refused by the preflight (exit 2, the window
+#   in the message) and so is one without a terminal and without --yes; after both, every node's data
+#   directory has the same system identifier and every unit the same start time as before.
+# Ends with `pgha down`.
+set -euo pipefail
+. "$(dirname "$0")/lib/common.sh"
+cd "$PGHA_SOURCE_DIR"
+
+WORK=$(mktemp -d /tmp/pgha-e2e-backup.XXXXXX)
+STATE_ROOT=${PGHA_BACKUP_STATE_ROOT:-$WORK/state}
+INV=$WORK/docker-backup.yml
+sed -e 's/^  name: pgha-local$/  name: pgha-backup/' -e 's/10\.42\.0\./10.63.0./g' inventories/docker-local.yml >"$INV"
+CLUSTER=pgha-backup
+STATE=$STATE_ROOT/$CLUSTER
+VIP=10.63.0.100
+NODES="10.63.0.11 10.63.0.12 10.63.0.13"
+writer_pid=
+cleanup() {
+  [ -n "$writer_pid" ] && kill "$writer_pid" 2>/dev/null
+  [ "${PGHA_BACKUP_KEEP:-0}" = 1 ] || "$PGHA" down -i "$INV" --state-dir "$STATE_ROOT" -q >/dev/null 2>&1 || true
+  [ -n "${PGHA_KEEP_WORK:-}" ] || rm -rf "$WORK"
+  true
+}
+trap cleanup EXIT
+
+if [ "${PGHA_BACKUP_REUSE:-0}" != 1 ]; then
+  log "removing leftovers of an earlier run"
+  "$PGHA" down -i "$INV" --state-dir "$STATE_ROOT" -q >/dev/null 2>&1 || true
+fi
+log "up"
+"$PGHA" up -i "$INV" --state-dir "$STATE_ROOT" -q >"$WORK/up.log" 2>&1 || { tail -30 "$WORK/up.log" >&2; fail "up failed"; }
+PW=$(secret "$STATE" superuser_password)
+sql() { psql_at "$VIP" 5000 postgres "$PW" postgres "$1"; }
+
+# Patroni's members as "name role state timeline" lines.
+members() {
+  curl -s --max-time 5 "http://$1:8008/cluster" | python3 -c '
+import json, sys
+for m in json.load(sys.stdin)["members"]:
+    print(m["name"], m["role"], m["state"], m.get("timeline", "-"))'
+}
+# Every node's system identifier and its units' start times: what must not change when a restore is refused.
+fingerprint() {
+  local a
+  for a in $NODES; do
+    node_ssh "$STATE" "$a" "cd /; /usr/lib/postgresql/15/bin/pg_controldata /var/lib/postgresql/15/$CLUSTER | grep 'system identifier'; \
+      for u in patroni etcd haproxy pgbouncer keepalived; do echo \$u \$(systemctl show -p ActiveEnterTimestampMonotonic --value \$u); done" |
+      sed "s/^/$a /"
+  done
+}
+
+sql "DROP TABLE IF EXISTS t; CREATE TABLE t (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp())" >/dev/null
+log "writing a row every 0.2 s (one session, each INSERT its own transaction)"
+(while :; do echo "INSERT INTO t DEFAULT VALUES;"; sleep 0.2; done |
+  PGPASSWORD=$PW psql -X -q -v ON_ERROR_STOP=1 -h "$VIP" -p 5000 -U postgres -d postgres >/dev/null 2>"$WORK/writer.err") &
+writer_pid=$!
+sleep 3
+log "pgha backup"
+"$PGHA" backup -i "$INV" --state-dir "$STATE_ROOT" -o json >"$WORK/backup.json" 2>"$WORK/backup.log" ||
+  { cat "$WORK/backup.log" >&2; fail "pgha backup failed"; }
+cat "$WORK/backup.json" >&2
+BACKUP_STOP=$(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["type"]=="full" and j["size"]>0, j; print(j["stop"])' "$WORK/backup.json")
+sleep 10
+kill "$writer_pid"; wait "$writer_pid" 2>/dev/null || true; writer_pid=
+sql "SELECT id || ' ' || to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') FROM t ORDER BY id" >"$WORK/rows.txt"
+# T: halfway between two consecutive rows in the middle of those stamped after the backup's stop.
+T=$(python3 - "$WORK/rows.txt" "$BACKUP_STOP" "$WORK/expected.txt" <<'PY'
+import sys, datetime as dt
+rows = []
+for line in open(sys.argv[1]):
+    i, d, t = line.split()
+    rows.append((int(i), dt.datetime.strptime(d + " " + t, "%Y-%m-%d %H:%M:%S.%f"), line))
+stop = dt.datetime.strptime(sys.argv[2][:19], "%Y-%m-%d %H:%M:%S") + dt.timedelta(seconds=1)
+after = [k for k, r in enumerate(rows) if r[1] > stop]
+assert len(after) >= 10, "only %d rows after the backup" % len(after)
+k = after[len(after) // 2]
+t = rows[k][1] + (rows[k + 1][1] - rows[k][1]) / 2
+with open(sys.argv[3], "w") as out:
+    out.writelines(r[2] for r in rows if r[1] <= t)
+print(t.strftime("%Y-%m-%d %H:%M:%S.%f") + "+00")
+PY
+)
+log "$(wc -l <"$WORK/rows.txt") rows written, $(wc -l <"$WORK/expected.txt") at or before T=$T"
+sql "DROP TABLE t" >/dev/null
+OLD_TL=$(members 10.63.0.11 | awk '$2=="leader"{print $4}')
+
+RESTORE_START=$(date -u '+%Y-%m-%d %H:%M:%S')
+log "pgha restore --to '$T' --yes"
+"$PGHA" restore -i "$INV" --state-dir "$STATE_ROOT" --to "$T" --yes >"$WORK/restore.out" 2>"$WORK/restore.log" ||
+  { cat "$WORK/restore.out" "$WORK/restore.log" >&2; fail "pgha restore failed"; }
+cat "$WORK/restore.out" >&2
+
+sql "SELECT id || ' ' || to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') FROM t ORDER BY id" >"$WORK/restored.txt"
+diff "$WORK/expected.txt" "$WORK/restored.txt" >&2 || fail "t does not hold exactly the rows committed at or before T"
+log "t holds exactly the $(wc -l <"$WORK/restored.txt") rows at or before T"
+
+members 10.63.0.11 >"$WORK/members.txt"
+cat "$WORK/members.txt" >&2
+python3 - "$WORK/members.txt" "$OLD_TL" <<'PY' || fail "the cluster after the restore is not one leader with every replica on its timeline"
+import sys
+ms = [l.split() for l in open(sys.argv[1]) if l.strip()]
+leaders = [m for m in ms if m[1] in ("leader", "master", "primary")]
+assert len(ms) == 3 and len(leaders) == 1, ms
+tl = leaders[0][3]
+assert int(tl) > int(sys.argv[2]), "timeline %s is not newer than %s" % (tl, sys.argv[2])
+for m in ms:
+    assert m[2] in ("running", "streaming") and m[3] == tl, m
+PY
+LEADER_ADDR=$(python3 -c 'import sys; print({"pg1":"10.63.0.11","pg2":"10.63.0.12","pg3":"10.63.0.13"}[sys.argv[1]])' \
+  "$(awk '$2=="leader"{print $1}' "$WORK/members.txt")")
+STREAMING=$(sql "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")
+[ "$STREAMING" = 2 ] || fail "the leader streams to $STREAMING replicas, not 2"
+node_ssh "$STATE" "$LEADER_ADDR" "cd /; runuser -u postgres -- pgbackrest --stanza=$CLUSTER --log-level-console=warn check" ||
+  fail "pgbackrest check fails after the restore"
+"$PGHA" backup list -i "$INV" --state-dir "$STATE_ROOT" -o json >"$WORK/list.json" 2>"$WORK/list.log" ||
+  { cat "$WORK/list.log" >&2; fail "backup list failed"; }
+"$PGHA" backup list -i "$INV" --state-dir "$STATE_ROOT" -q >&2
+python3 - "$WORK/list.json" "$RESTORE_START" <<'PY' ||
+import json, sys, datetime as dt
+j = json.load(open(sys.argv[1]))
+start = dt.datetime.strptime(sys.argv[2], "%Y-%m-%d %H:%M:%S")
+new = [b for b in j["backups"] if b["type"] == "full" and dt.datetime.strptime(b["start"][:19], "%Y-%m-%d %H:%M:%S") >= start]
+assert new, "no full backup started after the restore began: %s" % [b["label"] for b in j["backups"]]
+assert j["window"] is not None
+PY
+  fail "backup list does not show a new full backup"
+[ ! -e "$STATE/restore.json" ] || fail "restore.json is left after success"
+for a in $NODES; do
+  node_ssh "$STATE" "$a" "ls -d /var/lib/postgresql/15/$CLUSTER.pgha-restore-* 2>/dev/null" && fail "an old data directory is left on $a"
+done
+log "one leader on timeline > $OLD_TL, 2 replicas streaming, pgbackrest check ok, a new full backup"
+
+log "a restore before the oldest backup is refused and changes nothing"
+fingerprint >"$WORK/before.txt"
+rc=0
+"$PGHA" restore -i "$INV" --state-dir "$STATE_ROOT" --to "2000-01-01 00:00:00" --yes >"$WORK/refused.out" 2>"$WORK/refused.log" || rc=$?
+cat "$WORK/refused.log" >&2
+[ $rc = 2 ] || fail "a restore to 2000-01-01 exited $rc, not 2"
+grep -q "outside the recoverable window from" "$WORK/refused.log" || fail "the refusal does not name the window"
+rc=0
+"$PGHA" restore -i "$INV" --state-dir "$STATE_ROOT" --latest </dev/null >"$WORK/notty.out" 2>"$WORK/notty.log" || rc=$?
+[ $rc = 2 ] && grep -q "needs --yes" "$WORK/notty.log" || { cat "$WORK/notty.log" >&2; fail "a restore without a terminal or --yes was not refused (exit $rc)"; }
+fingerprint >"$WORK/after.txt"
+diff "$WORK/before.txt" "$WORK/after.txt" >&2 || fail "a refused restore changed the nodes"
+[ ! -e "$STATE/restore.json" ] || fail "a refused restore left a record"
+log "PASS"
