@@ -47,8 +47,13 @@ void plan_nodes(Builder& b) {
     if (!n.machine) b.add(ChangeKind::create_machine, name, "", "create the machine of " + name);
     const NodeObservation& s = n.seen;
     // A node not observed (new, or not answering) is planned as new: everything is written and
-    // started; `up` observes it again once it answers and does only what is then missing.
-    bool prepare = !s.valid || !s.dpkg_clean;
+    // started; `up` observes it again once it answers and does only what is then missing. A
+    // machine still to be made from pgha's baked Docker image needs no prepare: the image holds the
+    // packages and the Patroni fix, and its stock services wait for pgha's config
+    // (templates/docker/Dockerfile.mustache).
+    const bool baked =
+        b.in.inv.provider.type == ProviderType::docker && b.in.inv.provider.docker.bake_packages;
+    bool prepare = (!s.valid && !(baked && !n.machine)) || (s.valid && !s.dpkg_clean);
     if (s.valid) {
       for (const auto& p : node_packages(n.node, b.in.inv.postgres_version)) prepare |= !s.installed.count(p);
       prepare |= has_role(n.node, Role::patroni) && (s.stock_postgres || !s.patroni_fixed);
