@@ -94,7 +94,7 @@ std::vector<Verdict> verdicts(const RunResult& r, const Limits& limits) {
     std::string nodes;
     for (const auto& n : r.split.nodes) nodes += (nodes.empty() ? "" : " and ") + n;
     v.push_back({"split_brain", false,
-                 nodes + " both answered as primary (" + r.split.signal + "), for about " +
+                 nodes + " both answered as primary (" + r.split.signal + "), for at least " +
                      secs(r.split.duration_s) + " s"});
   } else {
     v.push_back({"split_brain", true,

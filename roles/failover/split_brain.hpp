@@ -1,8 +1,11 @@
 // Split-brain detection over polled samples. Each node is asked, over and over, "are you the
 // primary?" in two independent ways: Patroni's GET /primary (200 = yes) and PostgreSQL's
-// pg_is_in_recovery() (false = yes). A node's state at time t is its latest answer by then, if that
-// answer is fresh (no older than `staleness`); no answer (timeout, refused) is "unknown" and never
-// counts. Two nodes saying yes by the same signal at the same moment is a split brain.
+// pg_is_in_recovery() (false = yes). Polling cannot see between answers, so only a proven overlap
+// counts: a node claims over the span from its first to its last yes in a row (a "no" ends the row,
+// and so does a silence longer than `staleness`); two nodes whose spans share a moment, by the same
+// signal, are a split brain. A lone yes just before another node's first yes proves nothing: in a
+// clean switchover the old primary demotes between two polls. No answer (timeout, refused) is
+// "unknown" and never claims.
 #pragma once
 
 #include <string>
@@ -26,14 +29,15 @@ struct SplitBrainReport {
   bool split_brain = false;
   int max_primaries = 0;            // most nodes claiming at once, by either signal
   double first_at = 0;              // when two first claimed at once (0 when never)
-  double duration_s = 0;            // total time with two or more claiming
+  double duration_s = 0;            // proven time with two or more claiming (a lower bound)
   std::vector<std::string> nodes;   // the nodes of the first overlap
   std::string signal;               // which signal showed it first: "patroni" or "postgres"
   std::vector<double> answered_at;  // per node of `nodes`: when it last said yes at the first overlap
   int samples = 0;
 };
 
-// samples need not be sorted. staleness: how long an answer stays valid (a few poll intervals).
+// samples need not be sorted. staleness: the longest silence a row of yes answers spans (a few
+// poll intervals).
 SplitBrainReport find_split_brain(std::vector<PrimarySample> samples, double staleness);
 
 }  // namespace pgha
