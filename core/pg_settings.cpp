@@ -376,6 +376,25 @@ bool same_pg_value(const std::string& name, const std::string& a, const std::str
   return fa && fb ? *fa == *fb : a == b;
 }
 
+bool standby_needs_at_least_primary(const std::string& name) {
+  static const std::set<std::string> names = {"max_connections", "max_prepared_transactions",
+                                              "max_locks_per_transaction", "max_worker_processes",
+                                              "max_wal_senders"};
+  return names.count(name) > 0;
+}
+
+bool lowers_standby_minimum(const std::string& name, const std::string& from, const std::string& to) {
+  const PgSetting* s = find_pg_setting(name);
+  if (!s || !standby_needs_at_least_primary(name) || from.empty() || to.empty()) return false;
+  auto a = pg_setting_form(*s, from), b = pg_setting_form(*s, to);
+  if (!a || !b) return false;
+  try {
+    return std::stoll(*b) < std::stoll(*a);
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
 std::map<std::string, std::string> node_parameters(const Node& node) {
   std::map<std::string, std::string> out;
   put_checked(out, node.parameters, true);

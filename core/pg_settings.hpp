@@ -55,6 +55,14 @@ std::map<std::string, std::string> dcs_parameters(const Inventory& inv);
 // a setting compares as text.
 bool same_pg_value(const std::string& name, const std::string& a, const std::string& b);
 
+// Settings a hot standby must run at least as high as its primary (PostgreSQL's "insufficient
+// parameter settings" check; Patroni starts a standby with pg_control's value when it is higher):
+// max_connections, max_prepared_transactions, max_locks_per_transaction, max_worker_processes,
+// max_wal_senders.
+bool standby_needs_at_least_primary(const std::string& name);
+// Whether changing `name` from `from` to `to` lowers such a setting (both read as integers).
+bool lowers_standby_minimum(const std::string& name, const std::string& from, const std::string& to);
+
 // A node's own postgresql.parameters for its patroni.yml, checked likewise.
 std::map<std::string, std::string> node_parameters(const Node& node);
 

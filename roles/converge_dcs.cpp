@@ -257,9 +257,8 @@ Status converge_patroni(EngineContext& ctx) {
   const auto have = nlohmann::json::parse(cfg->out, nullptr, false);
   nlohmann::json patch = dcs_config_patch(ctx.inv, have);
   for (const auto& p : parameter_changes(ctx.inv, have))
-    ctx.cluster_actions.push_back(
-        Change{ChangeKind::pg_parameter, ctx.inv.cluster_name, p.name,
-               "set " + p.name + " = " + p.to + (p.restart ? " (restart)" : " (reload)")});
+    ctx.cluster_actions.push_back(Change{ChangeKind::pg_parameter, ctx.inv.cluster_name, p.name,
+                                         p.summary() + (p.restart ? " (restart)" : " (reload)")});
   if (!patch.empty()) {
     auto r =
         must(*leader->shell, "patroni:config",

@@ -263,12 +263,15 @@ void plan_parameters(Builder& b) {
   const ClusterView& v = b.in.view;
   if (!v.patroni || !v.patroni->leader()) return;
   bool restart = false;
+  RollOptions opts;
+  opts.primary = b.in.primary;
+  opts.replication = inv.replication.mode;
   if (v.dcs_config) {
     for (const auto& p : parameter_changes(inv, *v.dcs_config)) {
       restart |= p.restart;
+      if (lowers_standby_minimum(p.name, p.from, p.to)) opts.order = RollOrder::leader_first;
       b.add(ChangeKind::pg_parameter, inv.cluster_name, p.name,
-            "set " + p.name + " = " + p.to + (p.from.empty() ? "" : " (was " + p.from + ")") +
-                (p.restart ? ": needs a restart" : ": reload"));
+            p.summary() + (p.restart ? ": needs a restart" : ": reload"));
     }
   }
   std::set<std::string> targets;
@@ -276,8 +279,6 @@ void plan_parameters(Builder& b) {
     if (restart || m.pending_restart) targets.insert(m.name);
   }
   if (targets.empty()) return;
-  RollOptions opts;
-  opts.primary = b.in.primary;
   std::string order;
   for (const auto& step : roll_order(*v.patroni, targets, opts)) order += (order.empty() ? "" : "; ") + step;
   b.add(ChangeKind::pg_restart, inv.cluster_name, "",
@@ -333,7 +334,13 @@ json dcs_config_patch(const Inventory& inv, const json& have) {
   for (auto& [k, val] : want.items()) {
     if (!have.is_object() || !have.contains(k) || have[k] != val) patch[k] = val;
   }
-  for (const auto& p : parameter_changes(inv, have)) patch["postgresql"]["parameters"][p.name] = p.to;
+  for (const auto& p : parameter_changes(inv, have)) {
+    // Patroni's PATCH /config deletes a key whose value is null.
+    if (p.reset())
+      patch["postgresql"]["parameters"][p.name] = nullptr;
+    else
+      patch["postgresql"]["parameters"][p.name] = p.to;
+  }
   return patch;
 }
 
@@ -356,13 +363,31 @@ std::optional<std::string> dcs_value(const json& have, const std::string& name) 
 
 }  // namespace
 
+std::string ParameterChange::summary() const {
+  const std::string was = from.empty() ? "" : " (was " + from + ")";
+  return reset() ? "reset " + name + " to its default" + was : "set " + name + " = " + to + was;
+}
+
 std::vector<ParameterChange> parameter_changes(const Inventory& inv, const json& have) {
   std::vector<ParameterChange> out;
-  for (const auto& [name, value] : dcs_parameters(inv)) {
+  const auto wanted = dcs_parameters(inv);
+  auto needs_restart = [](const std::string& name) {
+    const PgSetting* s = find_pg_setting(name);
+    return s && s->needs_restart();
+  };
+  for (const auto& [name, value] : wanted) {
     auto was = dcs_value(have, name);
     if (was && same_pg_value(name, *was, value)) continue;
-    const PgSetting* s = find_pg_setting(name);
-    out.push_back(ParameterChange{name, was.value_or(""), value, s && s->needs_restart()});
+    out.push_back(ParameterChange{name, was.value_or(""), value, needs_restart(name)});
+  }
+  // A parameter the inventory no longer sets leaves the dynamic configuration: declarative, and
+  // shown in the plan like any other change.
+  if (have.is_object() && have.contains("postgresql") && have["postgresql"].is_object() &&
+      have["postgresql"].contains("parameters") && have["postgresql"]["parameters"].is_object()) {
+    for (const auto& [name, v] : have["postgresql"]["parameters"].items()) {
+      if (wanted.count(name) || v.is_null()) continue;
+      out.push_back(ParameterChange{name, dcs_value(have, name).value_or(""), "", needs_restart(name)});
+    }
   }
   return out;
 }

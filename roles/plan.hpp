@@ -99,10 +99,13 @@ std::set<std::string> parse_etcd_health(const std::string& json);
 std::map<std::string, int64_t> parse_dcs_keys(const std::string& json, const std::string& prefix);
 
 // A cluster-wide PostgreSQL parameter whose value in Patroni's dynamic configuration differs from
-// the inventory's (dcs_parameters, core/pg_settings.hpp). `from` is "" when it is not set there.
+// the inventory's (dcs_parameters, core/pg_settings.hpp). `from` is "" when it is not set there;
+// `to` is "" when the inventory no longer sets it: it is removed (PostgreSQL's default applies).
 struct ParameterChange {
   std::string name, from, to;
   bool restart = false;  // postmaster context: members take it only when restarted
+  bool reset() const { return to.empty(); }
+  std::string summary() const;  // "set work_mem = 8MB (was 4MB)", "reset work_mem to its default (was 8MB)"
 };
 std::vector<ParameterChange> parameter_changes(const Inventory& inv, const nlohmann::json& have);
 

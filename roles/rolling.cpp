@@ -80,6 +80,13 @@ std::vector<std::string> roll_order(const PatroniCluster& c, const std::set<std:
                                     const RollOptions& opts) {
   std::vector<std::string> out;
   const PatroniMember* leader = c.leader();
+  if (leader && opts.order == RollOrder::leader_first) {
+    out.push_back("restart the leader " + leader->name +
+                  " in place first (a lowered max_connections-like setting: writes stop while it restarts)");
+    for (const auto& name : targets)
+      if (name != leader->name) out.push_back("restart " + name + ", then wait for it to stream with lag 0");
+    return out;
+  }
   for (const auto& name : targets) {
     if (!leader || name != leader->name)
       out.push_back("restart " + name + ", then wait for it to stream with lag 0");
@@ -89,9 +96,11 @@ std::vector<std::string> roll_order(const PatroniCluster& c, const std::set<std:
       out.push_back("restart the leader " + leader->name + " in place (writes stop while it restarts)");
     } else {
       const std::string to = candidate_of(c);
-      out.push_back("switch over from " + leader->name + " to " +
-                    (to.empty() ? "a healthy replica (none is healthy now)" : to) + ", then restart " +
-                    leader->name + " as a replica if it still needs it");
+      const std::string whom = opts.replication == ReplicationMode::sync_mode
+                                   ? "the synchronous standby" + (to.empty() ? "" : " (" + to + " now)")
+                                   : (to.empty() ? "a healthy replica (none is healthy now)" : to);
+      out.push_back("switch over from " + leader->name + " to " + whom + ", then restart " + leader->name +
+                    " as a replica if it still needs it");
     }
   }
   return out;
@@ -124,27 +133,9 @@ Result<RollReport> rolling_restart(RollCluster& rc, Progress& progress, const Ro
   if (targets.empty()) return report;
   for (const auto& line : roll_order(*c, targets, opts)) progress.info("rolling restart: " + line);
 
-  // Replicas first, one at a time; the first that does not come back ends the roll.
-  for (const auto& n : targets) {
-    if (n == leader) continue;
-    progress.node_step(n, "postgres:restart");
-    if (auto s = rc.restart(n); !s)
-      return Error(ErrorKind::remote_failure,
-                   stopped(rc, n, "did not restart (" + s.error().describe() + ")", leader, true));
-    std::string why;
-    if (auto s = wait_for(
-            rc, opts, [&] { return replica_back(rc, n, leader); }, &why);
-        !s)
-      return Error(
-          ErrorKind::timeout,
-          stopped(rc, n, "did not come back within " + std::to_string(opts.gate.count()) + " s (" + why + ")",
-                  leader, true));
-    report.steps.push_back("restarted " + n);
-    progress.node(n, "restarted, streaming with lag 0");
-  }
-  if (!targets.count(leader)) return report;
-
-  if (opts.primary == PrimaryRestart::in_place) {
+  // The leader restarted where it is: gated on it leading again with nothing pending, and every
+  // other member streaming from it (their own pending restarts aside).
+  auto leader_in_place = [&]() -> Status {
     progress.node_step(leader, "postgres:restart");
     if (auto s = rc.restart(leader); !s)
       return Error(ErrorKind::remote_failure,
@@ -165,26 +156,75 @@ Result<RollReport> rolling_restart(RollCluster& rc, Progress& progress, const Ro
       return Error(ErrorKind::timeout,
                    stopped(rc, leader, "did not come back as the leader (" + why + ")", leader, false));
     report.steps.push_back("restarted the leader " + leader + " in place");
+    return {};
+  };
+  const bool leader_first = opts.order == RollOrder::leader_first && targets.count(leader);
+  if (leader_first) {
+    if (auto s = leader_in_place(); !s) return s.error();
+  }
+
+  // Replicas one at a time; the first that does not come back ends the roll.
+  for (const auto& n : targets) {
+    if (n == leader) continue;
+    progress.node_step(n, "postgres:restart");
+    if (auto s = rc.restart(n); !s)
+      return Error(ErrorKind::remote_failure,
+                   stopped(rc, n, "did not restart (" + s.error().describe() + ")", leader, !leader_first));
+    std::string why;
+    if (auto s = wait_for(
+            rc, opts, [&] { return replica_back(rc, n, leader); }, &why);
+        !s)
+      return Error(
+          ErrorKind::timeout,
+          stopped(rc, n, "did not come back within " + std::to_string(opts.gate.count()) + " s (" + why + ")",
+                  leader, !leader_first));
+    report.steps.push_back("restarted " + n);
+    progress.node(n, "restarted, streaming with lag 0");
+  }
+  if (leader_first || !targets.count(leader)) return report;
+
+  if (opts.primary == PrimaryRestart::in_place) {
+    if (auto s = leader_in_place(); !s) return s.error();
     return report;
   }
 
   // Switch over to a synchronous standby (or a healthy replica), then the old leader, now a
-  // replica, is restarted if the demotion did not already apply everything.
-  auto now = rc.cluster();
-  if (!now) return now.error().with("step switchover");
-  const std::string to = candidate_of(*now);
-  if (to.empty())
+  // replica, is restarted if the demotion did not already apply everything. A replica restarted a
+  // moment ago may not be the synchronous standby again yet: wait for one, within the gate.
+  const bool sync = opts.replication == ReplicationMode::sync_mode;
+  std::string why;
+  std::string candidate;
+  auto has_candidate = [&]() -> std::string {
+    auto now = rc.cluster();
+    if (!now) return now.error().describe();
+    candidate = candidate_of(*now);
+    const PatroniMember* m = nullptr;
+    for (const auto& x : now->members) m = x.name == candidate ? &x : m;
+    if (!m) return "no replica of " + leader + " is healthy with lag 0";
+    if (sync && m->role != "sync_standby") return "no synchronous standby yet";
+    return "";
+  };
+  if (auto s = wait_for(rc, opts, has_candidate, &why); !s)
     return Error(ErrorKind::conflict,
-                 "the roll stopped before the leader: no replica of " + leader +
-                     " is healthy with lag 0 to switch over to (--primary-restart in-place "
-                     "restarts the leader where it is)");
+                 "the roll stopped before the leader: " + why +
+                     " to switch over to (--primary-restart in-place restarts the leader where it is)");
   progress.node_step(leader, "patroni:switchover");
-  if (auto s = rc.switchover(leader, to); !s)
-    return Error(ErrorKind::remote_failure,
-                 "switchover from " + leader + " to " + to + " failed: " + s.error().describe());
+  if (auto s = rc.switchover(leader, sync ? "" : candidate); !s)
+    return Error(ErrorKind::remote_failure, "switchover from " + leader + " failed: " + s.error().describe());
+  std::string to;
+  auto new_leader = [&]() -> std::string {
+    auto now = rc.cluster();
+    if (!now) return now.error().describe();
+    const PatroniMember* l = now->leader();
+    if (!l || l->name == leader) return "the leader is still " + leader;
+    if (l->state != "running") return l->name + " leads but is " + l->state;
+    to = l->name;
+    return "";
+  };
+  if (auto s = wait_for(rc, opts, new_leader, &why); !s)
+    return Error(ErrorKind::timeout, "after the switchover from " + leader + ": " + why);
   ++report.leader_changes;
   report.steps.push_back("switched over from " + leader + " to " + to);
-  std::string why;
   auto old_back = [&]() -> std::string {
     auto w = replica_back(rc, leader, to);
     return w.find("pending restart") != std::string::npos ? "" : w;

@@ -34,7 +34,8 @@ class RollCluster {
   virtual Result<std::set<std::string>> streaming(const std::string& leader) = 0;
   // Patroni's POST /restart on the member; returns once Patroni says it restarted.
   virtual Status restart(const std::string& member) = 0;
-  // Patroni's POST /switchover from leader to candidate.
+  // Patroni's POST /switchover away from leader; candidate "" lets Patroni pick (in synchronous
+  // mode only its synchronous standby, by its own view of the sync key).
   virtual Status switchover(const std::string& leader, const std::string& candidate) = 0;
   // The member's last log lines, for a message; "" when they cannot be read.
   virtual std::string log_tail(const std::string& member) = 0;
@@ -43,9 +44,19 @@ class RollCluster {
 
 enum class PrimaryRestart { switchover, in_place };  // --primary-restart
 enum class RollScope { pending, all };               // members with pending_restart, or every one
+// replicas_first: replicas, then the leader (the usual order, and the one raising a setting that a
+// standby must have at least as high as its primary needs). leader_first: the leader in place, then
+// the replicas: lowering such a setting (max_connections, ...) needs the primary to run with the lower
+// value and log it before a standby may start with it (Patroni starts a standby with the value in its
+// pg_control meanwhile, and reports it pending).
+enum class RollOrder { replicas_first, leader_first };
 
 struct RollOptions {
   PrimaryRestart primary = PrimaryRestart::switchover;
+  // In synchronous mode the switchover waits for a synchronous standby and lets Patroni hand over
+  // to it: naming one that the leader's Patroni no longer sees as synchronous is refused (412).
+  ReplicationMode replication = ReplicationMode::sync_mode;
+  RollOrder order = RollOrder::replicas_first;
   RollScope scope = RollScope::pending;
   std::string only_node;                // restart just this member ("" = every one in scope)
   std::chrono::seconds gate{180};       // how long a member may take to come back

@@ -24,12 +24,19 @@ class PatroniRollCluster : public RollCluster {
     if (!c) return Error(ErrorKind::remote_failure, "no Patroni REST API answers");
     return std::move(*c);
   }
+  // PostgreSQL's own pending_restart, or Patroni's: Patroni also reports one for a standby it started
+  // with pg_control's higher max_connections (or the like) than its configuration asks.
   Result<bool> pending_restart(const std::string& member) override {
     auto n = node(member);
     if (!n) return n.error();
     auto r = run_sql(**n, "postgres:pending", "SELECT count(*) FROM pg_settings WHERE pending_restart;");
     if (!r) return r.error();
-    return trim(r->out) != "0";
+    if (trim(r->out) != "0") return true;
+    auto c = cluster();
+    if (!c) return c.error();
+    for (const auto& m : c->members)
+      if (m.name == member) return m.pending_restart;
+    return false;
   }
   Result<std::map<std::string, std::pair<std::string, bool>>> settings(
       const std::string& member, const std::vector<std::string>& names) override {
@@ -65,7 +72,8 @@ class PatroniRollCluster : public RollCluster {
     return post(member, "/restart", "{}", "patroni:restart");
   }
   Status switchover(const std::string& leader, const std::string& candidate) override {
-    nlohmann::json body = {{"leader", leader}, {"candidate", candidate}};
+    nlohmann::json body = {{"leader", leader}};
+    if (!candidate.empty()) body["candidate"] = candidate;
     return post(leader, "/switchover", body.dump(), "patroni:switchover");
   }
   std::string log_tail(const std::string& member) override {
@@ -101,6 +109,23 @@ class PatroniRollCluster : public RollCluster {
   EngineContext& ctx_;
 };
 
+// Leader first when the leader runs a setting that a standby needs at least as high as its primary
+// above what the inventory now asks: it must restart with the lower value before the standbys can.
+Status choose_order(RollCluster& rc, const Inventory& inv, RollOptions& opts) {
+  const auto want = dcs_parameters(inv);
+  std::vector<std::string> names;
+  for (const auto& [name, value] : want)
+    if (standby_needs_at_least_primary(name)) names.push_back(name);
+  auto c = rc.cluster();
+  if (!c) return c.error().with("step rolling-restart");
+  if (!c->leader() || names.empty()) return {};
+  auto running = rc.settings(c->leader()->name, names);
+  if (!running) return running.error().with("step rolling-restart").with("host " + c->leader()->name);
+  for (const auto& [name, value] : *running)
+    if (lowers_standby_minimum(name, value.first, want.at(name))) opts.order = RollOrder::leader_first;
+  return {};
+}
+
 }  // namespace
 
 Status converge_postgres(EngineContext& ctx, PrimaryRestart primary) {
@@ -109,6 +134,7 @@ Status converge_postgres(EngineContext& ctx, PrimaryRestart primary) {
   PatroniRollCluster rc(ctx);
   RollOptions opts;
   opts.primary = primary;
+  opts.replication = ctx.inv.replication.mode;
   opts.gate = std::chrono::seconds(ctx.timeouts.patroni_s);
   // Every member shows what the inventory asks (or has it pending a restart).
   WantedSettings wanted;
@@ -122,6 +148,7 @@ Status converge_postgres(EngineContext& ctx, PrimaryRestart primary) {
     }
   }
   if (auto s = parameters_gate(rc, wanted, opts); !s) return s;
+  if (auto s = choose_order(rc, ctx.inv, opts); !s) return s;
   auto report = rolling_restart(rc, ctx.progress, opts);
   if (!report) return report.error();
   if (!report->steps.empty()) {
@@ -129,6 +156,14 @@ Status converge_postgres(EngineContext& ctx, PrimaryRestart primary) {
     for (const auto& step : report->steps) summary += (summary.empty() ? "" : ", ") + step;
     ctx.cluster_actions.push_back(
         Change{ChangeKind::pg_restart, ctx.inv.cluster_name, "", "rolling restart: " + summary});
+  }
+  if (report->leader_changes > 0) {
+    // The phases after this one (users and databases) write on the leader: the new one.
+    std::string why;
+    ctx.leader = find_leader(ctx, &why);
+    if (!ctx.leader)
+      return Error(ErrorKind::remote_failure, "no Patroni leader after the rolling restart: " + why)
+          .with("step rolling-restart");
   }
   return {};
 }
@@ -140,6 +175,7 @@ Result<RollReport> cluster_restart(const Inventory& inv, UpDeps& deps, const Rol
   EngineContext ctx{inv, cs.secrets, deps.progress, cs.nodes, deps.timeouts};
   PatroniRollCluster rc(ctx);
   RollOptions o = opts;
+  o.replication = inv.replication.mode;
   o.gate = std::chrono::seconds(deps.timeouts.patroni_s);
   return rolling_restart(rc, deps.progress, o);
 }

@@ -23,6 +23,7 @@ struct Fixture {
   PlanInput in{inv, {}, {}, false};
   Fixture() {
     inv.cluster_name = "c";
+    inv.replication.mode = ReplicationMode::sync_mode;
     in.view.patroni = PatroniCluster{{pm("pg1", "leader"), pm("pg2", "sync_standby"), pm("pg3", "replica")}};
     in.view.dcs_config = dcs_config_patch(inv, nlohmann::json::object());
   }
@@ -65,8 +66,40 @@ TEST(RollingPlan, ARestartParameterRollsReplicasThenSwitchesOver) {
                 "rolling restart: restart pg2, then wait for it to stream with lag 0; restart pg3", 0),
             0u)
       << r[0].summary;
-  EXPECT_NE(r[0].summary.find("switch over from pg1 to pg2"), std::string::npos);
+  EXPECT_NE(r[0].summary.find("switch over from pg1 to the synchronous standby (pg2 now)"),
+            std::string::npos);
   EXPECT_NE(r[0].summary.find("to roll back"), std::string::npos);
+}
+
+TEST(RollingPlan, LoweringMaxConnectionsRestartsTheLeaderFirst) {
+  // A standby must run max_connections at least as high as its primary: the primary goes first.
+  Fixture f;
+  f.inv.pg_parameters = {{"max_connections", "150"}};
+  auto r = f.of(ChangeKind::pg_restart);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].summary.rfind("rolling restart: restart the leader pg1 in place first", 0), 0u)
+      << r[0].summary;
+  EXPECT_EQ(r[0].summary.find("switch over"), std::string::npos) << r[0].summary;
+  // Raising it keeps the usual order.
+  f.inv.pg_parameters = {{"max_connections", "250"}};
+  EXPECT_EQ(f.of(ChangeKind::pg_restart)[0].summary.rfind("rolling restart: restart pg2", 0), 0u);
+}
+
+TEST(RollingPlan, AParameterTakenOutOfTheInventoryIsReset) {
+  Fixture f;
+  f.inv.pg_parameters = {{"work_mem", "8MB"}, {"shared_buffers", "256MB"}};
+  f.in.view.dcs_config = dcs_config_patch(f.inv, nlohmann::json::object());
+  f.inv.pg_parameters = {{"work_mem", "8MB"}};
+  auto p = f.of(ChangeKind::pg_parameter);
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].summary, "reset shared_buffers to its default (was 256MB): needs a restart");
+  EXPECT_EQ(f.of(ChangeKind::pg_restart).size(), 1u);
+  // Patroni's PATCH /config deletes a key sent as null.
+  auto patch = dcs_config_patch(f.inv, *f.in.view.dcs_config);
+  EXPECT_EQ(patch, (nlohmann::json{{"postgresql", {{"parameters", {{"shared_buffers", nullptr}}}}}}));
+  // Once it is gone, nothing more is planned; pgha's own parameters are never reset.
+  f.in.view.dcs_config = dcs_config_patch(f.inv, nlohmann::json::object());
+  EXPECT_TRUE(f.of(ChangeKind::pg_parameter).empty());
 }
 
 TEST(RollingPlan, SameValueInOtherUnitsIsNoChange) {
