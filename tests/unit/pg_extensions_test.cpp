@@ -10,6 +10,7 @@
 #include "core/pg_extensions.hpp"
 #include "core/pg_settings.hpp"
 #include "core/validate.hpp"
+#include "fakes/fake_shell.hpp"
 #include "roles/catalog.hpp"
 #include "roles/engine.hpp"
 #include "roles/plan.hpp"
@@ -285,6 +286,37 @@ TEST(PgExtensionsSql, OnlyTableNamesQuotedUnderGexec) {
             "SELECT 'CREATE EXTENSION IF NOT EXISTS \"uuid-ossp\"', 'SELECT ''created uuid-ossp''' WHERE NOT "
             "EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = 'uuid-ossp')\\gexec\n");
   EXPECT_EQ(create_extensions_sql({"x\"; DROP TABLE t; --", "nope"}), "");
+}
+
+// converge_extensions on the leader: one psql per database with extensions, the database as a quoted
+// conninfo, the SQL on stdin; what psql reports created becomes the pg_extension changes.
+TEST(PgExtensionsUp, CreatesOnTheLeaderPerDatabaseAndReportsWhatItCreated) {
+  Inventory inv;
+  inv.cluster_name = "c";
+  Node node;
+  node.name = "pg1";
+  node.roles = {Role::patroni};
+  inv.nodes = {node};
+  inv.databases = {Database{"app", "", {"pgcrypto", "citext"}}, Database{"plain", "", {}},
+                   Database{"o'db", "", {"hstore"}}};
+  ResolvedSecrets secrets;
+  auto progress = make_progress(std::cerr, ProgressStyle::quiet);
+  std::vector<NodeHandle> nodes(1);
+  nodes[0].node = &inv.nodes[0];
+  auto fake = std::make_unique<testing::FakeShell>("pg1");
+  testing::FakeShell* shell = fake.get();
+  nodes[0].shell = std::move(fake);
+  shell->on("dbname='\\''app", CommandResult{0, "created citext\n", ""});
+  shell->on("psql", CommandResult{0, "", ""});
+  EngineContext ctx{inv, secrets, *progress, nodes, GateTimeouts{}};
+  ctx.leader = &nodes[0];
+  ASSERT_TRUE(converge_extensions(ctx).ok());
+  ASSERT_EQ(shell->commands.size(), 2u);
+  EXPECT_NE(shell->commands[0].find("-d 'dbname='\\''app'\\'''"), std::string::npos) << shell->commands[0];
+  EXPECT_EQ(shell->stdins[0], create_extensions_sql({"pgcrypto", "citext"}));
+  EXPECT_NE(shell->commands[1].find("o\\'\\''db"), std::string::npos) << shell->commands[1];
+  ASSERT_EQ(ctx.cluster_actions.size(), 1u);
+  EXPECT_EQ(change_key(ctx.cluster_actions[0]), "pg_extension c app.citext");
 }
 
 }  // namespace
