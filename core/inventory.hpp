@@ -160,6 +160,8 @@ struct User {
 struct Database {
   std::string name;
   std::string owner;
+  // CREATE EXTENSION names, each one of core/pg_extensions.hpp's table (validate checks).
+  std::vector<std::string> extensions;
 };
 
 struct Inventory {

@@ -41,7 +41,7 @@ void check_services(RuleContext& c);  // keepalived, pgbackrest
 void check_provider(RuleContext& c);
 void check_users(RuleContext& c);
 void check_values(RuleContext& c);    // grammars of values reaching configs and commands
-void check_postgres(RuleContext& c);  // postgresql.parameters against PostgreSQL 15's settings
+void check_postgres(RuleContext& c);  // postgresql.parameters (PostgreSQL 15's settings), extensions
 void check_guard(RuleContext& c);     // the guard: block (core/inventory_rules_guard.cpp)
 
 }  // namespace pgha

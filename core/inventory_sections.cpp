@@ -148,7 +148,8 @@ void read_guard(YamlReader& r, const YAML::Node& map, Inventory& inv) {
 void read_databases(YamlReader& r, const YAML::Node& list, Inventory& inv) {
   each_item(r, list, "databases", [&](const YAML::Node& value, const std::string& path) {
     Database d;
-    r.fields(value, path, {{"name", r.text(d.name)}, {"owner", r.text(d.owner)}});
+    r.fields(value, path,
+             {{"name", r.text(d.name)}, {"owner", r.text(d.owner)}, {"extensions", r.texts(d.extensions)}});
     inv.databases.push_back(std::move(d));
   });
 }

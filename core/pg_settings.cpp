@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/embedded.hpp"
+#include "core/pg_extensions.hpp"
 
 namespace pgha {
 namespace {
@@ -366,6 +367,11 @@ void put_checked(std::map<std::string, std::string>& out, const std::map<std::st
 std::map<std::string, std::string> dcs_parameters(const Inventory& inv) {
   std::map<std::string, std::string> out(pgha_dcs_parameters().begin(), pgha_dcs_parameters().end());
   put_checked(out, inv.pg_parameters, false);
+  // The libraries the extensions need join whatever the user preloads (core/pg_extensions.hpp).
+  if (auto libs = extension_preloads(inv); !libs.empty()) {
+    auto it = out.find("shared_preload_libraries");
+    out["shared_preload_libraries"] = merge_preload_libraries(it == out.end() ? "" : it->second, libs);
+  }
   return out;
 }
 

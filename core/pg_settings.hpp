@@ -49,7 +49,8 @@ const std::vector<std::pair<std::string, std::string>>& pgha_dcs_parameters();
 
 // What goes into Patroni's dynamic configuration's postgresql.parameters: pgha's, then the
 // inventory's postgresql.parameters over them, each in canonical form. A name or value that fails
-// the checks above is left out (validate refuses it before anything renders).
+// the checks above is left out (validate refuses it before anything renders). The libraries the
+// databases' extensions need are merged into shared_preload_libraries (merge_preload_libraries).
 std::map<std::string, std::string> dcs_parameters(const Inventory& inv);
 // Whether two texts are the same value of `name` (64MB and 65536kB, on and true); a name that is not
 // a setting compares as text.

@@ -16,6 +16,7 @@ const std::pair<ChangeKind, const char*> kNames[] = {
     {ChangeKind::dcs_patch, "dcs_patch"},           {ChangeKind::sql_objects, "sql_objects"},
     {ChangeKind::backup_stanza, "backup_stanza"},   {ChangeKind::remove_machine, "remove_machine"},
     {ChangeKind::pg_parameter, "pg_parameter"},     {ChangeKind::pg_restart, "pg_restart"},
+    {ChangeKind::pg_package, "pg_package"},         {ChangeKind::pg_extension, "pg_extension"},
 };
 
 }  // namespace

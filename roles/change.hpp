@@ -29,6 +29,8 @@ enum class ChangeKind {
   remove_machine,  // the provider removes the node's machine
   pg_parameter,    // a cluster-wide PostgreSQL parameter; target: its name (with dcs_patch)
   pg_restart,      // PostgreSQL restarted member by member, leader last
+  pg_package,      // an extension's Debian package installed on a PostgreSQL node; target: the package
+  pg_extension,    // CREATE EXTENSION on the leader; target: "<database>.<extension>"
 };
 
 const char* to_string(ChangeKind kind);

@@ -1,5 +1,6 @@
 // Observes the cluster as a whole (etcd's members, Patroni's members and keys, the dynamic
-// configuration, the leader's users and databases) through whichever node answers. Changes nothing.
+// configuration, the leader's users, databases and their extensions) through whichever node answers.
+// Changes nothing.
 #include "roles/cluster_view.hpp"
 
 #include <sstream>
@@ -116,10 +117,20 @@ ClusterView observe_cluster(const Inventory& inv, const std::vector<NodeHandle*>
       "SELECT 'r' || chr(9) || rolname FROM pg_roles UNION ALL "
       "SELECT 'd' || chr(9) || datname FROM pg_database UNION ALL "
       "SELECT 's' || chr(9) || application_name FROM pg_stat_replication WHERE state = 'streaming';";
-  auto r = leader->shell->run(
-      side_by_side({"runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -tA -d postgres -f -",
-                    "curl -s -f --max-time 3 " + patroni_url(inv, *leader->node, "/config") + " </dev/null"}),
-      sql);
+  std::vector<std::string> parts_run = {
+      "runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -tA -d postgres -f -",
+      "curl -s -f --max-time 3 " + patroni_url(inv, *leader->node, "/config") + " </dev/null"};
+  // Each inventory database's extensions, one psql each (a database that does not exist yet prints
+  // nothing); the name reaches psql as one shell-quoted conninfo, the SQL is constant.
+  if (!inv.databases.empty()) {
+    std::string ext;
+    for (const auto& d : inv.databases)
+      ext += "runuser -u postgres -- psql -X -q -tA -d " + shell_quote(conninfo_for(d.name)) + " -c " +
+             shell_quote("SELECT current_database() || chr(9) || extname FROM pg_extension") +
+             " </dev/null; ";
+    parts_run.push_back(ext + "true");
+  }
+  auto r = leader->shell->run(side_by_side(parts_run), sql);
   if (!r) return view;
   auto parts = sections(r->out);
   if (parts.size() > 1) {
@@ -127,6 +138,13 @@ ClusterView observe_cluster(const Inventory& inv, const std::vector<NodeHandle*>
     if (j.is_object()) view.dcs_config = std::move(j);
   }
   if (r->exit_code != 0) return view;
+  if (parts.size() > 2) {
+    std::istringstream ext(parts[2]);
+    for (std::string line; std::getline(ext, line);) {
+      auto t = line.find('\t');
+      if (t != std::string::npos) view.sql_extensions[line.substr(0, t)].insert(line.substr(t + 1));
+    }
+  }
   view.sql_known = true;
   view.streaming.emplace();
   std::istringstream in(parts[0]);

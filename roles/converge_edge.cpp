@@ -70,17 +70,6 @@ std::string converge_role_sql(const std::string& name, const std::vector<RoleOpt
          "))\\gexec\n";
 }
 
-// A libpq conninfo naming `database` ('...' with \\ and \' escaped); psql's -d takes it whole, with
-// no meta-command lexing between (names hold no control character: validate refuses them).
-std::string conninfo_for(const std::string& database) {
-  std::string out = "dbname='";
-  for (char c : database) {
-    if (c == '\'' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "'";
-}
-
 std::string create_database_sql(const Database& d) {
   std::string statement = "CREATE DATABASE " + quote_ident(d.name);
   if (!d.owner.empty()) statement += " OWNER " + quote_ident(d.owner);
@@ -148,6 +137,15 @@ SqlObjectsCommand sql_objects_command(const Inventory& inv, const ResolvedSecret
 }
 
 }  // namespace
+
+std::string conninfo_for(const std::string& database) {
+  std::string out = "dbname='";
+  for (char c : database) {
+    if (c == '\'' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
 
 Status converge_sql_objects(EngineContext& ctx) {
   const SqlObjectsCommand c = sql_objects_command(ctx.inv, ctx.secrets);
@@ -272,6 +270,7 @@ Status converge_services(EngineContext& ctx) {
   std::vector<std::function<Status()>> parts = {
       [&]() -> Status {
         if (auto s = converge_sql_objects(ctx); !s) return s;
+        if (auto s = converge_extensions(ctx); !s) return s;
         return converge_pgbackrest(ctx);
       },
       [&] { return converge_pgbouncer(ctx); },

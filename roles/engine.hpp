@@ -41,7 +41,7 @@ struct NodeObservation {
   bool valid = false;
   std::string system_state;             // systemctl is-system-running
   bool dpkg_clean = true;               // `dpkg --audit` printed nothing
-  std::set<std::string> installed;      // of the packages the node's roles need
+  std::set<std::string> installed;      // of the packages the node's roles and extensions need
   bool stock_postgres = false;          // Debian's <version>/main cluster exists
   bool stock_etcd = false;              // a stock etcd member dir under /var/lib/etcd
   bool etcd_data = false;               // the cluster's own etcd member dir exists
@@ -150,9 +150,9 @@ Status converge_pgbouncer(EngineContext& ctx);
 Status converge_haproxy(EngineContext& ctx);
 Status converge_keepalived(EngineContext& ctx);
 Status converge_pgbackrest(EngineContext& ctx);
-// Once Patroni's gate has passed, the rest depend only on it, not on each other: users and databases
-// then pgBackRest on one thread, the PgBouncer, HAProxy and VIP gates each on their own. Nodes'
-// shells must be safe to share (SerialShell); only the first thread records actions.
+// Once Patroni's gate has passed, the rest depend only on it, not on each other: users and databases,
+// their extensions, then pgBackRest on one thread, the PgBouncer, HAProxy and VIP gates each on their
+// own. Nodes' shells must be safe to share (SerialShell); only the first thread records actions.
 Status converge_services(EngineContext& ctx);
 
 // Brings a unit to "enabled and active". When it was already active: restart or reload it only if
@@ -184,6 +184,19 @@ std::optional<PatroniCluster> read_patroni_cluster(EngineContext& ctx);
 
 // The node whose Patroni is the leader, asked through any Patroni node's REST API; nullptr if none.
 NodeHandle* find_leader(EngineContext& ctx, std::string* why = nullptr);
+
+// A libpq conninfo naming `database` ('...' with \\ and \' escaped); psql's -d takes it whole, with
+// no meta-command lexing between (names hold no control character: validate refuses them).
+std::string conninfo_for(const std::string& database);
+
+// CREATE EXTENSION IF NOT EXISTS, on the leader, for each inventory database's extensions that it
+// lacks (roles/extensions.cpp); after the users and databases, and after any rolling restart that
+// preloads their libraries. Records a pg_extension change for each one it created.
+Status converge_extensions(EngineContext& ctx);
+// The SQL converge_extensions feeds psql for one database: per extension of the table (other names
+// are skipped), a \gexec that runs CREATE EXTENSION IF NOT EXISTS and prints "created <name>" only
+// when pg_extension lacks it.
+std::string create_extensions_sql(const std::vector<std::string>& names);
 
 // Runs `sql` through psql as the local postgres superuser (peer auth) on `node`. The SQL travels on
 // stdin, so passwords inside it never reach a process list.

@@ -1,6 +1,7 @@
 // Phase 0: one round trip per node reads what every later phase would otherwise ask for itself.
 #include <sstream>
 
+#include "core/pg_extensions.hpp"
 #include "roles/catalog.hpp"
 #include "roles/engine.hpp"
 #include "roles/parallel.hpp"
@@ -14,7 +15,8 @@ const char* const kPatroniModule = "/usr/lib/python3/dist-packages/patroni/dcs/e
 const char* const kPatroniFixMark = "# pgha: the leader key is compare-and-set";
 
 // The script prints one tab-separated record per fact; parse() reads them back. Paths, package and
-// unit names come from the role catalog (fixed strings), never from the inventory, and are quoted.
+// unit names come from the role catalog and the extension table (fixed strings), never from the
+// inventory, and are quoted.
 std::string observe_script(const NodeHandle& n, const Inventory& inv) {
   std::ostringstream s;
   // Boot first: stock services found before systemd has started them would be missed.
@@ -23,6 +25,9 @@ std::string observe_script(const NodeHandle& n, const Inventory& inv) {
   s << "[ -z \"$(dpkg --audit 2>/dev/null)\" ] || printf 'dpkg\\tdirty\\n'; ";
   std::string pkgs;
   for (const auto& p : node_packages(*n.node, inv.postgres_version)) pkgs += " " + shell_quote(p);
+  if (has_role(*n.node, Role::patroni)) {
+    for (const auto& p : extension_packages(inv)) pkgs += " " + shell_quote(p);
+  }
   if (!pkgs.empty())
     s << "dpkg-query -W -f='pkg\\t${Package}\\t${db:Status-Status}\\n'" << pkgs << " 2>/dev/null; ";
   if (has_role(*n.node, Role::patroni)) {

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "core/pg_extensions.hpp"
 #include "core/pg_settings.hpp"
 #include "core/sha256.hpp"
 #include "net/ssh_keys.hpp"
@@ -63,6 +64,14 @@ void plan_nodes(Builder& b) {
     }
     if (prepare)
       b.add(ChangeKind::prepare, name, "", "packages, Debian's stock services and the Patroni fix");
+    // The extensions' packages, before any file names their libraries: PostgreSQL does not start
+    // with a shared_preload_libraries entry it cannot load.
+    if (has_role(n.node, Role::patroni)) {
+      for (const auto& p : extension_packages(b.in.inv)) {
+        if (!s.valid || !s.installed.count(p))
+          b.add(ChangeKind::pg_package, name, p, "install " + p + " (a PostgreSQL extension's package)");
+      }
+    }
     std::set<Role> changed;
     for (const auto& f : n.files) {
       auto it = s.files.find(f.path);
@@ -287,6 +296,32 @@ void plan_parameters(Builder& b) {
             "previous values in the inventory and run up again");
 }
 
+// CREATE EXTENSION for each extension a database lacks (everything, when the leader's databases
+// could not be read), after the restart that preloads their libraries. An extension a database has
+// but the inventory no longer lists is left in place: DROP EXTENSION can drop the data that uses it.
+void plan_extensions(Builder& b) {
+  const Inventory& inv = b.in.inv;
+  const ClusterView& v = b.in.view;
+  const bool known = v.patroni && v.patroni->leader() && v.sql_known;
+  for (const auto& d : inv.databases) {
+    auto have = known ? v.sql_extensions.find(d.name) : v.sql_extensions.end();
+    const bool exists = have != v.sql_extensions.end();
+    for (const auto& e : d.extensions) {
+      if (exists && have->second.count(e)) continue;
+      b.add(ChangeKind::pg_extension, inv.cluster_name, d.name + "." + e,
+            "CREATE EXTENSION IF NOT EXISTS " + e + " in database " + d.name + " on the leader");
+    }
+    if (!exists) continue;
+    for (const auto& e : have->second) {
+      if (e == "plpgsql" || std::find(d.extensions.begin(), d.extensions.end(), e) != d.extensions.end())
+        continue;
+      b.plan.warnings.push_back("extension " + e + " in database " + d.name +
+                                " is not in the inventory: it is left installed (dropping an extension can "
+                                "drop the data that uses it; DROP EXTENSION by hand if that is meant)");
+    }
+  }
+}
+
 void plan_cluster_objects(Builder& b) {
   const Inventory& inv = b.in.inv;
   const ClusterView& v = b.in.view;
@@ -305,6 +340,7 @@ void plan_cluster_objects(Builder& b) {
   }
   if (missing && (!inv.users.empty() || !inv.databases.empty()))
     b.add(ChangeKind::sql_objects, inv.cluster_name, "", "create the missing users and databases");
+  plan_extensions(b);
   if (!running && !inv.nodes_with(Role::pgbackrest).empty())
     b.add(ChangeKind::backup_stanza, inv.cluster_name, inv.cluster_name, "create the pgBackRest stanza");
 }

@@ -40,6 +40,9 @@ struct ClusterView {
   std::optional<nlohmann::json> dcs_config;    // the leader's GET /config
   bool sql_known = false;                      // the leader listed its roles and databases
   std::set<std::string> sql_roles, sql_databases;
+  // The extensions of each inventory database that exists on the leader (plpgsql included); a
+  // database missing here was not there or did not answer.
+  std::map<std::string, std::set<std::string>> sql_extensions;
   // The leader's pg_stat_replication: the application names of the replicas that stream.
   std::optional<std::set<std::string>> streaming;
 };

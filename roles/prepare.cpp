@@ -1,6 +1,7 @@
 // Phase 1: make each machine ready for its roles. See engine.hpp for the contract.
 
 #include "core/embedded.hpp"
+#include "core/pg_extensions.hpp"
 #include "roles/catalog.hpp"
 #include "roles/engine.hpp"
 #include "roles/parallel.hpp"
@@ -21,6 +22,16 @@ Status ensure_packages(NodeHandle& n, const Inventory& inv, Progress& progress) 
     missing += " " + shell_quote(p);
     ++count;
   }
+  // The extensions' packages go in the same apt-get run, each reported as its own change.
+  std::vector<std::string> extensions;
+  if (has_role(*n.node, Role::patroni)) {
+    for (const auto& p : extension_packages(inv)) {
+      if (n.seen.installed.count(p)) continue;
+      extensions.push_back(p);
+      missing += " " + shell_quote(p);
+      ++count;
+    }
+  }
   if (count == 0) return {};
   progress.node(n.node->name, "installing " + std::to_string(count) + " packages");
   const std::string install =
@@ -36,7 +47,8 @@ Status ensure_packages(NodeHandle& n, const Inventory& inv, Progress& progress) 
         .with("command `" + install + "`")
         .with("step prepare:packages")
         .with("host " + n.node->name);
-  n.did(ChangeKind::prepare, "", "installed" + missing);
+  if (count > static_cast<int>(extensions.size())) n.did(ChangeKind::prepare, "", "installed" + missing);
+  for (const auto& p : extensions) n.did(ChangeKind::pg_package, p, "installed " + p);
   // Installing starts Debian's stock services: look again before removing them.
   return observe_node(n, inv, 60);
 }

@@ -4,6 +4,7 @@
 #include <sstream>
 #include <thread>
 
+#include "core/pg_extensions.hpp"
 #include "core/pg_settings.hpp"
 #include "roles/cluster_ops.hpp"
 #include "roles/engine.hpp"
@@ -138,8 +139,12 @@ Status converge_postgres(EngineContext& ctx, PrimaryRestart primary) {
   opts.gate = std::chrono::seconds(ctx.timeouts.patroni_s);
   // Every member shows what the inventory asks (or has it pending a restart).
   WantedSettings wanted;
+  // shared_preload_libraries as the DCS has it: the user's list with the extensions' libraries.
+  std::map<std::string, std::string> cluster = ctx.inv.pg_parameters;
+  if (!extension_preloads(ctx.inv).empty())
+    cluster["shared_preload_libraries"] = dcs_parameters(ctx.inv)["shared_preload_libraries"];
   for (NodeHandle* n : nodes) {
-    std::map<std::string, std::string> asked = ctx.inv.pg_parameters;
+    std::map<std::string, std::string> asked = cluster;
     for (const auto& [k, v] : n->node->parameters) asked[k] = v;
     for (const auto& [name, value] : asked) {
       const PgSetting* s = find_pg_setting(name);

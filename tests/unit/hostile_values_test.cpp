@@ -59,6 +59,7 @@ users:
 databases:
   - name: "@database@"
     owner: "@owner@"
+    extensions: ["@extension@"]
 )";
 
 const std::map<std::string, std::string> kBase = {
@@ -84,6 +85,7 @@ const std::map<std::string, std::string> kBase = {
     {"option", "LOGIN"},
     {"database", "app"},
     {"owner", "app"},
+    {"extension", "pgcrypto"},
 };
 
 // Appended to a field's base value. Written as YAML double-quoted escapes.

@@ -301,3 +301,19 @@ TEST_F(RealPostgres, PgBouncerLogsUsersInThroughAuthQueryAndRefusesSuperusers) {
 
 }  // namespace
 }  // namespace pgha
+
+namespace pgha {
+namespace {
+
+// databases[].extensions: the SQL converge_extensions sends creates each missing one once, and a
+// second run creates nothing (contrib comes with Debian's postgresql-15).
+TEST_F(RealPostgres, ExtensionsAreCreatedOnce) {
+  const std::string sql = create_extensions_sql({"pgcrypto", "pg_stat_statements", "uuid-ossp"});
+  EXPECT_EQ(psql("postgres", "", sql), "created pgcrypto\ncreated pg_stat_statements\ncreated uuid-ossp\n");
+  EXPECT_EQ(psql("postgres", "", sql), "");
+  EXPECT_EQ(psql("postgres", "", "SELECT extname FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1;"),
+            "pg_stat_statements\npgcrypto\nuuid-ossp\n");
+}
+
+}  // namespace
+}  // namespace pgha
