@@ -47,6 +47,7 @@ struct NodeObservation {
   bool etcd_data = false;               // the cluster's own etcd member dir exists
   std::set<std::string> stock_running;  // stock haproxy/pgbouncer units running without pgha's config
   bool patroni_fixed = false;           // the etcd3 leader-key fix is in Debian's Patroni module
+  bool patroni_stale = false;           // the running Patroni started before its module last changed
   std::map<std::string, RemoteFile> files;
   std::set<std::string> pending;  // markers under kPendingDir
   std::map<std::string, UnitState> units;

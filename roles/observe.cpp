@@ -34,6 +34,13 @@ std::string observe_script(const NodeHandle& n, const Inventory& inv) {
     s << "[ -d /etc/postgresql/" << inv.postgres_version << "/main ] && printf 'stock\\tpostgres\\n'; ";
     s << "grep -qsF " << shell_quote(kPatroniFixMark) << " " << kPatroniModule
       << " && printf 'patroni-fix\\tpresent\\n'; ";
+    // A Patroni that started before its module last changed runs the old code (Python reads a module
+    // once): its start (now minus its elapsed seconds) against the file's modification time.
+    s << "pid=$(systemctl show -p MainPID --value patroni.service 2>/dev/null); "
+         "if [ \"${pid:-0}\" != 0 ]; then el=$(ps -o etimes= -p \"$pid\" 2>/dev/null); "
+         "[ -n \"$el\" ] && [ $(stat -c %Y "
+      << kPatroniModule
+      << " 2>/dev/null || echo 0) -gt $(( $(date +%s) - el )) ] && printf 'patroni-stale\\n'; fi; ";
   }
   if (has_role(*n.node, Role::etcd)) {
     s << "[ -n \"$(find /var/lib/etcd -mindepth 1 -maxdepth 1 ! -name " << shell_quote(inv.cluster_name)
@@ -97,6 +104,8 @@ NodeObservation parse(const std::string& text) {
       o.etcd_data = true;
     } else if (kind == "patroni-fix") {
       o.patroni_fixed = true;
+    } else if (kind == "patroni-stale") {
+      o.patroni_stale = true;
     } else if (kind == "sum" && f.size() >= 2) {
       // sha256sum: "<hash>  <path>"
       auto sp = f[1].find("  ");

@@ -296,6 +296,29 @@ void plan_parameters(Builder& b) {
             "previous values in the inventory and run up again");
 }
 
+// A Patroni that runs its module from before pgha's leader-key fix (applied by this run's prepare,
+// or by an older pgha after Patroni started) gets the fix only by restarting: Patroni's own service,
+// replicas one at a time, then a switchover and the old leader.
+void plan_patroni_restart(Builder& b) {
+  const ClusterView& v = b.in.view;
+  if (!v.patroni || !v.patroni->leader()) return;
+  RollOptions opts;
+  opts.replication = b.in.inv.replication.mode;
+  opts.action = RollAction::patroni;
+  for (const auto& n : b.in.nodes) {
+    if (n.leaving || !has_role(n.node, Role::patroni) || !n.seen.valid) continue;
+    auto u = n.seen.units.find("patroni.service");
+    const bool active = u != n.seen.units.end() && u->second.active;
+    if (active && (n.seen.patroni_stale || !n.seen.patroni_fixed)) opts.members.insert(n.node.name);
+  }
+  if (opts.members.empty()) return;
+  std::string order;
+  for (const auto& step : roll_order(*v.patroni, opts.members, opts))
+    order += (order.empty() ? "" : "; ") + step;
+  b.add(ChangeKind::pg_restart, b.in.inv.cluster_name, "patroni",
+        "rolling restart of Patroni, which runs its code from before the leader-key fix: " + order);
+}
+
 // CREATE EXTENSION for each extension a database lacks (everything, when the leader's databases
 // could not be read), after the restart that preloads their libraries. An extension a database has
 // but the inventory no longer lists is left in place: DROP EXTENSION can drop the data that uses it.
@@ -333,6 +356,7 @@ void plan_cluster_objects(Builder& b) {
             "patch Patroni's dynamic configuration: " + patch.dump());
   }
   plan_parameters(b);
+  plan_patroni_restart(b);
   bool missing = !running || !v.sql_known;
   if (running && v.sql_known) {
     for (const auto& u : inv.users) missing |= !v.sql_roles.count(u.name);

@@ -95,8 +95,8 @@ Status remove_debian_defaults(NodeHandle& n, const Inventory& inv) {
 
 // Debian's Patroni 3.0.2 can write its leader key over a newer leader's after a partition heals (see
 // templates/patroni/etcd3_leader_cas.py, which applies upstream's rule). A Patroni already running keeps
-// the old module until it restarts; that restart is the operator's to schedule, so it is only reported.
-Status fix_patroni_leader_key(NodeHandle& n, Progress& progress) {
+// the old module until it restarts: the postgres phase restarts it, replicas first (converge_postgres).
+Status fix_patroni_leader_key(NodeHandle& n) {
   if (!has_role(*n.node, Role::patroni) || n.seen.patroni_fixed) return {};
   const std::string& script = embedded_templates().at("patroni/etcd3_leader_cas.py");
   auto r = must(*n.shell, "prepare:patroni-leader-key", "python3 -c " + shell_quote(script));
@@ -104,10 +104,8 @@ Status fix_patroni_leader_key(NodeHandle& n, Progress& progress) {
   if (trim(r->out) != "applied") return {};
   n.did(ChangeKind::prepare, "", "applied the etcd3 leader-key fix to Patroni");
   n.seen.patroni_fixed = true;
-  if (n.seen.units["patroni.service"].active)
-    progress.warn(n.node->name +
-                  ": Patroni runs without the leader-key fix until it restarts "
-                  "(restart the replicas first, then switch over and restart the old primary)");
+  // A running Patroni keeps the old module: the postgres phase restarts it in a roll.
+  n.seen.patroni_stale = n.seen.units["patroni.service"].active;
   return {};
 }
 
@@ -121,7 +119,7 @@ Status prepare_nodes(EngineContext& ctx) {
     }
     if (auto s = ensure_packages(n, ctx.inv, ctx.progress); !s) return s;
     if (auto s = remove_debian_defaults(n, ctx.inv); !s) return s;
-    if (auto s = fix_patroni_leader_key(n, ctx.progress); !s) return s;
+    if (auto s = fix_patroni_leader_key(n); !s) return s;
     ctx.progress.node(n.node->name, "ready");
     return {};
   });

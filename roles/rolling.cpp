@@ -80,27 +80,32 @@ std::vector<std::string> roll_order(const PatroniCluster& c, const std::set<std:
                                     const RollOptions& opts) {
   std::vector<std::string> out;
   const PatroniMember* leader = c.leader();
-  if (leader && opts.order == RollOrder::leader_first) {
-    out.push_back("restart the leader " + leader->name +
+  const std::string what = opts.action == RollAction::patroni ? "Patroni on " : "";
+  // Patroni's own restart on a leader would release the leader key: always a switchover first.
+  const bool patroni = opts.action == RollAction::patroni;
+  if (leader && opts.order == RollOrder::leader_first && !patroni) {
+    out.push_back("restart " + what + "the leader " + leader->name +
                   " in place first (a lowered max_connections-like setting: writes stop while it restarts)");
     for (const auto& name : targets)
-      if (name != leader->name) out.push_back("restart " + name + ", then wait for it to stream with lag 0");
+      if (name != leader->name)
+        out.push_back("restart " + what + name + ", then wait for it to stream with lag 0");
     return out;
   }
   for (const auto& name : targets) {
     if (!leader || name != leader->name)
-      out.push_back("restart " + name + ", then wait for it to stream with lag 0");
+      out.push_back("restart " + what + name + ", then wait for it to stream with lag 0");
   }
   if (leader && targets.count(leader->name)) {
-    if (opts.primary == PrimaryRestart::in_place) {
-      out.push_back("restart the leader " + leader->name + " in place (writes stop while it restarts)");
+    if (opts.primary == PrimaryRestart::in_place && !patroni) {
+      out.push_back("restart " + what + "the leader " + leader->name +
+                    " in place (writes stop while it restarts)");
     } else {
       const std::string to = candidate_of(c);
       const std::string whom = opts.replication == ReplicationMode::sync_mode
                                    ? "the synchronous standby" + (to.empty() ? "" : " (" + to + " now)")
                                    : (to.empty() ? "a healthy replica (none is healthy now)" : to);
-      out.push_back("switch over from " + leader->name + " to " + whom + ", then restart " + leader->name +
-                    " as a replica if it still needs it");
+      out.push_back("switch over from " + leader->name + " to " + whom + ", then restart " + what +
+                    leader->name + " as a replica if it still needs it");
     }
   }
   return out;
@@ -122,10 +127,11 @@ Result<RollReport> rolling_restart(RollCluster& rc, Progress& progress, const Ro
   std::set<std::string> targets;
   for (const auto& n : names) {
     if (!opts.only_node.empty() && n != opts.only_node) continue;
-    if (opts.scope == RollScope::all) {
+    if (opts.scope == RollScope::all || (opts.scope == RollScope::given && opts.members.count(n))) {
       targets.insert(n);
       continue;
     }
+    if (opts.scope == RollScope::given) continue;
     auto p = rc.pending_restart(n);
     if (!p) return p.error().with("step rolling-restart").with("host " + n);
     if (*p) targets.insert(n);
@@ -133,32 +139,47 @@ Result<RollReport> rolling_restart(RollCluster& rc, Progress& progress, const Ro
   if (targets.empty()) return report;
   for (const auto& line : roll_order(*c, targets, opts)) progress.info("rolling restart: " + line);
 
+  const bool patroni = opts.action == RollAction::patroni;
+  const std::string step = patroni ? "patroni:restart" : "postgres:restart";
+  auto restart = [&](const std::string& n) { return patroni ? rc.restart_patroni(n) : rc.restart(n); };
+  // A Patroni restart does not clear a pending PostgreSQL restart: that is not what it waits for.
+  auto back = [&](const std::string& n, const std::string& of) {
+    auto w = replica_back(rc, n, of);
+    return patroni && w.find("pending restart") != std::string::npos ? "" : w;
+  };
   // The leader restarted where it is: gated on it leading again with nothing pending, and every
   // other member streaming from it (their own pending restarts aside).
   auto leader_in_place = [&]() -> Status {
-    progress.node_step(leader, "postgres:restart");
-    if (auto s = rc.restart(leader); !s)
+    progress.node_step(leader, step);
+    if (auto s = restart(leader); !s)
       return Error(ErrorKind::remote_failure,
                    stopped(rc, leader, "did not restart (" + s.error().describe() + ")", leader, false));
     std::string why;
-    auto back = [&]() -> std::string {
+    auto leads = [&]() -> std::string {
       for (const auto& n : names) {
         if (n == leader) continue;
         if (auto w = replica_back(rc, n, leader);
             !w.empty() && w.find("pending restart") == std::string::npos)
           return w;
       }
+      auto c = rc.cluster();
+      if (!c) return c.error().describe();
+      const PatroniMember* l = c->leader();
+      if (!l || l->name != leader || l->state != "running") return leader + " does not lead yet";
+      if (patroni) return "";
       auto p = rc.pending_restart(leader);
       if (!p) return p.error().describe();
       return *p ? leader + " still has a pending restart" : "";
     };
-    if (auto s = wait_for(rc, opts, back, &why); !s)
+    if (auto s = wait_for(rc, opts, leads, &why); !s)
       return Error(ErrorKind::timeout,
                    stopped(rc, leader, "did not come back as the leader (" + why + ")", leader, false));
-    report.steps.push_back("restarted the leader " + leader + " in place");
+    report.steps.push_back("restarted " + std::string(patroni ? "Patroni on " : "") + "the leader " + leader +
+                           " in place");
     return {};
   };
-  const bool leader_first = opts.order == RollOrder::leader_first && targets.count(leader);
+  // Patroni's own restart on a leader would release the leader key: never in place.
+  const bool leader_first = opts.order == RollOrder::leader_first && targets.count(leader) && !patroni;
   if (leader_first) {
     if (auto s = leader_in_place(); !s) return s.error();
   }
@@ -166,24 +187,24 @@ Result<RollReport> rolling_restart(RollCluster& rc, Progress& progress, const Ro
   // Replicas one at a time; the first that does not come back ends the roll.
   for (const auto& n : targets) {
     if (n == leader) continue;
-    progress.node_step(n, "postgres:restart");
-    if (auto s = rc.restart(n); !s)
+    progress.node_step(n, step);
+    if (auto s = restart(n); !s)
       return Error(ErrorKind::remote_failure,
                    stopped(rc, n, "did not restart (" + s.error().describe() + ")", leader, !leader_first));
     std::string why;
     if (auto s = wait_for(
-            rc, opts, [&] { return replica_back(rc, n, leader); }, &why);
+            rc, opts, [&] { return back(n, leader); }, &why);
         !s)
       return Error(
           ErrorKind::timeout,
           stopped(rc, n, "did not come back within " + std::to_string(opts.gate.count()) + " s (" + why + ")",
                   leader, !leader_first));
-    report.steps.push_back("restarted " + n);
+    report.steps.push_back("restarted " + std::string(patroni ? "Patroni on " : "") + n);
     progress.node(n, "restarted, streaming with lag 0");
   }
   if (leader_first || !targets.count(leader)) return report;
 
-  if (opts.primary == PrimaryRestart::in_place) {
+  if (opts.primary == PrimaryRestart::in_place && !patroni) {
     if (auto s = leader_in_place(); !s) return s.error();
     return report;
   }
@@ -232,20 +253,25 @@ Result<RollReport> rolling_restart(RollCluster& rc, Progress& progress, const Ro
   if (auto s = wait_for(rc, opts, old_back, &why); !s)
     return Error(ErrorKind::timeout,
                  stopped(rc, leader, "did not rejoin as a replica of " + to + " (" + why + ")", to, false));
-  auto p = rc.pending_restart(leader);
-  if (!p) return p.error().with("host " + leader);
-  if (*p || opts.scope == RollScope::all) {
-    if (*p) {
-      progress.node_step(leader, "postgres:restart");
-      if (auto s = rc.restart(leader); !s)
-        return Error(ErrorKind::remote_failure,
-                     stopped(rc, leader, "did not restart (" + s.error().describe() + ")", to, false));
-      if (auto s = wait_for(
-              rc, opts, [&] { return replica_back(rc, leader, to); }, &why);
-          !s)
-        return Error(ErrorKind::timeout, stopped(rc, leader, "did not come back (" + why + ")", to, false));
-      report.steps.push_back("restarted " + leader + " as a replica");
-    }
+  // The demotion restarted PostgreSQL, so the old leader's needs another restart only if it still has
+  // one pending; Patroni's own service was not restarted by it.
+  bool again = patroni;
+  if (!patroni) {
+    auto p = rc.pending_restart(leader);
+    if (!p) return p.error().with("host " + leader);
+    again = *p;
+  }
+  if (again) {
+    progress.node_step(leader, step);
+    if (auto s = restart(leader); !s)
+      return Error(ErrorKind::remote_failure,
+                   stopped(rc, leader, "did not restart (" + s.error().describe() + ")", to, false));
+    if (auto s = wait_for(
+            rc, opts, [&] { return back(leader, to); }, &why);
+        !s)
+      return Error(ErrorKind::timeout, stopped(rc, leader, "did not come back (" + why + ")", to, false));
+    report.steps.push_back("restarted " + std::string(patroni ? "Patroni on " : "") + leader +
+                           " as a replica");
   }
   progress.node(leader, "rejoined as a replica of " + to);
   return report;

@@ -34,6 +34,10 @@ class RollCluster {
   virtual Result<std::set<std::string>> streaming(const std::string& leader) = 0;
   // Patroni's POST /restart on the member; returns once Patroni says it restarted.
   virtual Status restart(const std::string& member) = 0;
+  // Patroni itself restarted (its systemd unit): it stops PostgreSQL and starts it again, as a
+  // replica unless it holds the leader key. For a Patroni that runs an older module than the one on
+  // disk (pgha's leader-key fix applied after it started).
+  virtual Status restart_patroni(const std::string& member) = 0;
   // Patroni's POST /switchover away from leader; candidate "" lets Patroni pick (in synchronous
   // mode only its synchronous standby, by its own view of the sync key).
   virtual Status switchover(const std::string& leader, const std::string& candidate) = 0;
@@ -43,7 +47,10 @@ class RollCluster {
 };
 
 enum class PrimaryRestart { switchover, in_place };  // --primary-restart
-enum class RollScope { pending, all };               // members with pending_restart, or every one
+// members with pending_restart, every one, or RollOptions::members
+enum class RollScope { pending, all, given };
+// What a member's restart is: PostgreSQL through Patroni, or Patroni's own service.
+enum class RollAction { postgres, patroni };
 // replicas_first: replicas, then the leader (the usual order, and the one raising a setting that a
 // standby must have at least as high as its primary needs). leader_first: the leader in place, then
 // the replicas: lowering such a setting (max_connections, ...) needs the primary to run with the lower
@@ -57,6 +64,8 @@ struct RollOptions {
   // to it: naming one that the leader's Patroni no longer sees as synchronous is refused (412).
   ReplicationMode replication = ReplicationMode::sync_mode;
   RollOrder order = RollOrder::replicas_first;
+  RollAction action = RollAction::postgres;
+  std::set<std::string> members;  // RollScope::given
   RollScope scope = RollScope::pending;
   std::string only_node;                // restart just this member ("" = every one in scope)
   std::chrono::seconds gate{180};       // how long a member may take to come back

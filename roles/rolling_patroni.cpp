@@ -72,6 +72,13 @@ class PatroniRollCluster : public RollCluster {
   Status restart(const std::string& member) override {
     return post(member, "/restart", "{}", "patroni:restart");
   }
+  Status restart_patroni(const std::string& member) override {
+    auto n = node(member);
+    if (!n) return n.error();
+    auto r = must(*(*n)->shell, "patroni:service-restart", "systemctl restart patroni.service");
+    if (!r) return r.error();
+    return {};
+  }
   Status switchover(const std::string& leader, const std::string& candidate) override {
     nlohmann::json body = {{"leader", leader}};
     if (!candidate.empty()) body["candidate"] = candidate;
@@ -161,6 +168,24 @@ Status converge_postgres(EngineContext& ctx, PrimaryRestart primary) {
     for (const auto& step : report->steps) summary += (summary.empty() ? "" : ", ") + step;
     ctx.cluster_actions.push_back(
         Change{ChangeKind::pg_restart, ctx.inv.cluster_name, "", "rolling restart: " + summary});
+  }
+  // Then Patroni itself where it runs code from before the leader-key fix.
+  RollOptions po;
+  po.replication = ctx.inv.replication.mode;
+  po.gate = opts.gate;
+  po.action = RollAction::patroni;
+  po.scope = RollScope::given;
+  for (NodeHandle* n : nodes)
+    if (n->seen.patroni_stale) po.members.insert(n->node->name);
+  if (!po.members.empty()) {
+    auto pr = rolling_restart(rc, ctx.progress, po);
+    if (!pr) return pr.error();
+    for (NodeHandle* n : nodes) n->seen.patroni_stale = false;
+    std::string summary;
+    for (const auto& step : pr->steps) summary += (summary.empty() ? "" : ", ") + step;
+    ctx.cluster_actions.push_back(Change{ChangeKind::pg_restart, ctx.inv.cluster_name, "patroni",
+                                         "rolling restart of Patroni: " + summary});
+    report->leader_changes += pr->leader_changes;
   }
   if (report->leader_changes > 0) {
     // The phases after this one (users and databases) write on the leader: the new one.

@@ -67,6 +67,10 @@ class FakeRoll : public RollCluster {
     return {};
   }
   std::string asked_candidate = "-";
+  Status restart_patroni(const std::string& member) override {
+    events.push_back("patroni " + member);
+    return {};
+  }
   Status switchover(const std::string& leader, const std::string& candidate) override {
     asked_candidate = candidate;
     // Patroni picks its synchronous standby when no candidate is named.
@@ -233,6 +237,27 @@ TEST(Rolling, LeaderFirstRestartsTheLeaderInPlaceThenTheReplicas) {
   EXPECT_EQ(
       roll_order(*f.cluster(), {"pg1", "pg2", "pg3"}, o)[0].rfind("restart the leader pg1 in place first", 0),
       0u);
+}
+
+TEST(Rolling, PatroniItselfIsRestartedReplicasFirstAndNeverOnTheLeader) {
+  // A Patroni running its module from before the leader-key fix: its service restarted, in a roll.
+  // Even with --primary-restart in-place, a leader's Patroni is restarted only after a switchover:
+  // its stop releases the leader key.
+  FakeRoll f;
+  f.members["pg3"].pending = false;
+  QuietProgress p;
+  auto o = fast();
+  o.action = RollAction::patroni;
+  o.scope = RollScope::given;
+  o.members = {"pg1", "pg3"};
+  o.primary = PrimaryRestart::in_place;
+  o.order = RollOrder::leader_first;
+  EXPECT_EQ(roll_order(*f.cluster(), o.members, o)[0],
+            "restart Patroni on pg3, then wait for it to stream with lag 0");
+  auto r = rolling_restart(f, p, o);
+  ASSERT_TRUE(r) << r.error().describe();
+  EXPECT_EQ(f.events, (std::vector<std::string>{"patroni pg3", "switchover pg1 pg2", "patroni pg1"}));
+  EXPECT_EQ(r->steps.back(), "restarted Patroni on pg1 as a replica");
 }
 
 TEST(Rolling, InPlaceRestartsTheLeaderWhereItIs) {
