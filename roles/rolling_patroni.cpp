@@ -103,6 +103,10 @@ class PatroniRollCluster : public RollCluster {
 
 }  // namespace
 
+std::unique_ptr<RollCluster> patroni_roll_cluster(EngineContext& ctx) {
+  return std::make_unique<PatroniRollCluster>(ctx);
+}
+
 Status converge_postgres(EngineContext& ctx, PrimaryRestart primary) {
   auto nodes = nodes_with_role(ctx, Role::patroni);
   if (nodes.empty()) return {};
