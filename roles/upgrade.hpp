@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -148,6 +149,16 @@ struct UpgradeReport {
 // The first failure stops the run; nothing on later nodes is touched, and the error names the node.
 Result<UpgradeReport> run_upgrade(UpgradeHosts& hosts, RollCluster& rc, Progress& progress,
                                   const UpgradePlan& plan, const RollOptions& opts);
+
+struct EngineContext;
+struct NodeHandle;
+// The real UpgradeHosts (upgrade_remote.cpp): commands over each node's shell in ctx.nodes.
+std::unique_ptr<UpgradeHosts> ssh_upgrade_hosts(EngineContext& ctx);
+// One node's observation over its shell: `apt-get update` first when `update`, then `apt-cache
+// policy` of node_packages() (a package apt does not list: neither installed nor offered), the
+// owed-restart marker, and, when patroni is to upgrade, the leader-key fix tried on its candidate
+// (downloaded and unpacked in a scratch directory; nothing else changes).
+Result<NodeUpgradeInput> observe_upgrade(NodeHandle& n, const Inventory& inv, bool update);
 
 struct UpDeps;
 struct UpgradeOptions {

@@ -135,8 +135,8 @@ class SshUpgradeHosts : public UpgradeHosts {
   EngineContext& ctx_;
 };
 
-// One node's packages as apt sees them, its owed restarts, and (when patroni is to upgrade) the fix
-// tried on patroni's candidate.
+}  // namespace
+
 Result<NodeUpgradeInput> observe_upgrade(NodeHandle& n, const Inventory& inv, bool update) {
   NodeUpgradeInput in;
   in.node = n.node->name;
@@ -178,6 +178,12 @@ Result<NodeUpgradeInput> observe_upgrade(NodeHandle& n, const Inventory& inv, bo
   }
   return in;
 }
+
+std::unique_ptr<UpgradeHosts> ssh_upgrade_hosts(EngineContext& ctx) {
+  return std::make_unique<SshUpgradeHosts>(ctx);
+}
+
+namespace {
 
 // Why the cluster is not fit for a rolling upgrade ("" when it is): Patroni healthy (one leader,
 // replicas streaming with lag 0) and every voting etcd member healthy.
@@ -250,11 +256,11 @@ Result<UpgradeOutcome> cluster_upgrade(const Inventory& inv, UpDeps& deps, const
         .with("step upgrade:preflight");
 
   auto rc = patroni_roll_cluster(ctx);
-  SshUpgradeHosts hosts(ctx);
+  auto hosts = ssh_upgrade_hosts(ctx);
   RollOptions ro;
   ro.gate = std::chrono::seconds(deps.timeouts.patroni_s);
   deps.progress.phase_begin("upgrade");
-  auto report = run_upgrade(hosts, *rc, deps.progress, out.plan, ro);
+  auto report = run_upgrade(*hosts, *rc, deps.progress, out.plan, ro);
   deps.progress.phase_end("upgrade", report.ok());
   if (!report) return report.error();
   out.report = std::move(*report);
