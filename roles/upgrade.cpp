@@ -238,13 +238,15 @@ UpgradePlan plan_upgrade(const UpgradeInput& in) {
             "; upgrade it by hand once its etcd3 module is known to compare-and-set the leader key");
         continue;
       }
-      if (p.name == "patroni") u.patroni_fix = true;
       u.upgrades.push_back(up);
       if (up.effect != Effect::none) effects.insert(up.effect);
     }
     effects.erase(Effect::none);
     // Patroni's restart stops and starts its PostgreSQL: one restart covers both.
     if (effects.count(Effect::patroni)) effects.erase(Effect::postgres);
+    // Every Patroni restart is preceded by the fix (idempotent: "present" when it is there), also one
+    // owed by a run killed between the install and the fix.
+    u.patroni_fix = effects.count(Effect::patroni) > 0;
     for (Effect e : {Effect::etcd, Effect::patroni, Effect::postgres, Effect::haproxy, Effect::pgbouncer,
                      Effect::keepalived}) {
       if (effects.count(e)) u.restarts.push_back(e);
@@ -278,7 +280,8 @@ std::string format_upgrade_plan(const UpgradePlan& plan) {
       std::string restarts;
       for (Effect e : n.restarts) restarts += (restarts.empty() ? "" : ", ") + effect_words(e);
       if (!restarts.empty()) out << "  then: " << restarts << "\n";
-      if (n.patroni_fix) out << "  the leader-key fix is re-applied to Patroni before it restarts\n";
+      if (n.patroni_fix)
+        out << "  the leader-key fix is checked (re-applied if missing) before Patroni restarts\n";
     }
   }
   for (const auto& n : plan.nodes) {

@@ -78,7 +78,9 @@ struct NodeUpgrade {
   // In this order: etcd, then patroni (its restart restarts PostgreSQL too) or postgres, then
   // haproxy, pgbouncer, keepalived. Includes what an interrupted run left owed.
   std::vector<Effect> restarts;
-  bool patroni_fix = false;  // patroni upgrades here: the leader-key fix is re-applied before it restarts
+  // Patroni restarts here: the leader-key fix is applied first (a new patroni package replaced the
+  // fixed module; a run killed after the install left it unfixed) or found present.
+  bool patroni_fix = false;
   bool empty() const { return upgrades.empty() && restarts.empty(); }
 };
 

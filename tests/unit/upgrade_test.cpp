@@ -478,6 +478,18 @@ TEST(UpgradeRun, AFailedInstallStopsTheRunAndTheLeaderIsNotTouched) {
   EXPECT_EQ(r.roll.members["pg1"].role, "leader");
 }
 
+TEST(UpgradeRun, AnOwedPatroniRestartChecksTheFixFirst) {
+  Rig r;
+  auto in = cluster({});
+  in.nodes[2].owed = {Effect::patroni};  // killed after patroni's install, before the fix
+  auto plan = plan_upgrade(in);
+  EXPECT_TRUE(plan.nodes[1].patroni_fix);
+  auto rep = r.go(plan);
+  ASSERT_TRUE(rep) << rep.error().describe();
+  EXPECT_EQ(r.events, (std::vector<std::string>{"mark pg3 patroni", "fix pg3", "restart pg3 patroni.service",
+                                                "clear pg3"}));
+}
+
 TEST(UpgradeRun, OwedRestartsRunWithoutAnInstall) {
   Rig r;
   auto in = cluster({});
