@@ -206,6 +206,39 @@ Effect package_effect(const std::string& package, int postgres_version) {
   return Effect::none;
 }
 
+bool upgrade_pending(const PackageVersion& p) {
+  return !p.installed.empty() && !p.candidate.empty() &&
+         compare_debian_versions(p.candidate, p.installed) > 0;
+}
+
+bool patroni_upgradable(FixCheck fix) {
+  return fix == FixCheck::applies || fix == FixCheck::present;
+}
+
+std::vector<PackageUpgrade> parse_apt_simulation(const std::string& text) {
+  std::vector<PackageUpgrade> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("Inst ", 0) != 0) continue;
+    std::istringstream w(line.substr(5));
+    PackageUpgrade u;
+    std::string word;
+    w >> u.name >> word;
+    if (word.size() > 2 && word.front() == '[' && word.back() == ']') {
+      u.from = word.substr(1, word.size() - 2);
+      w >> word;
+    }
+    if (word.size() < 2 || word.front() != '(') continue;
+    u.to = word.substr(1);
+    u.name = u.name.substr(0, u.name.find(':'));
+    if (!valid_package_name(u.name) || !valid_debian_version(u.to) ||
+        (!u.from.empty() && !valid_debian_version(u.from)))
+      continue;
+    out.push_back(u);
+  }
+  return out;
+}
+
 bool UpgradePlan::empty() const {
   return std::all_of(nodes.begin(), nodes.end(), [](const NodeUpgrade& n) { return n.empty(); });
 }
@@ -220,14 +253,12 @@ UpgradePlan plan_upgrade(const UpgradeInput& in) {
     u.leader = n.node == in.leader;
     std::set<Effect> effects = n.owed;
     for (const auto& p : n.packages) {
-      const bool newer = !p.installed.empty() && !p.candidate.empty() &&
-                         compare_debian_versions(p.candidate, p.installed) > 0;
-      if (!newer) {
+      if (!upgrade_pending(p)) {
         u.current.push_back(p);
         continue;
       }
       PackageUpgrade up{p.name, p.installed, p.candidate, package_effect(p.name, in.postgres_version)};
-      if (p.name == "patroni" && n.patroni_fix != FixCheck::applies && n.patroni_fix != FixCheck::present) {
+      if (p.name == "patroni" && !patroni_upgradable(n.patroni_fix)) {
         u.held.push_back(up);
         plan.warnings.push_back(
             n.node + ": patroni " + p.candidate + " is held back: " +
@@ -247,6 +278,13 @@ UpgradePlan plan_upgrade(const UpgradeInput& in) {
     // Every Patroni restart is preceded by the fix (idempotent: "present" when it is there), also one
     // owed by a run killed between the install and the fix.
     u.patroni_fix = effects.count(Effect::patroni) > 0;
+    if (!u.upgrades.empty()) {
+      for (const auto& d : n.dependencies) {
+        const bool ours = std::any_of(n.packages.begin(), n.packages.end(),
+                                      [&](const PackageVersion& p) { return p.name == d.name; });
+        if (!ours) u.dependencies.push_back(d);
+      }
+    }
     for (Effect e : {Effect::etcd, Effect::patroni, Effect::postgres, Effect::haproxy, Effect::pgbouncer,
                      Effect::keepalived}) {
       if (effects.count(e)) u.restarts.push_back(e);
@@ -277,6 +315,9 @@ std::string format_upgrade_plan(const UpgradePlan& plan) {
       out << "\n";
       for (const auto& u : n.upgrades)
         out << "  " << u.name << " " << u.from << " -> " << u.to << " (" << effect_words(u.effect) << ")\n";
+      for (const auto& d : n.dependencies)
+        out << "  with them: " << d.name << " " << (d.from.empty() ? "(new)" : d.from) << " -> " << d.to
+            << "\n";
       std::string restarts;
       for (Effect e : n.restarts) restarts += (restarts.empty() ? "" : ", ") + effect_words(e);
       if (!restarts.empty()) out << "  then: " << restarts << "\n";

@@ -33,6 +33,9 @@ Result<std::vector<PackageVersion>> parse_apt_policy(const std::string& text);
 // Parses `dpkg-query -W -f='${Package}\t${Version}\t${db:Status-Status}\n' PKG...`: name -> version
 // of the packages whose status is "installed" (others are left out).
 std::map<std::string, std::string> parse_dpkg_query(const std::string& text);
+// Parses `LC_ALL=C apt-get -s install ...`: each "Inst NAME [OLD] (NEW ...)" line as an upgrade
+// (`from` "" for a package apt would newly install); effect left none.
+std::vector<struct PackageUpgrade> parse_apt_simulation(const std::string& text);
 // Debian's version order (dpkg --compare-versions): <0, 0, >0.
 int compare_debian_versions(const std::string& a, const std::string& b);
 // Debian's grammar for a version: [epoch:]upstream[-revision] of [A-Za-z0-9.+~:-].
@@ -56,7 +59,14 @@ struct NodeUpgradeInput {
   std::vector<PackageVersion> packages;  // the node's pgha packages (node_packages), as apt sees them
   std::set<Effect> owed;                 // restarts an interrupted upgrade left owed (the node's marker)
   FixCheck patroni_fix = FixCheck::not_needed;  // on patroni's candidate, when patroni is to upgrade
+  // What apt would also upgrade or install with them (apt-get -s), e.g. libpq5 with postgresql-15.
+  std::vector<struct PackageUpgrade> dependencies;
 };
+
+// Whether apt offers a newer version of an installed package.
+bool upgrade_pending(const PackageVersion& p);
+// Whether a pending patroni may be upgraded: the leader-key fix is known to apply to its candidate.
+bool patroni_upgradable(FixCheck fix);
 
 struct UpgradeInput {
   std::vector<NodeUpgradeInput> nodes;  // in inventory order
@@ -72,9 +82,10 @@ struct PackageUpgrade {
 struct NodeUpgrade {
   std::string node;
   bool leader = false;
-  std::vector<PackageUpgrade> upgrades;  // what apt installs here, exactly these versions
-  std::vector<PackageUpgrade> held;      // pending, but held back (the reason is in the warnings)
-  std::vector<PackageVersion> current;   // the node's other pgha packages (up to date, or not installed)
+  std::vector<PackageUpgrade> upgrades;      // what apt installs here, exactly these versions
+  std::vector<PackageUpgrade> held;          // pending, but held back (the reason is in the warnings)
+  std::vector<PackageVersion> current;       // the node's other pgha packages (up to date, or not installed)
+  std::vector<PackageUpgrade> dependencies;  // what apt upgrades or installs with them (not pgha's)
   // In this order: etcd, then patroni (its restart restarts PostgreSQL too) or postgres, then
   // haproxy, pgbouncer, keepalived. Includes what an interrupted run left owed.
   std::vector<Effect> restarts;

@@ -166,15 +166,27 @@ Result<NodeUpgradeInput> observe_upgrade(NodeHandle& n, const Inventory& inv, bo
     if (auto e = effect_from_string(trim(line))) in.owed.insert(*e);
   }
   for (const auto& p : in.packages) {
-    if (p.name != "patroni" || p.installed.empty() || p.candidate.empty() ||
-        compare_debian_versions(p.candidate, p.installed) <= 0)
-      continue;
+    if (p.name != "patroni" || !upgrade_pending(p)) continue;
     auto r = n.shell->run(fix_check_command(p.candidate));
     const std::string word = r && r->exit_code == 0 ? trim(r->out) : "";
     in.patroni_fix = word == "applied"   ? FixCheck::applies
                      : word == "present" ? FixCheck::present
                      : word == "absent"  ? FixCheck::absent
                                          : FixCheck::unknown;
+  }
+  // What apt would do with them, simulated: the dependencies it brings, and a refusal (a conflict,
+  // a removal) found before anything is installed anywhere.
+  std::vector<std::string> pinned;
+  for (const auto& p : in.packages) {
+    if (upgrade_pending(p) && (p.name != "patroni" || patroni_upgradable(in.patroni_fix)))
+      pinned.push_back(p.name + "=" + p.candidate);
+  }
+  if (!pinned.empty()) {
+    auto r = must(*n.shell, "upgrade:apt-simulate",
+                  "LC_ALL=C apt-get -s -q install --only-upgrade --no-install-recommends --no-remove" +
+                      quoted_list(pinned));
+    if (!r) return std::move(r.error()).with("host " + in.node);
+    in.dependencies = parse_apt_simulation(r->out);
   }
   return in;
 }

@@ -70,6 +70,10 @@ TEST(UpgradeObserve, UpdatesThenReadsTheCatalogsPackagesAndTheOwedRestarts) {
   EXPECT_EQ(in->owed, (std::set<Effect>{Effect::etcd}));
   EXPECT_EQ(in->patroni_fix, FixCheck::not_needed);
   for (const auto& c : f.shell->commands) EXPECT_EQ(c.find("download"), std::string::npos) << c;
+  // The fixture's pending upgrades (PostgreSQL's server and client): apt simulates exactly them.
+  EXPECT_EQ(f.shell->commands[3],
+            "LC_ALL=C apt-get -s -q install --only-upgrade --no-install-recommends --no-remove "
+            "'postgresql-15=15.20-0+deb12u1' 'postgresql-client-15=15.20-0+deb12u1'");
 }
 
 TEST(UpgradeObserve, NoUpdateAndThePatroniCandidateIsCheckedForTheFix) {
@@ -93,6 +97,8 @@ TEST(UpgradeObserve, NoUpdateAndThePatroniCandidateIsCheckedForTheFix) {
   auto other = observe_upgrade(g.nodes[0], g.inv, false);
   ASSERT_TRUE(other);
   EXPECT_EQ(other->patroni_fix, FixCheck::absent);
+  // The held patroni is not simulated, and nothing else is pending.
+  for (const auto& c : g.shell->commands) EXPECT_EQ(c.find("apt-get -s"), std::string::npos) << c;
 }
 
 class InstallInBash : public ::testing::Test {

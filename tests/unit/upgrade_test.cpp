@@ -77,6 +77,20 @@ TEST(UpgradeParse, DpkgQueryOfDebian12) {
   EXPECT_EQ(w.count("haproxy"), 0u);
 }
 
+TEST(UpgradeParse, AptGetSimulationOfDebian12) {
+  auto u = parse_apt_simulation(fixture("simulate-bookworm.txt"));
+  ASSERT_EQ(u.size(), 4u);
+  EXPECT_EQ(u[0].name, "libpq-dev");
+  EXPECT_EQ(u[1].name, "libpq5");
+  EXPECT_EQ(u[1].from, "15.18-0+deb12u1");
+  EXPECT_EQ(u[1].to, "15.20-0+deb12u1");
+  EXPECT_EQ(u[3].name, "postgresql-15");
+  auto n = parse_apt_simulation("Inst libfoo1 (1.2-3 Debian:12.11/stable [amd64])\nInst bad [1.0] ($(x))\n");
+  ASSERT_EQ(n.size(), 1u);
+  EXPECT_EQ(n[0].from, "");
+  EXPECT_EQ(n[0].to, "1.2-3");
+}
+
 TEST(UpgradeParse, DebianVersionOrder) {
   EXPECT_GT(compare_debian_versions("15.20-0+deb12u1", "15.18-0+deb12u1"), 0);
   EXPECT_GT(compare_debian_versions("5.2.15-2+b13", "5.2.15-2+b8"), 0);
@@ -155,6 +169,21 @@ TEST(UpgradePlan, AReplicaOnlyPackage) {
             "pg2:\n"
             "  haproxy 1.0-1 -> 1.0-1+deb12u1 (reload HAProxy)\n"
             "  then: reload HAProxy\n"
+            "pg3: no upgrades\n"
+            "pg1 (leader, last): no upgrades\n");
+}
+
+TEST(UpgradePlan, DependenciesAreListedWithTheirNode) {
+  auto in = cluster({{"pg2", {"postgresql-15"}}});
+  in.nodes[1].dependencies = {{"libpq5", "15.18-0+deb12u1", "15.20-0+deb12u1", Effect::none},
+                              {"postgresql-15", "1.0-1", "1.0-1+deb12u1", Effect::none}};
+  auto plan = plan_upgrade(in);
+  ASSERT_EQ(plan.nodes[0].dependencies.size(), 1u);
+  EXPECT_EQ(format_upgrade_plan(plan),
+            "pg2:\n"
+            "  postgresql-15 1.0-1 -> 1.0-1+deb12u1 (restart PostgreSQL through Patroni)\n"
+            "  with them: libpq5 15.18-0+deb12u1 -> 15.20-0+deb12u1\n"
+            "  then: restart PostgreSQL through Patroni\n"
             "pg3: no upgrades\n"
             "pg1 (leader, last): no upgrades\n");
 }
