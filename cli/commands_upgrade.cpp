@@ -27,6 +27,10 @@ nlohmann::json upgrade_json(const UpgradeOutcome& o, bool dry_run) {
       pkgs.push_back(
           {{"name", c.name}, {"installed", c.installed}, {"candidate", c.candidate}, {"upgrade", false}});
     j["packages"] = pkgs;
+    nlohmann::json deps = nlohmann::json::array();
+    for (const auto& d : n.dependencies)
+      deps.push_back({{"name", d.name}, {"installed", d.from}, {"candidate", d.to}});
+    j["dependencies"] = deps;
     nlohmann::json restarts = nlohmann::json::array();
     for (Effect e : n.restarts) restarts.push_back(to_string(e));
     j["restarts"] = restarts;
