@@ -267,6 +267,10 @@ Result<UpgradeOutcome> cluster_upgrade(const Inventory& inv, UpDeps& deps, const
     return Error(ErrorKind::conflict, "the cluster is not healthy, so nothing was upgraded: " + why)
         .with("step upgrade:preflight");
 
+  {
+    std::istringstream lines(format_upgrade_plan(out.plan));
+    for (std::string line; std::getline(lines, line);) deps.progress.info("upgrade: " + line);
+  }
   auto rc = patroni_roll_cluster(ctx);
   auto hosts = ssh_upgrade_hosts(ctx);
   RollOptions ro;
