@@ -92,14 +92,20 @@ int cmd_upgrade(const GlobalOptions& g, const UpgradeOptions& o) {
 void register_upgrade_command(CLI::App& app, GlobalOptions& g, std::function<int()>& handler) {
   static UpgradeOptions opts;  // outlives the parse: the handler runs after it
   static bool no_update = false;
+  static std::string primary = "switchover";
   CLI::App* u = app.add_subcommand(
       "upgrade", "minor upgrade of pgha's packages from the distribution, node by node, leader last");
   add_common_options(u, g);
   u->add_flag("--dry-run", opts.dry_run,
               "list each node's upgrades (installed -> candidate); change nothing");
   u->add_flag("--no-update", no_update, "skip apt-get update: use the package lists the nodes have");
+  u->add_option("--primary-restart", primary,
+                "how PostgreSQL's restart treats the leader: switchover (the default) or in-place "
+                "(Patroni's own restart always switches over)")
+      ->check(CLI::IsMember({"switchover", "in-place"}));
   u->callback([&handler, &g] {
     opts.update = !no_update;
+    opts.primary = primary == "in-place" ? PrimaryRestart::in_place : PrimaryRestart::switchover;
     handler = [&g] { return cmd_upgrade(g, opts); };
   });
 }

@@ -156,9 +156,11 @@ struct UpgradeReport {
 //   patroni: a leader first switches over (the roll's switchover), then Patroni's unit restarts and
 //     the member must stream with lag 0 again (the roll's replica gate);
 //   postgres: the roll for this one member (a replica restarted and gated; the leader switched over,
-//     its demotion restarts PostgreSQL on the new binary);
+//     its demotion restarts PostgreSQL on the new binary, or with opts.primary in_place restarted
+//     where it is);
 //   haproxy reloaded (its master re-executes the new binary), pgbouncer and keepalived restarted,
 //     each gated on the unit being active.
+// A leader that would need a switchover while no replica is healthy is refused before its install.
 // The first failure stops the run; nothing on later nodes is touched, and the error names the node.
 Result<UpgradeReport> run_upgrade(UpgradeHosts& hosts, RollCluster& rc, Progress& progress,
                                   const UpgradePlan& plan, const RollOptions& opts);
@@ -177,6 +179,9 @@ struct UpDeps;
 struct UpgradeOptions {
   bool dry_run = false;
   bool update = true;  // apt-get update on every node first (--no-update: the package lists as they are)
+  // How PostgreSQL's restart treats the leader (--primary-restart). Patroni's own restart always
+  // hands the leadership over first.
+  PrimaryRestart primary = PrimaryRestart::switchover;
 };
 struct UpgradeOutcome {
   UpgradePlan plan;

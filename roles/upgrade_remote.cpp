@@ -275,6 +275,7 @@ Result<UpgradeOutcome> cluster_upgrade(const Inventory& inv, UpDeps& deps, const
   auto hosts = ssh_upgrade_hosts(ctx);
   RollOptions ro;
   ro.gate = std::chrono::seconds(deps.timeouts.patroni_s);
+  ro.primary = opts.primary;
   deps.progress.phase_begin("upgrade");
   auto report = run_upgrade(*hosts, *rc, deps.progress, out.plan, ro);
   deps.progress.phase_end("upgrade", report.ok());

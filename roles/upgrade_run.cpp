@@ -89,10 +89,9 @@ Status restart_patroni(UpgradeHosts& hosts, RollCluster& rc, Progress& progress,
 
 Status restart_postgres(RollCluster& rc, Progress& progress, const RollOptions& opts, const std::string& node,
                         UpgradeReport& report, UpgradeReport::Node& rep) {
-  RollOptions o = opts;
+  RollOptions o = opts;  // opts.primary: the leader switches over, or restarts in place
   o.only_node = node;
   o.scope = RollScope::all;
-  o.primary = PrimaryRestart::switchover;
   auto r = rolling_restart(rc, progress, o);
   if (!r) return r.error();
   report.leader_changes += r->leader_changes;
@@ -100,10 +99,35 @@ Status restart_postgres(RollCluster& rc, Progress& progress, const RollOptions& 
   return {};
 }
 
+// A leader whose restarts need a switchover (Patroni's own always; PostgreSQL's unless in place) is
+// not touched, not even by apt, while no replica could take over.
+Status handover_possible(RollCluster& rc, const RollOptions& opts, const NodeUpgrade& n) {
+  auto has = [&](Effect e) { return std::find(n.restarts.begin(), n.restarts.end(), e) != n.restarts.end(); };
+  if (!has(Effect::patroni) && !(has(Effect::postgres) && opts.primary == PrimaryRestart::switchover))
+    return {};
+  auto c = rc.cluster();
+  if (!c) return c.error();
+  const PatroniMember* leader = c->leader();
+  if (!leader || leader->name != n.node) return {};
+  for (const auto& m : c->members) {
+    if (m.name != leader->name && !is_primary_role(m.role) &&
+        (m.state == "running" || m.state == "streaming") && m.timeline == leader->timeline && m.lag_bytes &&
+        *m.lag_bytes == 0)
+      return {};
+  }
+  return Error(
+      ErrorKind::conflict,
+      "nothing was installed on " + n.node +
+          ": it leads, its restart needs a switchover, and no replica is "
+          "healthy with lag 0 to take over" +
+          (has(Effect::patroni) ? "" : " (--primary-restart in-place restarts PostgreSQL where it is)"));
+}
+
 Status upgrade_node(UpgradeHosts& hosts, RollCluster& rc, Progress& progress, const RollOptions& opts,
                     const NodeUpgrade& n, UpgradeReport& report) {
   UpgradeReport::Node rep;
   rep.node = n.node;
+  if (auto s = handover_possible(rc, opts, n); !s) return s;
   // The marker first: a run killed after the install still owes these restarts.
   if (!n.restarts.empty()) {
     if (auto s = hosts.mark_owed(n.node, n.restarts); !s) return s;

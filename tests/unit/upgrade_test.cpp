@@ -519,6 +519,34 @@ TEST(UpgradeRun, AnOwedPatroniRestartChecksTheFixFirst) {
                                                 "clear pg3"}));
 }
 
+TEST(UpgradeRun, ALeaderWithNoReplicaToTakeOverIsNotTouched) {
+  Rig r;
+  r.roll.members.erase("pg2");
+  r.roll.members.erase("pg3");
+  auto plan = plan_upgrade(cluster({{"pg1", {"postgresql-15", "haproxy"}}}));
+  auto rep = r.go(plan);
+  ASSERT_FALSE(rep);
+  EXPECT_NE(
+      rep.error().message.find("nothing was installed on pg1: it leads, its restart needs a switchover"),
+      std::string::npos)
+      << rep.error().message;
+  EXPECT_TRUE(r.events.empty());
+}
+
+TEST(UpgradeRun, InPlaceRestartsTheLeadersPostgresWithoutASwitchover) {
+  Rig r;
+  r.roll.members.erase("pg2");
+  r.roll.members.erase("pg3");
+  RollOptions o = fast();
+  o.primary = PrimaryRestart::in_place;
+  auto rep = run_upgrade(r.hosts, r.roll, r.progress, plan_upgrade(cluster({{"pg1", {"postgresql-15"}}})), o);
+  ASSERT_TRUE(rep) << rep.error().describe();
+  EXPECT_EQ(r.events,
+            (std::vector<std::string>{"mark pg1 postgres", "install pg1 postgresql-15=1.0-1+deb12u1",
+                                      "postgres restart pg1", "clear pg1"}));
+  EXPECT_EQ(rep->leader_changes, 0);
+}
+
 TEST(UpgradeRun, OwedRestartsRunWithoutAnInstall) {
   Rig r;
   auto in = cluster({});
