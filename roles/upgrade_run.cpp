@@ -203,7 +203,9 @@ Result<UpgradeReport> run_upgrade(UpgradeHosts& hosts, RollCluster& rc, Progress
       Error e = s.error();
       e.message = "the upgrade stopped at " + n.node + ": " + e.message +
                   (untouched.empty() ? "" : " (not touched: " + untouched + ")");
-      return std::move(e).with("host " + n.node);
+      const std::string host = "host " + n.node;
+      if (std::find(e.context.begin(), e.context.end(), host) == e.context.end()) e.with(host);
+      return e;
     }
   }
   return report;

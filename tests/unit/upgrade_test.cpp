@@ -502,6 +502,7 @@ TEST(UpgradeRun, AFailedInstallStopsTheRunAndTheLeaderIsNotTouched) {
   ASSERT_FALSE(rep);
   EXPECT_NE(rep.error().message.find("the upgrade stopped at pg2: exit 100"), std::string::npos);
   EXPECT_NE(rep.error().message.find("(not touched: pg1)"), std::string::npos);
+  EXPECT_EQ(rep.error().context, (std::vector<std::string>{"host pg2"}));
   EXPECT_EQ(r.events,
             (std::vector<std::string>{"mark pg2 postgres", "install pg2 postgresql-15=1.0-1+deb12u1"}));
   EXPECT_EQ(r.roll.members["pg1"].role, "leader");
