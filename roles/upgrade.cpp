@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "roles/catalog.hpp"
+#include "roles/plan.hpp"
 
 namespace pgha {
 namespace {
@@ -237,6 +238,22 @@ std::vector<PackageUpgrade> parse_apt_simulation(const std::string& text) {
     out.push_back(u);
   }
   return out;
+}
+
+std::string upgrade_refusal(const ClusterView& view, size_t etcd_nodes, size_t patroni_nodes) {
+  if (etcd_nodes > 0) {
+    if (!view.etcd_answered) return "etcd did not list its members";
+    for (const auto& m : view.etcd) {
+      if (!m.learner && !m.healthy)
+        return (m.name.empty() ? "an etcd member" : m.name) + "'s etcd is not healthy";
+    }
+  }
+  if (patroni_nodes == 0) return "";
+  if (!view.patroni) return "no Patroni REST API answered";
+  if (view.dcs_config && view.dcs_config->is_object() && view.dcs_config->contains("pause") &&
+      (*view.dcs_config)["pause"].is_boolean() && (*view.dcs_config)["pause"].get<bool>())
+    return "Patroni is paused (maintenance mode); resume it first (patronictl resume)";
+  return patroni_unhealthy_reason(*view.patroni, patroni_nodes);
 }
 
 bool UpgradePlan::empty() const {

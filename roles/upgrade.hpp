@@ -165,6 +165,13 @@ struct UpgradeReport {
 Result<UpgradeReport> run_upgrade(UpgradeHosts& hosts, RollCluster& rc, Progress& progress,
                                   const UpgradePlan& plan, const RollOptions& opts);
 
+struct ClusterView;
+// Why the cluster is not fit for a rolling upgrade ("" when it is), from the plan's observation:
+// every voting etcd member healthy, Patroni not paused (paused, Patroni's own restart leaves
+// PostgreSQL on the old binary and nothing fails over), one leader and every replica streaming with
+// lag 0. `etcd_nodes`/`patroni_nodes`: how many nodes carry the role.
+std::string upgrade_refusal(const ClusterView& view, size_t etcd_nodes, size_t patroni_nodes);
+
 struct EngineContext;
 struct NodeHandle;
 // The real UpgradeHosts (upgrade_remote.cpp): commands over each node's shell in ctx.nodes.

@@ -195,26 +195,6 @@ std::unique_ptr<UpgradeHosts> ssh_upgrade_hosts(EngineContext& ctx) {
   return std::make_unique<SshUpgradeHosts>(ctx);
 }
 
-namespace {
-
-// Why the cluster is not fit for a rolling upgrade ("" when it is): Patroni healthy (one leader,
-// replicas streaming with lag 0) and every voting etcd member healthy.
-std::string unhealthy(EngineContext& ctx, const ClusterView& view) {
-  if (!nodes_with_role(ctx, Role::etcd).empty()) {
-    if (!view.etcd_answered) return "etcd did not list its members";
-    for (const auto& m : view.etcd) {
-      if (!m.learner && !m.healthy)
-        return (m.name.empty() ? "an etcd member" : m.name) + "'s etcd is not healthy";
-    }
-  }
-  const size_t members = nodes_with_role(ctx, Role::patroni).size();
-  if (members == 0) return "";
-  if (!view.patroni) return "no Patroni REST API answered";
-  return patroni_unhealthy_reason(*view.patroni, members);
-}
-
-}  // namespace
-
 Result<UpgradeOutcome> cluster_upgrade(const Inventory& inv, UpDeps& deps, const UpgradeOptions& opts) {
   auto session = plan_cluster(inv, deps, PlanOptions{});
   if (!session) return session.error();
@@ -258,7 +238,8 @@ Result<UpgradeOutcome> cluster_upgrade(const Inventory& inv, UpDeps& deps, const
     out.plan.warnings.push_back("the cluster differs from the inventory (`pgha plan` lists " +
                                 std::to_string(cs.plan.changes.size()) +
                                 " changes); the upgrade does not converge them, `pgha up` does");
-  const std::string why = unhealthy(ctx, cs.view);
+  const std::string why = upgrade_refusal(cs.view, nodes_with_role(ctx, Role::etcd).size(),
+                                          nodes_with_role(ctx, Role::patroni).size());
   if (opts.dry_run || out.plan.empty()) {
     if (!why.empty()) out.plan.warnings.push_back("an upgrade would be refused now: " + why);
     return out;

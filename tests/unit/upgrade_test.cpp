@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "roles/catalog.hpp"
+#include "roles/plan.hpp"
 #include "roles/progress.hpp"
 #include "roles/upgrade.hpp"
 
@@ -235,6 +236,43 @@ TEST(UpgradePlan, NotInstalledAndOlderCandidatesAreNoUpgrades) {
   in.nodes[1].packages[3] = {"haproxy", "", "2.6.12-1+deb12u4"};
   in.nodes[1].packages[4] = {"pgbouncer", "1.18.0-1+deb12u2", "1.18.0-1+deb12u1"};
   EXPECT_TRUE(plan_upgrade(in).empty());
+}
+
+TEST(UpgradePreflight, HealthyPausedAndUnhealthy) {
+  ClusterView v;
+  v.etcd_answered = true;
+  for (const std::string n : {"pg1", "pg2", "pg3"}) {
+    EtcdMember e;
+    e.name = n;
+    e.healthy = true;
+    v.etcd.push_back(e);
+  }
+  PatroniCluster c;
+  for (const std::string n : {"pg1", "pg2", "pg3"}) {
+    PatroniMember m;
+    m.name = n;
+    m.role = n == "pg1" ? "leader" : "replica";
+    m.state = n == "pg1" ? "running" : "streaming";
+    m.timeline = 1;
+    if (n != "pg1") m.lag_bytes = 0;
+    c.members.push_back(m);
+  }
+  v.patroni = c;
+  v.dcs_config = nlohmann::json{{"ttl", 20}};
+  EXPECT_EQ(upgrade_refusal(v, 3, 3), "");
+  (*v.dcs_config)["pause"] = true;
+  EXPECT_EQ(upgrade_refusal(v, 3, 3),
+            "Patroni is paused (maintenance mode); resume it first (patronictl resume)");
+  (*v.dcs_config)["pause"] = "yes";  // not Patroni's: ignored, not thrown on
+  EXPECT_EQ(upgrade_refusal(v, 3, 3), "");
+  v.etcd[2].healthy = false;
+  EXPECT_EQ(upgrade_refusal(v, 3, 3), "pg3's etcd is not healthy");
+  v.etcd[2].healthy = true;
+  v.patroni->members[2].lag_bytes = 4096;
+  EXPECT_NE(upgrade_refusal(v, 3, 3), "");
+  v.patroni.reset();
+  EXPECT_EQ(upgrade_refusal(v, 3, 3), "no Patroni REST API answered");
+  EXPECT_EQ(upgrade_refusal(v, 3, 0), "");
 }
 
 // ---- the run against fakes -----------------------------------------------------------------------
