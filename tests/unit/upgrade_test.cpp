@@ -285,6 +285,7 @@ class FakeRoll : public RollCluster {
     bool pending = false;
   };
   std::map<std::string, M> members;
+  std::set<std::string> stopped;  // members that do not come back
   std::vector<std::string>& events;
 
   explicit FakeRoll(std::vector<std::string>& log) : events(log) {
@@ -298,9 +299,9 @@ class FakeRoll : public RollCluster {
       PatroniMember pm;
       pm.name = name;
       pm.role = m.role;
-      pm.state = "running";
+      pm.state = stopped.count(name) ? "stopped" : "running";
       pm.timeline = m.timeline;
-      if (!is_primary_role(m.role)) pm.lag_bytes = 0;
+      if (!is_primary_role(m.role) && !stopped.count(name)) pm.lag_bytes = 0;
       c.members.push_back(pm);
     }
     return c;
@@ -521,6 +522,21 @@ TEST(UpgradeRun, PatroniOnAReplicaRestartsItsUnitWithoutASwitchover) {
   EXPECT_EQ(r.events, (std::vector<std::string>{"mark pg3 patroni", "install pg3 patroni=1.0-1+deb12u1",
                                                 "fix pg3", "restart pg3 patroni.service", "clear pg3"}));
   EXPECT_EQ(rep->leader_changes, 0);
+}
+
+TEST(UpgradeRun, APatroniThatDoesNotComeBackStopsTheRunAndItsRestartStaysOwed) {
+  Rig r;
+  r.roll.stopped = {"pg2"};
+  auto rep = r.go(plan_upgrade(cluster({{"pg2", {"patroni"}}, {"pg1", {"postgresql-15"}}})));
+  ASSERT_FALSE(rep);
+  EXPECT_EQ(rep.error().kind, ErrorKind::timeout);
+  EXPECT_NE(rep.error().message.find(
+                "the roll stopped: pg2 did not come back within 2 s (pg2 is stopped, lag unknown)"),
+            std::string::npos)
+      << rep.error().message;
+  EXPECT_NE(rep.error().message.find("(not touched: pg1)"), std::string::npos);
+  EXPECT_EQ(r.events, (std::vector<std::string>{"mark pg2 patroni", "install pg2 patroni=1.0-1+deb12u1",
+                                                "fix pg2", "restart pg2 patroni.service"}));
 }
 
 TEST(UpgradeRun, AnInstalledPatroniTheFixDoesNotFitIsNotRestarted) {
