@@ -107,6 +107,7 @@ int run_cli(int argc, char** argv) {
   }
   register_extra_commands(app, g, handler);
   register_backup_commands(app, g, handler);
+  register_upgrade_command(app, g, handler);
 
   try {
     app.parse(argc, argv);

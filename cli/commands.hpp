@@ -82,6 +82,9 @@ int cmd_status(const GlobalOptions& g, const StatusOptions& o);
 // `backup`, `backup list` and `restore` (cli/commands_backup.cpp): their options and handlers.
 void register_backup_commands(CLI::App& app, GlobalOptions& g, std::function<int()>& handler);
 
+// `upgrade` (cli/commands_upgrade.cpp): its options and handler.
+void register_upgrade_command(CLI::App& app, GlobalOptions& g, std::function<int()>& handler);
+
 struct GuardOptions {
   guard::Mode mode = guard::Mode::act;  // --dry-run: observe and say what it would do
 };

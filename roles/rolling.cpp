@@ -277,6 +277,19 @@ Result<RollReport> rolling_restart(RollCluster& rc, Progress& progress, const Ro
   return report;
 }
 
+Status replica_gate(RollCluster& rc, const std::string& member, const std::string& leader,
+                    const RollOptions& opts) {
+  std::string why;
+  if (auto s = wait_for(
+          rc, opts, [&] { return replica_back(rc, member, leader); }, &why);
+      !s)
+    return Error(ErrorKind::timeout,
+                 stopped(rc, member,
+                         "did not come back within " + std::to_string(opts.gate.count()) + " s (" + why + ")",
+                         leader, false));
+  return {};
+}
+
 Status parameters_gate(RollCluster& rc, const WantedSettings& wanted, const RollOptions& opts) {
   std::string why;
   auto probe = [&]() -> std::string {

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -89,6 +90,12 @@ std::vector<std::string> roll_order(const PatroniCluster& c, const std::set<std:
 // last log lines, and nothing after it is touched.
 Result<RollReport> rolling_restart(RollCluster& rc, Progress& progress, const RollOptions& opts);
 
+// The roll's gate for one replica, for a restart made outside the roll (Patroni's own unit, by
+// `pgha upgrade`): waits until `member` runs as a replica of `leader` on its timeline, streaming with
+// lag 0 and no pending restart. Timeout names the member and what was last wrong, with its log lines.
+Status replica_gate(RollCluster& rc, const std::string& member, const std::string& leader,
+                    const RollOptions& opts);
+
 // Waits until every member shows each of its wanted settings (member -> name -> value as
 // pg_settings shows it, see pg_setting_form) or has it pending a restart. Timeout names the member
 // and the setting.
@@ -100,6 +107,9 @@ struct EngineContext;
 // every member, then a rolling restart of the members with a pending restart (observed, so a roll
 // that was killed resumes). Records what it did in ctx.cluster_actions.
 Status converge_postgres(EngineContext& ctx, PrimaryRestart primary);
+
+// The real RollCluster (rolling_patroni.cpp): Patroni's REST API and psql over the nodes' shells.
+std::unique_ptr<RollCluster> patroni_roll_cluster(EngineContext& ctx);
 
 struct UpDeps;
 // `pgha restart`: observes the cluster (as `plan` does), then restarts PostgreSQL through the same

@@ -136,6 +136,10 @@ Status choose_order(RollCluster& rc, const Inventory& inv, RollOptions& opts) {
 
 }  // namespace
 
+std::unique_ptr<RollCluster> patroni_roll_cluster(EngineContext& ctx) {
+  return std::make_unique<PatroniRollCluster>(ctx);
+}
+
 Status converge_postgres(EngineContext& ctx, PrimaryRestart primary) {
   auto nodes = nodes_with_role(ctx, Role::patroni);
   if (nodes.empty()) return {};
