@@ -17,6 +17,9 @@ std::vector<std::string> sections(const std::string& out) {
   std::string line;
   while (std::getline(in, line)) {
     if (line == "@@") {
+      std::string& done = parts.back();
+      if (done.size() >= 2 && done.compare(done.size() - 2, 2, "\n\n") == 0) done.pop_back();
+      if (done == "\n") done.clear();
       parts.emplace_back();
     } else {
       parts.back() += line + "\n";
@@ -43,7 +46,9 @@ std::string side_by_side(const std::vector<std::string>& parts) {
   for (size_t i = 1; i < parts.size(); ++i)
     s += "{ " + parts[i] + "; } >$d/" + std::to_string(i) + " 2>/dev/null & ";
   s += "wait $p0; rc=$?; wait; cat $d/0";
-  for (size_t i = 1; i < parts.size(); ++i) s += "; echo @@; cat $d/" + std::to_string(i);
+  // The separator starts with a newline of its own: a part's output need not end with one (curl's
+  // JSON does not); sections() drops the empty line this leaves after one that does.
+  for (size_t i = 1; i < parts.size(); ++i) s += "; printf '\\n@@\\n'; cat $d/" + std::to_string(i);
   return s + "; rm -rf $d; exit $rc";
 }
 

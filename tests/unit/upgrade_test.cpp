@@ -322,7 +322,15 @@ class FakeRoll : public RollCluster {
     events.push_back("postgres restart " + member);
     return {};
   }
-  Status switchover(const std::string& leader, const std::string& candidate) override {
+  Status restart_patroni(const std::string& member) override {
+    events.push_back("patroni restart " + member);
+    return {};
+  }
+  Status switchover(const std::string& leader, const std::string& named) override {
+    // Patroni picks its synchronous standby when no candidate is named.
+    std::string candidate = named;
+    for (const auto& [n, m] : members)
+      if (candidate.empty() && m.role == "sync_standby") candidate = n;
     events.push_back("switchover " + leader + " " + candidate);
     members[leader].role = "replica";
     members[candidate].role = "leader";
