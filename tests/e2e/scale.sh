@@ -13,6 +13,7 @@
 # with a write gap no longer than the plain switchover's (+0.5 s for the probe's own jitter).
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/probe.sh"
 cd "$PGHA_SOURCE_DIR"
 bash scripts/ensure-docker.sh >/dev/null
 
@@ -21,14 +22,6 @@ STATE_ROOT=$WORK/state
 CLUSTER=pgha-scale
 STATE=$STATE_ROOT/$CLUSTER
 VIP=10.56.0.100
-probe_pid=
-# The probe is a subshell running a pipeline: its children go first, then it.
-stop_probe() {
-  [ -n "$probe_pid" ] || return 0
-  pkill -P "$probe_pid" 2>/dev/null || true
-  kill "$probe_pid" 2>/dev/null || true
-  probe_pid=
-}
 cleanup() {
   stop_probe
   "$PGHA" down -i "$WORK/inv5.yml" --state-dir "$STATE_ROOT" -q >/dev/null 2>&1 || true
@@ -138,30 +131,7 @@ verify up3 1 2 3
 
 PW=$(secret "$STATE" superuser_password)
 psql_at "$VIP" 5000 postgres "$PW" postgres "CREATE TABLE IF NOT EXISTS e2e_scale (seq bigint PRIMARY KEY)" >/dev/null
-# The probe: one session through the VIP, an INSERT of the next sequence number every 100 ms, each
-# followed by an \echo that psql prints only once the INSERT has committed; every "ack N" line is
-# timestamped as it arrives. A lost session (a switchover) ends psql; a new one starts at once and
-# continues the sequence. One process per write would measure this machine's fork latency (a second
-# and more under load), not the cluster's write gaps.
-(
-  set +e +o pipefail  # a session that ends (a switchover) is the normal case here, not an error
-  export PGPASSWORD=$PW PGCONNECT_TIMEOUT=2
-  echo 0 >"$WORK/seq"
-  while :; do
-    {
-      i=$(cat "$WORK/seq")
-      while :; do
-        i=$((i + 1))
-        echo "$i" >"$WORK/seq"
-        printf 'INSERT INTO e2e_scale VALUES (%d);\n\\echo ack %d\n' "$i" "$i"
-        sleep 0.1
-      done
-    } | stdbuf -oL psql -X -q -v ON_ERROR_STOP=1 -h "$VIP" -p 5000 -U postgres -d postgres 2>/dev/null |
-      while read -r _ n; do echo "$EPOCHREALTIME $n ok"; done
-    sleep 0.05
-  done
-) >"$WORK/probe.log" &
-probe_pid=$!
+start_probe "$WORK" "$VIP" 5000 "$PW" e2e_scale
 sleep 2
 
 log "baseline: plain switchovers until pg1 leads"
@@ -247,21 +217,16 @@ stop_probe
 wait 2>/dev/null || true
 psql_at "$VIP" 5000 postgres "$PW" postgres "SELECT seq FROM e2e_scale ORDER BY seq" >"$WORK/rows.txt"
 
-python3 - "$WORK" <<'PY' || fail "the write stream says the scaling was not safe"
+python3 - "$WORK" "$PGHA_SOURCE_DIR/tests/e2e/lib" <<'PY' || fail "the write stream says the scaling was not safe"
 import os, sys
 work = sys.argv[1]
-at = lambda n: float(open(os.path.join(work, n + ".at")).read())
-acks = []
-for line in open(os.path.join(work, "probe.log")):
-    f = line.split()
-    if len(f) == 3 and f[2] == "ok":
-        acks.append((float(f[0]), int(f[1])))
+sys.path.insert(0, sys.argv[2])
+from probe import acks as read_acks, gap as probe_gap, at as mark_at
+at = lambda n: mark_at(work, n)
+acks = read_acks(work)
 rows = {int(l) for l in open(os.path.join(work, "rows.txt")).read().split()}
 lost = [seq for _, seq in acks if seq not in rows]
-def gap(begin, end):
-    ends = sorted(e for e, _ in acks if begin <= e <= end)
-    ends = [begin] + ends + [end]
-    return max(b - a for a, b in zip(ends, ends[1:]))
+gap = lambda begin, end: probe_gap(acks, begin, end)
 leader = lambda n: open(os.path.join(work, n + ".leader")).read().split()
 sw, out, inn = gap(at("sw.begin"), at("sw.end")), gap(at("out.begin"), at("out.end")), gap(at("in.begin"), at("in.end"))
 tl = {n: int(leader(n)[1]) for n in ("sw", "out", "in", "noop")}
