@@ -52,7 +52,7 @@ Result<PatroniCluster> parse_patroni_cluster(const std::string& body) {
   return c;
 }
 
-std::string patroni_unhealthy_reason(const PatroniCluster& c, size_t expected) {
+std::string patroni_unhealthy_reason(const PatroniCluster& c, size_t expected, LagRule lag) {
   int leaders = c.leader_count();
   if (leaders == 0) return "no Patroni leader yet";
   if (leaders > 1) return std::to_string(leaders) + " members claim the leader role";
@@ -65,7 +65,7 @@ std::string patroni_unhealthy_reason(const PatroniCluster& c, size_t expected) {
     if (&m == leader) continue;
     if (m.state != "running" && m.state != "streaming") return "replica " + m.name + " is " + m.state;
     if (!m.lag_bytes) return "replica " + m.name + " has unknown lag";
-    if (*m.lag_bytes != 0) return "replica " + m.name + " lags " + std::to_string(*m.lag_bytes) + " bytes";
+    if (lag == LagRule::zero && *m.lag_bytes != 0) return "replica " + m.name + " lags " + std::to_string(*m.lag_bytes) + " bytes";
     if (m.timeline != leader->timeline)
       return "replica " + m.name + " is on timeline " + std::to_string(m.timeline);
   }

@@ -32,8 +32,13 @@ bool is_primary_role(const std::string& role);
 // Parses GET /cluster. Errors: bad_input when the body is not the expected JSON.
 Result<PatroniCluster> parse_patroni_cluster(const std::string& body);
 
+// How a replica's lag counts: `zero` for a gate that waits until the replicas caught up; `known` for a
+// one-shot preflight under writes, where a healthy replica's lag, as Patroni reports it, is rarely 0
+// at the instant of the observation (the gates that follow wait for 0).
+enum class LagRule { zero, known };
 // Empty when the cluster is healthy for `expected` members: exactly one leader, every other member
-// running/streaming with lag 0 on the leader's timeline. Otherwise a sentence saying what is not.
-std::string patroni_unhealthy_reason(const PatroniCluster& c, size_t expected);
+// running/streaming on the leader's timeline with its lag as `lag` asks. Otherwise a sentence saying
+// what is not.
+std::string patroni_unhealthy_reason(const PatroniCluster& c, size_t expected, LagRule lag = LagRule::zero);
 
 }  // namespace pgha

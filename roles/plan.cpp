@@ -226,12 +226,15 @@ void plan_patroni(Builder& b) {
     if (m != leader) b.add(ChangeKind::patroni_remove, m->name, "", "stop and disable Patroni on " + m->name);
   }
   if (leader && !is_wanted(leader->name)) {
-    // The candidate: a healthy synchronous standby that stays, else a streaming replica with no lag.
+    // The candidate: a synchronous standby that stays, else a replica that stays and replicates on
+    // the leader's timeline. Its lag is not judged here: under writes a healthy replica's lag, as
+    // Patroni reports it, is rarely 0 at the instant of one observation. The switchover itself waits
+    // (within the Patroni gate) for a candidate with lag 0 (membership.cpp, switch_over_from).
     const PatroniMember* best = nullptr;
     for (const auto& m : v.patroni->members) {
       if (&m == leader || !is_wanted(m.name)) continue;
       const bool healthy = (m.state == "running" || m.state == "streaming") &&
-                           m.timeline == leader->timeline && m.lag_bytes && *m.lag_bytes == 0;
+                           m.timeline == leader->timeline && m.lag_bytes;
       if (!healthy) continue;
       if (!best || (m.role == "sync_standby" && best->role != "sync_standby")) best = &m;
     }

@@ -253,7 +253,7 @@ std::string upgrade_refusal(const ClusterView& view, size_t etcd_nodes, size_t p
   if (view.dcs_config && view.dcs_config->is_object() && view.dcs_config->contains("pause") &&
       (*view.dcs_config)["pause"].is_boolean() && (*view.dcs_config)["pause"].get<bool>())
     return "Patroni is paused (maintenance mode); resume it first (patronictl resume)";
-  return patroni_unhealthy_reason(*view.patroni, patroni_nodes);
+  return patroni_unhealthy_reason(*view.patroni, patroni_nodes, LagRule::known);
 }
 
 bool UpgradePlan::empty() const {

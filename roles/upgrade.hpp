@@ -168,8 +168,9 @@ Result<UpgradeReport> run_upgrade(UpgradeHosts& hosts, RollCluster& rc, Progress
 struct ClusterView;
 // Why the cluster is not fit for a rolling upgrade ("" when it is), from the plan's observation:
 // every voting etcd member healthy, Patroni not paused (paused, Patroni's own restart leaves
-// PostgreSQL on the old binary and nothing fails over), one leader and every replica streaming with
-// lag 0. `etcd_nodes`/`patroni_nodes`: how many nodes carry the role.
+// PostgreSQL on the old binary and nothing fails over), one leader and every replica streaming on its
+// timeline with a known lag (not necessarily 0: under writes it rarely is at the instant of one
+// observation; each node's gate waits for lag 0). `etcd_nodes`/`patroni_nodes`: how many nodes carry the role.
 std::string upgrade_refusal(const ClusterView& view, size_t etcd_nodes, size_t patroni_nodes);
 
 struct EngineContext;
@@ -197,7 +198,7 @@ struct UpgradeOutcome {
 // `pgha upgrade`: connects to every node (as `plan` does), refreshes the package lists unless told
 // not to, observes each node's pgha packages and the Patroni leader, plans, and unless dry_run runs
 // the plan. Refuses (conflict) before any change when a node does not answer or the cluster is not
-// healthy (one leader, replicas streaming with lag 0, every etcd member healthy).
+// healthy (one leader, replicas streaming, every etcd member healthy).
 Result<UpgradeOutcome> cluster_upgrade(const Inventory& inv, UpDeps& deps, const UpgradeOptions& opts);
 
 }  // namespace pgha

@@ -198,6 +198,11 @@ fi
 mark in.begin
 up_step in "$WORK/inv345.yml"
 mark in.end
+# What the staying nodes saw during the scale-in, for the write-gap verdict below.
+for a in 13 14 15; do
+  node_ssh "$STATE" "10.56.0.$a" "journalctl -o short-precise --no-pager -u patroni -u haproxy -u keepalived --since '-90s'; ip -br addr" \
+    >"$WORK/in.journal.$a" 2>&1 || true
+done
 grep -q "pg1: handing etcd's leadership to" "$WORK/in.up.log" || fail "in: pg1 led etcd but up did not hand its leadership over"
 verify in 3 4 5
 

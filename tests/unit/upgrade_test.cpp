@@ -268,8 +268,13 @@ TEST(UpgradePreflight, HealthyPausedAndUnhealthy) {
   v.etcd[2].healthy = false;
   EXPECT_EQ(upgrade_refusal(v, 3, 3), "pg3's etcd is not healthy");
   v.etcd[2].healthy = true;
-  v.patroni->members[2].lag_bytes = 4096;
-  EXPECT_NE(upgrade_refusal(v, 3, 3), "");
+  v.patroni->members[2].lag_bytes = 4096;  // under writes: each node's gate waits for lag 0
+  EXPECT_EQ(upgrade_refusal(v, 3, 3), "");
+  v.patroni->members[2].lag_bytes.reset();
+  EXPECT_EQ(upgrade_refusal(v, 3, 3), "replica pg3 has unknown lag");
+  v.patroni->members[2].lag_bytes = 0;
+  v.patroni->members[2].state = "starting";
+  EXPECT_EQ(upgrade_refusal(v, 3, 3), "replica pg3 is starting");
   v.patroni.reset();
   EXPECT_EQ(upgrade_refusal(v, 3, 3), "no Patroni REST API answered");
   EXPECT_EQ(upgrade_refusal(v, 3, 0), "");
