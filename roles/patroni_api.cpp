@@ -65,7 +65,8 @@ std::string patroni_unhealthy_reason(const PatroniCluster& c, size_t expected, L
     if (&m == leader) continue;
     if (m.state != "running" && m.state != "streaming") return "replica " + m.name + " is " + m.state;
     if (!m.lag_bytes) return "replica " + m.name + " has unknown lag";
-    if (lag == LagRule::zero && *m.lag_bytes != 0) return "replica " + m.name + " lags " + std::to_string(*m.lag_bytes) + " bytes";
+    if (lag == LagRule::zero && *m.lag_bytes != 0)
+      return "replica " + m.name + " lags " + std::to_string(*m.lag_bytes) + " bytes";
     if (m.timeline != leader->timeline)
       return "replica " + m.name + " is on timeline " + std::to_string(m.timeline);
   }

@@ -233,8 +233,8 @@ void plan_patroni(Builder& b) {
     const PatroniMember* best = nullptr;
     for (const auto& m : v.patroni->members) {
       if (&m == leader || !is_wanted(m.name)) continue;
-      const bool healthy = (m.state == "running" || m.state == "streaming") &&
-                           m.timeline == leader->timeline && m.lag_bytes;
+      const bool healthy =
+          (m.state == "running" || m.state == "streaming") && m.timeline == leader->timeline && m.lag_bytes;
       if (!healthy) continue;
       if (!best || (m.role == "sync_standby" && best->role != "sync_standby")) best = &m;
     }

@@ -54,22 +54,6 @@ std::map<std::string, std::string> split_parts(const std::string& out) {
   return parts;
 }
 
-std::vector<BackendState> parse_haproxy_csv(const std::string& node, const std::string& csv) {
-  std::vector<BackendState> out;
-  std::istringstream in(csv);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::vector<std::string> f;
-    std::string field;
-    std::istringstream ls(line);
-    while (std::getline(ls, field, ',')) f.push_back(field);
-    if (f.size() < 18 || f[1] == "FRONTEND" || f[1] == "BACKEND" || f[0] == "stats") continue;
-    out.push_back({node, f[0], f[1], f[17]});
-  }
-  return out;
-}
-
 std::map<std::string, std::optional<double>> parse_replication(const std::string& rows) {
   std::map<std::string, std::optional<double>> out;
   std::istringstream in(rows);
@@ -245,6 +229,32 @@ Result<ClusterStatus> StatusProbe::snapshot() {
   }
   absorb(reports, s);
   return s;
+}
+
+std::vector<BackendState> parse_haproxy_csv(const std::string& node, const std::string& csv) {
+  std::vector<BackendState> out;
+  std::istringstream in(csv);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::vector<std::string> f;
+    std::string field;
+    std::istringstream ls(line);
+    while (std::getline(ls, field, ',')) f.push_back(field);
+    if (f.size() < 18 || f[1] == "FRONTEND" || f[1] == "BACKEND" || f[0] == "stats") continue;
+    out.push_back({node, f[0], f[1], f[17]});
+  }
+  return out;
+}
+
+std::vector<std::string> haproxies_writing_to(const std::vector<BackendState>& backends,
+                                              const std::string& server) {
+  std::vector<std::string> out;
+  for (const auto& b : backends) {
+    if (b.listener == "primary" && b.server == server && b.status.rfind("UP", 0) == 0)
+      out.push_back(b.haproxy_node);
+  }
+  return out;
 }
 
 }  // namespace pgha

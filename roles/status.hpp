@@ -49,6 +49,14 @@ struct StatusExpectations {
 
 StatusExpectations expectations_of(const Inventory& inv);
 
+// HAProxy's stats CSV (`/;csv`) as `node`'s HAProxy reports it: one row per server of each listen
+// section (frontends, backends and the stats section left out).
+std::vector<BackendState> parse_haproxy_csv(const std::string& node, const std::string& csv);
+// The HAProxy nodes among `backends` that still send new write sessions to `server`: it is UP (or
+// only going down, "UP 1/3") in their `primary` listener.
+std::vector<std::string> haproxies_writing_to(const std::vector<BackendState>& backends,
+                                              const std::string& server);
+
 struct ClusterStatus {
   StatusExpectations expected;
   std::map<std::string, std::string> unreachable;  // node -> why (machine stopped, SSH failed, ...)

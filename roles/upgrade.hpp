@@ -170,7 +170,8 @@ struct ClusterView;
 // every voting etcd member healthy, Patroni not paused (paused, Patroni's own restart leaves
 // PostgreSQL on the old binary and nothing fails over), one leader and every replica streaming on its
 // timeline with a known lag (not necessarily 0: under writes it rarely is at the instant of one
-// observation; each node's gate waits for lag 0). `etcd_nodes`/`patroni_nodes`: how many nodes carry the role.
+// observation; each node's gate waits for lag 0). `etcd_nodes`/`patroni_nodes`: how many nodes carry the
+// role.
 std::string upgrade_refusal(const ClusterView& view, size_t etcd_nodes, size_t patroni_nodes);
 
 struct EngineContext;

@@ -283,8 +283,9 @@ TEST(Plan, ALeavingLeaderWithALaggingReplicaIsSwitchedOver) {
   }
   Plan p = s.plan();
   EXPECT_TRUE(p.violations.empty());
-  EXPECT_TRUE(std::any_of(p.changes.begin(), p.changes.end(),
-                          [](const Change& c) { return c.kind == ChangeKind::switchover && c.node == "pg1"; }));
+  EXPECT_TRUE(std::any_of(p.changes.begin(), p.changes.end(), [](const Change& c) {
+    return c.kind == ChangeKind::switchover && c.node == "pg1";
+  }));
 }
 
 TEST(Plan, ASecretFileIsShownOnlyAsChanged) {

@@ -262,5 +262,30 @@ TEST(StatusNotRunning, OneRunningMachineIsEnough) {
   EXPECT_EQ(not_running_message(two_node_inventory(), {m}, "inv.yml"), "");
 }
 
+// HAProxy 2.6's stats CSV, cut to its first 18 columns (pxname, svname, ..., status at 17).
+TEST(HaproxyStats, ParsesServerRowsAndFindsWhoStillSendsWritesToANode) {
+  const std::string csv =
+      "# "
+      "pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,\n"
+      "stats,FRONTEND,,,0,1,3000,2,0,0,0,0,0,,,,,OPEN,\n"
+      "primary,FRONTEND,,,1,2,3000,9,0,0,0,0,0,,,,,OPEN,\n"
+      "primary,pg1,0,0,0,1,,3,0,0,,0,,0,0,0,0,UP 2/3,\n"
+      "primary,pg3,0,0,1,1,,6,0,0,,0,,0,0,0,0,UP,\n"
+      "primary,BACKEND,0,0,1,2,300,9,0,0,0,0,,0,0,0,0,UP,\n"
+      "replicas,pg1,0,0,0,1,,3,0,0,,0,,0,0,0,0,UP,\n";
+  auto rows = parse_haproxy_csv("pg3", csv);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].listener, "primary");
+  EXPECT_EQ(rows[0].server, "pg1");
+  EXPECT_EQ(rows[0].status, "UP 2/3");
+  // Going down ("UP 2/3") still takes new sessions; the replicas pool does not count.
+  EXPECT_EQ(haproxies_writing_to(rows, "pg1"), std::vector<std::string>{"pg3"});
+  rows[0].status = "DOWN";
+  EXPECT_TRUE(haproxies_writing_to(rows, "pg1").empty());
+  rows[0].status = "DOWN 1/2";  // coming back up: not yet routed to
+  EXPECT_TRUE(haproxies_writing_to(rows, "pg1").empty());
+  EXPECT_EQ(haproxies_writing_to(rows, "pg3"), std::vector<std::string>{"pg3"});
+}
+
 }  // namespace
 }  // namespace pgha
