@@ -232,14 +232,9 @@ Status switch_over_from(EngineContext& ctx, NodeHandle& from) {
   return {};
 }
 
-// After `from` handed the leader role over: waits until no HAProxy sends new write sessions to it,
-// i.e. every HAProxy that answers has marked it down in its `primary` listener (its Patroni's
-// `/primary` now fails HAProxy's check `fall` times in a row). Stopping its Patroni before that makes
-// those checks time out instead of failing at once, so HAProxy keeps sending new write sessions to a
-// node that refuses them, for several seconds: seen in e2e.scale, a 4.7 s write gap where a plain
-// switchover of the same cluster had 2.4 s. Writes are not at risk either way, so a wait that runs
-// out is reported and the removal goes on.
-void wait_until_haproxy_drops(EngineContext& ctx, NodeHandle& from) {
+}  // namespace
+
+void wait_until_no_writes_routed_to(EngineContext& ctx, const std::string& name) {
   std::vector<NodeHandle*> proxies;
   for (NodeHandle& n : ctx.nodes) {
     if (n.shell && has_role(*n.node, Role::haproxy)) proxies.push_back(&n);
@@ -251,7 +246,6 @@ void wait_until_haproxy_drops(EngineContext& ctx, NodeHandle& from) {
   }
   if (proxies.empty()) return;
   const std::string config = patroni_admin_curl_config(ctx.secrets);
-  const std::string& name = from.node->name;
   Status s = poll_until("every HAProxy marks " + name + " down for writes",
                         std::chrono::seconds(ctx.timeouts.patroni_s), kPoll, [&](std::string& why) {
                           std::vector<BackendState> rows;
@@ -271,10 +265,8 @@ void wait_until_haproxy_drops(EngineContext& ctx, NodeHandle& from) {
                                 " still sends writes to " + name;
                           return false;
                         });
-  if (!s) ctx.progress.info(name + ": " + s.error().message + "; stopping its Patroni anyway");
+  if (!s) ctx.progress.info(name + ": " + s.error().message + "; going on");
 }
-
-}  // namespace
 
 Status remove_leaving_members(EngineContext& ctx) {
   const Inventory& inv = ctx.inv;
@@ -304,7 +296,7 @@ Status remove_leaving_members(EngineContext& ctx) {
           return Error(ErrorKind::conflict,
                        name + " is still the Patroni leader; it is never stopped without a switchover")
               .with("step patroni:remove");
-        wait_until_haproxy_drops(ctx, l);
+        wait_until_no_writes_routed_to(ctx, name);
       }
       if (l.shell) {
         ctx.progress.node(name, "stopping Patroni");

@@ -75,6 +75,7 @@ class PatroniRollCluster : public RollCluster {
   Status restart_patroni(const std::string& member) override {
     auto n = node(member);
     if (!n) return n.error();
+    wait_until_no_writes_routed_to(ctx_, member);  // a former leader: see engine.hpp
     auto r = must(*(*n)->shell, "patroni:service-restart", "systemctl restart patroni.service");
     if (!r) return r.error();
     return {};
