@@ -151,6 +151,12 @@ void register_extra_commands(CLI::App& app, GlobalOptions& g, std::function<int(
       ->capture_default_str();
   failover->callback([&handler, &g] { handler = [&g] { return run_check(g, args, false); }; });
 
+  CLI::App* restore = check->add_subcommand(
+      "restore",
+      "restore drill: the latest backup restored on a replica, the whole archive replayed, removed");
+  add_common_options(restore, g);
+  restore->callback([&handler, &g] { handler = [&g] { return cmd_check_restore(g); }; });
+
   CLI::App* sw = app.add_subcommand("switchover",
                                     "planned switchover through Patroni's REST API; measures the write gap");
   add_common_options(sw, g);

@@ -9,6 +9,8 @@
 #   Then a restore to a time before the oldest backup is refused by the preflight (exit 2, the window
 #   in the message) and so is one without a terminal and without --yes; after both, every node's data
 #   directory has the same system identifier and every unit the same start time as before.
+#   `pgha check restore` passes, leaves no copy behind and changes none of that either; after a WAL
+#   segment is deleted from the repository it fails with exit 1, naming the segment.
 # Ends with `pgha down`.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
@@ -151,4 +153,40 @@ rc=0
 fingerprint >"$WORK/after.txt"
 diff "$WORK/before.txt" "$WORK/after.txt" >&2 || fail "a refused restore changed the nodes"
 [ ! -e "$STATE/restore.json" ] || fail "a refused restore left a record"
+
+log "pgha check restore: the latest backup restored on a replica, the whole archive replayed, the copy removed"
+"$PGHA" check restore -i "$INV" --state-dir "$STATE_ROOT" -o json >"$WORK/drill.json" 2>"$WORK/drill.log" ||
+  { cat "$WORK/drill.log" >&2; fail "check restore failed on a healthy cluster"; }
+python3 - "$WORK/drill.json" <<'PY' || fail "check restore's report is wrong"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["pass"] is True and "postgres" in j["databases"], j
+print("drill on %s: backup %s restored, replayed to %s (the archive's newest %s), %d databases, %.1f s"
+      % (j["node"], j["backup"], j["replayed_to"], j["wal_max"], len(j["databases"]), j["duration_s"]), file=sys.stderr)
+PY
+for a in $NODES; do
+  node_ssh "$STATE" "$a" "test ! -e /var/lib/pgha/drill && test ! -e /var/lib/pgha/drill-run" || fail "the drill's copy is left on $a"
+done
+fingerprint >"$WORK/after-drill.txt"
+diff "$WORK/after.txt" "$WORK/after-drill.txt" >&2 || fail "the drill changed the nodes"
+
+log "a WAL segment deleted from the repository fails the drill"
+for i in 1 2 3; do sql "INSERT INTO t DEFAULT VALUES; SELECT pg_switch_wal()" >/dev/null; done
+node_ssh "$STATE" "$LEADER_ADDR" "cd /; runuser -u postgres -- pgbackrest --stanza=$CLUSTER --log-level-console=warn check" ||
+  fail "pgbackrest check fails before the segment is deleted"
+# The second newest segment of the archive: after the latest backup (three WAL switches came since),
+# before the archive's end.
+GONE=$(node_ssh "$STATE" "$LEADER_ADDR" "find /var/lib/pgbackrest/archive/$CLUSTER -type f -name '????????????????????????-*'" |
+  awk -F/ '{print $NF}' | sort | tail -n 2 | head -n 1)
+[ -n "$GONE" ] || fail "no archived segment found to delete"
+node_ssh "$STATE" "$LEADER_ADDR" "find /var/lib/pgbackrest/archive/$CLUSTER -type f -name '$GONE' -delete"
+log "deleted ${GONE%%-*} from the repository"
+rc=0
+"$PGHA" check restore -i "$INV" --state-dir "$STATE_ROOT" >"$WORK/drill2.out" 2>"$WORK/drill2.log" || rc=$?
+cat "$WORK/drill2.log" >&2
+[ $rc = 1 ] || fail "check restore exited $rc with a segment missing, not 1"
+grep -q "WAL segment ${GONE%%-*} is missing" "$WORK/drill2.log" || fail "the failure does not name the missing segment"
+for a in $NODES; do
+  node_ssh "$STATE" "$a" "test ! -e /var/lib/pgha/drill && test ! -e /var/lib/pgha/drill-run" || fail "the failed drill's copy is left on $a"
+done
 log "PASS"
