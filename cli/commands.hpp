@@ -82,7 +82,8 @@ int cmd_status(const GlobalOptions& g, const StatusOptions& o);
 // `backup`, `backup list` and `restore` (cli/commands_backup.cpp): their options and handlers.
 void register_backup_commands(CLI::App& app, GlobalOptions& g, std::function<int()>& handler);
 // `check restore` (cli/commands_backup.cpp): the restore drill (roles/restore_drill.hpp); 0 pass,
-// 1 the restore is not sound, 2 it could not run.
+// 1 the restore is not sound ("check restore FAILED") or the drill could not run ("error"), 2 a bad
+// inventory.
 int cmd_check_restore(const GlobalOptions& g);
 
 // `upgrade` (cli/commands_upgrade.cpp): its options and handler.
