@@ -7,6 +7,7 @@
 #include "core/remote_shell.hpp"
 #include "roles/backup.hpp"
 #include "roles/remote.hpp"
+#include "roles/restore_steps.hpp"
 
 namespace pgha {
 
@@ -141,29 +142,15 @@ Result<DrillReport> run_restore_drill(RemoteShell& leader, RemoteShell& drill, c
 
   const std::string psql =
       as_postgres("psql -X -At -h " + run + " -p " + std::to_string(kDrillPort) + " -d postgres");
-  std::string failed;
-  Status recovered = poll_until(
-      "the drill's copy on " + drill_node + " replaying the archive and promoting",
-      std::chrono::seconds(recovery_timeout_s), std::chrono::milliseconds(500), [&](std::string& why) {
-        auto q = drill.run(psql + " -c 'SELECT pg_is_in_recovery()' 2>/dev/null; " +
-                           as_postgres(pg_ctl + " -D " + data + " status") +
-                           " >/dev/null 2>&1 || echo @@not-running@@; tail -n 3 " + log);
-        if (!q) {
-          why = q.error().message;
-          return false;
-        }
-        if (q->out.rfind("f\n", 0) == 0) return true;
-        if (q->out.find("@@not-running@@") != std::string::npos) {
-          failed = "PostgreSQL stopped while it replayed the archive: " + tail_lines(q->out, 3);
-          return true;
-        }
-        why = "still replaying: " + tail_lines(q->out, 1);
-        return false;
-      });
-  if (!recovered) return finish(std::move(recovered.error()).with("host " + drill_node));
-  if (!failed.empty())
-    return finish(
-        Error(ErrorKind::conflict, failed).with("step check-restore:replay").with("host " + drill_node));
+  std::string stopped;
+  auto promoted = wait_until_promoted(
+      drill, "the drill's copy on " + drill_node + " replaying the archive and promoting", pg_ctl, data, run,
+      kDrillPort, log, std::chrono::seconds(recovery_timeout_s), std::chrono::milliseconds(500), &stopped);
+  if (!promoted) return finish(std::move(promoted.error()).with("host " + drill_node));
+  if (!*promoted)
+    return finish(Error(ErrorKind::conflict, "PostgreSQL stopped while it replayed the archive: " + stopped)
+                      .with("step check-restore:replay")
+                      .with("host " + drill_node));
 
   auto logged = must(drill, "check-restore:log", "cat " + log);
   if (!logged) return finish(logged.error());

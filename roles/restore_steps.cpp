@@ -110,29 +110,16 @@ class NodeRestoreSteps : public RestoreSteps {
                      "; fi");
         !st)
       return std::move(st.error()).with("host " + r.node);
-    const std::string psql = "runuser -u postgres -- psql -X -At -h /var/run/postgresql -p " +
-                             std::to_string(ctx_.inv.ports.postgres) +
-                             " -d postgres -c 'SELECT pg_is_in_recovery()'";
-    Status s = poll_until(
-        "PostgreSQL on " + r.node + " reaching the target and promoting",
-        std::chrono::seconds(recovery_timeout_s_), kPoll, [&](std::string& why) {
-          auto q = n->shell->run(psql + " 2>/dev/null; " + as_postgres(pg_ctl() + " -D " + data + " status") +
-                                 " >/dev/null 2>&1 || echo @@not-running@@; tail -n 3 " + log);
-          if (!q) {
-            why = q.error().message;
-            return false;
-          }
-          if (q->out.rfind("f\n", 0) == 0) return true;
-          if (q->out.find("@@not-running@@") != std::string::npos) {
-            failed_ = "PostgreSQL stopped during recovery: " + tail_lines(q->out, 3);
-            return true;
-          }
-          why = "still recovering: " + tail_lines(q->out, 1);
-          return false;
-        });
-    if (!s) return std::move(s.error()).with("host " + r.node);
-    if (!failed_.empty())
-      return Error(ErrorKind::remote_failure, failed_).with("step restore:recover").with("host " + r.node);
+    std::string stopped;
+    auto promoted_now =
+        wait_until_promoted(*n->shell, "PostgreSQL on " + r.node + " reaching the target and promoting",
+                            pg_ctl(), data, "/var/run/postgresql", ctx_.inv.ports.postgres, log,
+                            std::chrono::seconds(recovery_timeout_s_), kPoll, &stopped);
+    if (!promoted_now) return std::move(promoted_now.error()).with("host " + r.node);
+    if (!*promoted_now)
+      return Error(ErrorKind::remote_failure, "PostgreSQL stopped during recovery: " + stopped)
+          .with("step restore:recover")
+          .with("host " + r.node);
     ctx_.progress.node(n->node->name, "recovered " + describe_target(r.target) + " and promoted");
     // Stopped cleanly, without the recovery settings pgBackRest wrote to postgresql.auto.conf: Patroni
     // starts it next, and a leftover recovery target would apply to its standby start.
@@ -233,10 +220,37 @@ class NodeRestoreSteps : public RestoreSteps {
   EngineContext& ctx_;
   std::function<Status()> verify_;
   int recovery_timeout_s_;
-  std::string failed_;
 };
 
 }  // namespace
+
+Result<bool> wait_until_promoted(RemoteShell& sh, const std::string& what, const std::string& pg_ctl,
+                                 const std::string& data, const std::string& socket_dir, int port,
+                                 const std::string& log, std::chrono::seconds timeout,
+                                 std::chrono::milliseconds interval, std::string* log_tail) {
+  const std::string probe =
+      "runuser -u postgres -- psql -X -At -h " + socket_dir + " -p " + std::to_string(port) +
+      " -d postgres -c 'SELECT pg_is_in_recovery()' 2>/dev/null; runuser -u postgres -- " + pg_ctl + " -D " +
+      data + " status >/dev/null 2>&1 || echo @@not-running@@; tail -n 3 " + log;
+  bool stopped = false;
+  Status s = poll_until(what, timeout, interval, [&](std::string& why) {
+    auto q = sh.run(probe);
+    if (!q) {
+      why = q.error().message;
+      return false;
+    }
+    if (q->out.rfind("f\n", 0) == 0) return true;
+    if (q->out.find("@@not-running@@") != std::string::npos) {
+      stopped = true;
+      if (log_tail) *log_tail = tail_lines(q->out, 3);
+      return true;
+    }
+    why = "still recovering: " + tail_lines(q->out, 1);
+    return false;
+  });
+  if (!s) return s.error();
+  return !stopped;
+}
 
 std::string cluster_data_dir(const Inventory& inv) {
   return "/var/lib/postgresql/" + std::to_string(inv.postgres_version) + "/" + inv.cluster_name;
