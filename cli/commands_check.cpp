@@ -1,5 +1,6 @@
 // `pgha check failover` and `pgha switchover`: connect to the running cluster, run the cycles, print
-// the report (text or JSON, optionally JUnit to a file), exit 1 when any guarantee failed.
+// the report (text or JSON, optionally JUnit and an SVG timeline to files), exit 1 when any guarantee
+// failed.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -11,6 +12,7 @@
 #include "guard/guard_runner.hpp"
 #include "roles/failover/check_run.hpp"
 #include "roles/failover/faults.hpp"
+#include "roles/failover/timeline_svg.hpp"
 
 namespace pgha {
 namespace {
@@ -23,6 +25,7 @@ struct CheckArgs {
   bool direct = false;
   bool guard = false;  // --guard: a guard runs beside each cycle
   std::string junit;
+  std::string report_svg;  // --report-svg: the runs' timelines, one panel per run
   int probe_interval_ms = 100;
   int probe_timeout_ms = 2000;
   int heal_timeout_s = 300;
@@ -111,6 +114,11 @@ int run_check(const GlobalOptions& g, const CheckArgs& a, bool switchover) {
     out << report_junit(h, *runs, limits);
     if (!out) return report_error(Error(ErrorKind::io, "cannot write " + a.junit));
   }
+  if (!a.report_svg.empty()) {
+    std::ofstream out(a.report_svg, std::ios::binary | std::ios::trunc);
+    out << timeline_svg(h, *runs);
+    if (!out) return report_error(Error(ErrorKind::io, "cannot write " + a.report_svg));
+  }
   return all_pass(*runs, limits) ? 0 : 1;
 }
 
@@ -121,6 +129,11 @@ void add_report_options(CLI::App* sub, CheckArgs& a) {
   sub->add_option("--max-rto", a.max_rto_s,
                   "fail when the RTO through the load balancer exceeds this (seconds)");
   sub->add_option("--junit", a.junit, "also write a JUnit XML report to FILE");
+  sub->add_option(
+      "--report-svg", a.report_svg,
+      "also write the timeline to FILE as a self-contained SVG: per run (one panel each, stacked), "
+      "the acknowledged writes of each probe path, each node's role, and the fault, detection, "
+      "fence, key release, promotion, first write, lift and rejoin");
   sub->add_flag("--direct", a.direct, "also probe the leader's postgres directly (the no-HAProxy floor)");
   sub->add_flag("--guard", a.guard,
                 "run a guard (pgha guard) beside each cycle; the RTO splits into detection, fence, release, "

@@ -3,7 +3,8 @@
 # `validate`, then publish (only the outputs action.yml declares):
 #   $GITHUB_OUTPUT        endpoints (JSON), write-endpoint, read-endpoint, connection-uri (no password),
 #                         rto, lost-writes, check-pass, junit-path, plan (JSON, one line), result
-#   $GITHUB_STEP_SUMMARY  a Markdown report (with `plan`: the text plan in a code block, or "no changes")
+#   $GITHUB_STEP_SUMMARY  a Markdown report (with `plan`: the text plan in a code block, or "no changes";
+#                         with check-failover: a row per run and the RTO phases as a Mermaid gantt)
 #   stdout                ::error file=F,line=L,col=C:: annotations for pgha's FILE:LINE:COL diagnostics,
 #                         ::add-mask:: for every secret before anything could print it
 # Secrets: every ${VAR} the inventory (or the instances map) names, and every password pgha keeps in
@@ -252,6 +253,26 @@ for r in runs:
     for v in r["verdicts"]:
         if not v["pass"]:
             lines.append("| | | | | | | | | | | %s: %s |" % (v["name"], v["message"].replace("|", "\\|")))
+# The RTO's phases as a Mermaid gantt, a section per run (the first 10 with an RTO), each run's phases
+# from its own fault, laid on the first run's clock (whole milliseconds: Mermaid's dateFormat x).
+timed = [r for r in runs if r["rto_s"] is not None][:10]
+if timed:
+    name = lambda s: "".join(c if c.isalnum() or c in "._-" else "_" for c in str(s))
+    base = int(timed[0]["fault_at"]) * 1000
+    lines += ["", "```mermaid", "gantt", "    title RTO phases (each run from its own fault)", "    dateFormat x",
+              "    axisFormat %H:%M:%S"]
+    for r in timed:
+        lines.append("    section run %d %s %s to %s" % (r["run"], name(r["fault"]), name(r["old_primary"]),
+                                                        name(r["new_primary"])))
+        at = 0.0
+        for phase in ("detection", "fence", "release", "promotion", "routing"):
+            d = r.get(phase + "_s")
+            if d is None or d < 0.001:
+                continue
+            lines.append("    %s %.2f s :r%d%s, %d, %d" % (phase, d, r["run"], phase, base + round(at * 1000),
+                                                          base + round((at + d) * 1000)))
+            at += d
+    lines.append("```")
 open(sys.argv[3], "w").write("\n".join(lines) + "\n")
 PY
         for line in $(python3 -c 'import json,sys

@@ -20,6 +20,13 @@ PathResult analyze_path(const ProbeLog& log, const std::set<int64_t>& present, d
   return p;
 }
 
+AckTimes ack_times(const ProbeLog& log) {
+  AckTimes a{log.via, log.target, {}};
+  for (const auto& w : log.attempts)
+    if (w.outcome == WriteOutcome::acked) a.at.push_back(w.done_at);
+  return a;
+}
+
 std::string rejoin_missing(const PatroniCluster& c, const std::string& old_primary,
                            const std::set<std::string>& streaming) {
   const PatroniMember* leader = c.leader();

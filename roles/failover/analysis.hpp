@@ -17,6 +17,9 @@ namespace pgha {
 PathResult analyze_path(const ProbeLog& log, const std::set<int64_t>& present, double fault_at,
                         double in_effect_at, double end_at);
 
+// The done_at of every acknowledged attempt, in attempt order.
+AckTimes ack_times(const ProbeLog& log);
+
 // Empty when old_primary is back as a replica: a member in state running or streaming, on the
 // leader's timeline, and listed in the leader's pg_stat_replication as streaming (`streaming` holds
 // the application_names seen there). Otherwise what is still missing.

@@ -184,6 +184,17 @@ class Cycle {
   }
 
   bool finish(const Probes& probes, const ClusterMonitor& monitor, double end_at, bool rejoined) {
+    // The trace first: a cycle that fails below still draws what it saw.
+    std::vector<ProbeLog> logs;
+    for (const auto& p : probes.all) logs.push_back(p->snapshot());
+    auto leaders = monitor.leader_samples();
+    GuardPhases guard = d_.guard ? d_.guard->phases(r_.old_primary, r_.fault_at) : GuardPhases{};
+    if (r_.fault_at > 0) {
+      for (const auto& log : logs) r_.trace.acks.push_back(ack_times(log));
+      r_.trace.roles = monitor.primary_samples();
+      r_.trace.detected = detected_at(leaders, r_.old_primary, r_.fault_at);
+      r_.trace.guard = guard;
+    }
     bool healthy = rejoined;
     if (auto s = rejoined ? wait_healthy(*rest_, d_.inv, seconds(120)) : Status{}; !s) {
       fail("after the cycle: " + s.error().describe());
@@ -214,17 +225,14 @@ class Cycle {
       return {};
     });
     if (!read) return fail("reading the probe rows: " + read.error().describe());
-    for (const auto& p : probes.all) {
-      ProbeLog log = p->snapshot();
+    for (const auto& log : logs)
       r_.paths.push_back(analyze_path(log, (*rows)[log.via], r_.fault_at, r_.fault_in_effect_at, end_at));
-    }
-    auto leaders = monitor.leader_samples();
     auto detected = detected_at(leaders, r_.old_primary, r_.fault_at);
     std::optional<double> first_ack;
     if (const PathResult* p = path_of(r_, "haproxy"); p && p->rto_s) first_ack = r_.fault_at + *p->rto_s;
-    GuardPhases guard = d_.guard ? d_.guard->phases(r_.old_primary, r_.fault_at) : GuardPhases{};
-    r_.rto = split_rto_guarded(r_.fault_at, guard, detected, promoted_at(*rest_, r_, leaders, detected),
-                               first_ack);
+    auto promoted = promoted_at(*rest_, r_, leaders, detected);
+    if (r_.fault_at > 0) r_.trace.promoted = promoted;
+    r_.rto = split_rto_guarded(r_.fault_at, guard, detected, promoted, first_ack);
     r_.split = find_split_brain(monitor.primary_samples(), monitor.staleness_s());
     return healthy;
   }

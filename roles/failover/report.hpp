@@ -27,6 +27,23 @@ struct PathResult {
   std::vector<int64_t> lost_seqs;  // the first few, for the message
 };
 
+// One probe path's acknowledged writes: when each answer came (epoch seconds, in attempt order).
+struct AckTimes {
+  std::string via;
+  std::string target;
+  std::vector<double> at;
+};
+
+// What a cycle observed over time, kept for the timeline drawing (`--report-svg`, timeline_svg.hpp)
+// and left out of the JSON report. Empty when the cycle did not get as far as the fault.
+struct RunTrace {
+  std::vector<AckTimes> acks;        // one per probe path
+  std::vector<PrimarySample> roles;  // the monitor's answers, both signals, every node
+  std::optional<double> detected;    // as observed, before split_rto's clamping
+  std::optional<double> promoted;
+  GuardPhases guard;  // --guard: what the guard recorded
+};
+
 struct RunResult {
   int run = 1;
   std::string fault;  // kill-node, ..., or "switchover"
@@ -45,6 +62,7 @@ struct RunResult {
   std::string rejoin_detail;       // why not, when it did not
   std::string error;               // the cycle could not complete (inject failed, no leader, ...)
   bool guard_fenced = false;       // --guard: the guard fenced the old primary in this cycle
+  RunTrace trace;
 };
 
 struct Limits {
