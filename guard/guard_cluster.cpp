@@ -53,13 +53,14 @@ HoldMarker::~HoldMarker() {
 std::string replica_view_command(const Inventory& inv, const Node& self, const Node& leader) {
   std::string api = std::to_string(inv.ports.patroni_api);
   // Both HTTP checks run beside pg_isready; each gives up after a second. pg_isready: 0 accepting,
-  // 1 rejecting (but up), 2 no response, 3 no attempt.
+  // 1 rejecting (but up), 2 no response, 3 no attempt; 124 when `timeout` ends it (libpq waits at
+  // least 2 s for a connect whatever -t says, so the second is timeout's).
   return "exec 3< <(curl -s -o /dev/null -w '%{http_code}' -m 1 http://" + leader.address + ":" + api +
          "/patroni </dev/null)\n"
          "exec 4< <(curl -s -o /dev/null -w '%{http_code}' -m 1 http://" +
          self.address + ":" + api +
          "/health </dev/null)\n"
-         "timeout 2 pg_isready -q -h " +
+         "timeout 1 pg_isready -q -h " +
          leader.address + " -p " + std::to_string(inv.ports.postgres) +
          " -t 1 </dev/null; pg=$?\n"
          "read -r rest <&3; read -r self <&4\n"
@@ -147,20 +148,33 @@ void RealGuardCluster::read_cluster(const std::string& leader, Observation& o) {
 }
 
 RemoteShell* RealGuardCluster::shell(const std::string& node) {
+  std::optional<Machine> machine;
+  {
+    std::lock_guard<std::mutex> lock(shells_mu_);
+    if (auto it = shells_.find(node); it != shells_.end()) return it->second.get();
+    if (machines_.empty()) {
+      auto m = s_.provider.list(s_.inv);
+      if (!m) return nullptr;
+      machines_ = std::move(m.value());
+    }
+    for (const auto& m : machines_)
+      if (m.node == node) machine = m;
+  }
+  if (!machine) return nullptr;
+  // The handshake outside the lock: the replicas are asked side by side, so are their connects.
+  auto sh = s_.shells(*machine);
+  if (!sh) return nullptr;
   std::lock_guard<std::mutex> lock(shells_mu_);
-  if (auto it = shells_.find(node); it != shells_.end()) return it->second.get();
-  if (machines_.empty()) {
-    auto m = s_.provider.list(s_.inv);
-    if (!m) return nullptr;
-    machines_ = std::move(m.value());
-  }
-  for (const auto& m : machines_) {
-    if (m.node != node) continue;
-    auto sh = s_.shells(m);
-    if (!sh) return nullptr;
-    return (shells_[node] = std::move(sh.value())).get();
-  }
-  return nullptr;
+  auto& slot = shells_[node];
+  if (!slot) slot = std::move(sh.value());
+  return slot.get();
+}
+
+void RealGuardCluster::connect_all() {
+  std::vector<std::future<RemoteShell*>> connects;
+  for (const Node* n : s_.inv.nodes_with(Role::patroni))
+    connects.push_back(std::async(std::launch::async, [this, n] { return shell(n->name); }));
+  for (auto& c : connects) c.get();
 }
 
 std::vector<ReplicaView> RealGuardCluster::ask_replicas(const std::string& leader,

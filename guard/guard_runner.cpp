@@ -27,7 +27,9 @@ std::unique_ptr<EtcdKv> make_etcd(const Inventory& inv, long timeout_ms) {
 GuardRunner::GuardRunner(ClusterSeams seams, Settings settings, Guard::Sink sink)
     : etcd_(make_etcd(seams.inv, 1000)),
       cluster_(seams),
-      guard_(settings, cluster_, *etcd_, seams.inv.cluster_name, real_guard_clock(), std::move(sink)) {}
+      guard_(settings, cluster_, *etcd_, seams.inv.cluster_name, real_guard_clock(), std::move(sink)) {
+  cluster_.connect_all();
+}
 
 GuardThread::GuardThread(ClusterSeams seams, Settings settings, Guard::Sink sink)
     : seams_(std::move(seams)), settings_(settings), sink_(std::move(sink)) {}
