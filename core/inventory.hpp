@@ -128,10 +128,19 @@ struct Keepalived {
   int advert_int = 1;
 };
 
+// The `backup:` block (and the older `pgbackrest:` one: repo_path, retention_full, cipher_type).
+// Every value is checked by check_backup (core/inventory_rules_backup.cpp) before it reaches
+// pgbackrest.conf or a systemd unit.
 struct Backup {
   std::string repo_path = "/var/lib/pgbackrest";
-  int retention_full = 2;
-  std::string cipher_type = "none";  // none | aes-256-cbc (then cipher_pass secret)
+  int retention_full = 2;            // repo1-retention-full: full backups kept
+  int retention_diff = 7;            // repo1-retention-diff: differential backups kept
+  std::string compression = "gz";    // compress-type: none | gz | bz2 | lz4 | zst
+  std::string cipher_type = "none";  // none | aes-256-cbc (then cipher_pass secret); backup.encryption
+  std::string from = "leader";       // leader | standby (backup-standby)
+  // systemd OnCalendar expressions of the scheduled backups (pgha-backup-full/diff.timer).
+  std::string schedule_full = "Sun *-*-* 01:00:00";
+  std::string schedule_diff = "Mon..Sat *-*-* 01:00:00";
 };
 
 // `pgha guard`: how long the leader must fail before suspicion, how often it may fence, and whether

@@ -130,10 +130,6 @@ void check_services(RuleContext& c) {
                 "' must be a normalised path (no '.', '..', '//' or trailing '/'; letters, digits and "
                 "'._+-') under /var/lib/pgbackrest or /srv");
   }
-  if (b.retention_full < 1) {
-    c.error(c.at({"pgbackrest.retention_full", "pgbackrest"}),
-            "pgbackrest.retention_full must be at least 1");
-  }
 }
 
 }  // namespace pgha

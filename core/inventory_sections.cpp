@@ -145,6 +145,27 @@ void read_guard(YamlReader& r, const YAML::Node& map, Inventory& inv) {
             {"restart_fenced", r.boolean(g.restart_fenced)}});
 }
 
+void read_backup(YamlReader& r, const YAML::Node& map, Inventory& inv) {
+  Backup& b = inv.backup;
+  bool encryption = b.cipher_type != "none";
+  bool encryption_given = false;
+  r.fields(map, "backup",
+           {{"retention_full", r.integer(b.retention_full)},
+            {"retention_diff", r.integer(b.retention_diff)},
+            {"compression", r.choice(b.compression, {"none", "gz", "bz2", "lz4", "zst"}, "compression")},
+            {"encryption",
+             [&](const YAML::Node& v, const std::string& p) {
+               encryption_given = true;
+               r.boolean(encryption)(v, p);
+             }},
+            {"cipher_pass", r.text(inv.secrets.backup_cipher_pass)},
+            {"from", r.choice(b.from, {"leader", "standby"}, "backup source")},
+            {"schedule", [&](const YAML::Node& v, const std::string& p) {
+               r.fields(v, p, {{"full", r.text(b.schedule_full)}, {"diff", r.text(b.schedule_diff)}});
+             }}});
+  if (encryption_given) b.cipher_type = encryption ? "aes-256-cbc" : "none";
+}
+
 void read_databases(YamlReader& r, const YAML::Node& list, Inventory& inv) {
   each_item(r, list, "databases", [&](const YAML::Node& value, const std::string& path) {
     Database d;

@@ -105,7 +105,7 @@ Result<std::vector<RenderedFile>> render_node(const Inventory& inv, const Node& 
       if (!content) return std::move(content.error()).with("node " + node.name);
       RenderedFile file{role, f.path, std::move(*content), f.attrs, f.secret};
       // pgbackrest.conf carries the repository passphrase only when the repo is encrypted.
-      if (role == Role::pgbackrest && backup_encrypted) file.secret = true;
+      if (f.path == "/etc/pgbackrest/pgbackrest.conf" && backup_encrypted) file.secret = true;
       if (file.secret) file.attrs.mode = 0600;
       out.push_back(std::move(file));
     }

@@ -269,6 +269,10 @@ Status set_secrets(data& d, const Inventory& inv, const ResolvedSecrets& s) {
   d.set("backup_cipher_pass", s.backup_cipher_pass);
   d.set("backup_repo_path", inv.backup.repo_path);
   d.set("backup_retention_full", str(inv.backup.retention_full));
+  d.set("backup_retention_diff", str(inv.backup.retention_diff));
+  d.set("backup_compress_type", inv.backup.compression);
+  d.set("backup_schedule_full", inv.backup.schedule_full);
+  d.set("backup_schedule_diff", inv.backup.schedule_diff);
   return {};
 }
 

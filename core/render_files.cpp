@@ -8,6 +8,7 @@ const FileAttrs kPostgresRead{"postgres", "postgres", 0640};
 const FileAttrs kPostgresSecret{"postgres", "postgres", 0600};
 // HAProxy reads its configuration as root, before it drops to the haproxy user.
 const FileAttrs kHaproxySecret{"root", "haproxy", 0600};
+const FileAttrs kRootProgram{"root", "root", 0755};
 
 // systemd drop-in for `unit`: the packaged units restart too little for an HA stack.
 RoleFile drop_in(const std::string& role, const std::string& unit) {
@@ -39,6 +40,15 @@ const std::vector<RoleFile>& role_files(Role role) {
   };
   static const std::vector<RoleFile> pgbackrest = {
       {"pgbackrest/pgbackrest.conf.mustache", "/etc/pgbackrest/pgbackrest.conf", kPostgresRead, false},
+      // Scheduled backups: a timer per backup type starts the templated service, which runs the
+      // script; the script backs up only on the Patroni leader.
+      {"pgbackrest/backup-scheduled.sh.mustache", "/usr/local/lib/pgha/backup-scheduled", kRootProgram,
+       false},
+      {"pgbackrest/pgha-backup@.service.mustache", "/etc/systemd/system/pgha-backup@.service", kRoot, false},
+      {"pgbackrest/pgha-backup-full.timer.mustache", "/etc/systemd/system/pgha-backup-full.timer", kRoot,
+       false},
+      {"pgbackrest/pgha-backup-diff.timer.mustache", "/etc/systemd/system/pgha-backup-diff.timer", kRoot,
+       false},
   };
   switch (role) {
     case Role::etcd: return etcd;

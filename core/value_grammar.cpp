@@ -1,6 +1,7 @@
 #include "core/value_grammar.hpp"
 
 #include <regex>
+#include <vector>
 
 namespace pgha {
 
@@ -107,6 +108,148 @@ bool valid_image_reference(std::string_view ref) {
     if (c >= 'A' && c <= 'Z') return false;
   }
   return true;
+}
+
+namespace {
+
+bool only_chars(std::string_view s, std::string_view allowed) {
+  for (char c : s) {
+    const bool digit = c >= '0' && c <= '9';
+    if (!digit && allowed.find(c) == std::string_view::npos) return false;
+  }
+  return true;
+}
+
+// Monday is 0, Sunday 6; -1 for anything else.
+int day_index(std::string_view s) {
+  static const char* const names[] = {"Mon",      "Tue",    "Wed",      "Thu",     "Fri",
+                                      "Sat",      "Sun",    "Monday",   "Tuesday", "Wednesday",
+                                      "Thursday", "Friday", "Saturday", "Sunday"};
+  for (int i = 0; i < 14; ++i) {
+    if (s == names[i]) return i % 7;
+  }
+  return -1;
+}
+
+// "Mon", "Mon..Fri", "Sat,Sun", "Mon..Wed,Fri"; not "Fri..Mon".
+bool weekdays(std::string_view s) {
+  if (s.empty()) return false;
+  size_t pos = 0;
+  while (pos <= s.size()) {
+    size_t comma = s.find(',', pos);
+    std::string_view item =
+        s.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
+    size_t dots = item.find("..");
+    if (dots == std::string_view::npos) {
+      if (day_index(item) < 0) return false;
+    } else {
+      // systemd refuses a range that wraps past Sunday.
+      const int from = day_index(item.substr(0, dots));
+      const int to = day_index(item.substr(dots + 2));
+      if (from < 0 || to < from) return false;
+    }
+    if (comma == std::string_view::npos) break;
+    pos = comma + 1;
+  }
+  return true;
+}
+
+// One field of a date or time: a comma list of "*", or N or N..M (N < M) with an optional "/STEP"
+// (systemd refuses "*/STEP"), every number within [lo, hi], a step within [1, hi].
+bool calendar_field(std::string_view field, int lo, int hi) {
+  static const std::regex item(R"(\*|([0-9]{1,4})(?:\.\.([0-9]{1,4}))?(?:/([0-9]{1,4}))?)");
+  // "*" stands alone: systemd refuses it inside a list.
+  if (field.empty() || (field.size() > 1 && field.find('*') != std::string_view::npos)) return false;
+  size_t pos = 0;
+  while (true) {
+    size_t comma = field.find(',', pos);
+    const std::string one(
+        field.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos));
+    std::smatch m;
+    if (!std::regex_match(one, m, item)) return false;
+    for (int g : {1, 2}) {
+      if (m[g].matched && (std::stoi(m[g].str()) < lo || std::stoi(m[g].str()) > hi)) return false;
+    }
+    if (m[2].matched && std::stoi(m[2].str()) <= std::stoi(m[1].str())) return false;  // systemd: N < M
+    if (m[3].matched && (std::stoi(m[3].str()) < 1 || std::stoi(m[3].str()) > hi)) return false;
+    if (comma == std::string_view::npos) return true;
+    pos = comma + 1;
+  }
+}
+
+std::vector<std::string_view> split_on(std::string_view s, std::string_view separators) {
+  std::vector<std::string_view> out;
+  size_t pos = 0;
+  while (true) {
+    size_t at = s.find_first_of(separators, pos);
+    out.push_back(s.substr(pos, at == std::string_view::npos ? std::string_view::npos : at - pos));
+    if (at == std::string_view::npos) return out;
+    pos = at + 1;
+  }
+}
+
+// [YEAR-]MONTH-DAY, or MONTH~DAY (the DAY-th last day of the month).
+bool calendar_date(std::string_view date) {
+  const size_t tilde = date.find('~');
+  if (tilde != std::string_view::npos && date.find('~', tilde + 1) != std::string_view::npos) return false;
+  auto f = split_on(date, "-~");
+  if (f.size() == 3 && tilde != std::string_view::npos && tilde < date.rfind('-')) return false;
+  // Counted back from the month's end, a day is at most the 28th last.
+  const int last_day = tilde == std::string_view::npos ? 31 : 28;
+  if (f.size() == 3)
+    return calendar_field(f[0], 1970, 2199) && calendar_field(f[1], 1, 12) &&
+           calendar_field(f[2], 1, last_day);
+  return f.size() == 2 && calendar_field(f[0], 1, 12) && calendar_field(f[1], 1, last_day);
+}
+
+// HOUR:MINUTE[:SECOND].
+bool calendar_time(std::string_view time) {
+  auto f = split_on(time, ":");
+  if (f.size() < 2 || f.size() > 3) return false;
+  return calendar_field(f[0], 0, 23) && calendar_field(f[1], 0, 59) &&
+         (f.size() == 2 || calendar_field(f[2], 0, 59));
+}
+
+}  // namespace
+
+std::string calendar_problem(std::string_view expr) {
+  static const char* const shorthands[] = {"minutely", "hourly",    "daily",        "weekly",
+                                           "monthly",  "quarterly", "semiannually", "yearly"};
+  for (const char* s : shorthands) {
+    if (expr == s) return "";
+  }
+  if (expr.empty()) return "it is empty";
+  if (expr.size() > 64) return "it is longer than 64 characters";
+  if (!only_chars(expr, "FMSTWadehinorstuy *-:,./~"))
+    return "it may hold only digits, day names, spaces and '*-:,./~'";
+  std::vector<std::string_view> parts;
+  for (size_t pos = 0; pos < expr.size();) {
+    size_t space = expr.find(' ', pos);
+    if (space == pos) return "its parts must be separated by single spaces";
+    if (space == std::string_view::npos) space = expr.size();
+    parts.push_back(expr.substr(pos, space - pos));
+    pos = space + 1;
+    if (space + 1 == expr.size()) return "it ends with a space";
+  }
+  size_t i = 0;
+  const bool letter = (expr[0] >= 'A' && expr[0] <= 'Z') || (expr[0] >= 'a' && expr[0] <= 'z');
+  if (letter && !weekdays(parts[i++]))
+    return "its weekdays must be day names (Mon, ..., Sun) or ranges like Mon..Fri";
+  if (i < parts.size() && parts[i].find_first_of("-~") != std::string_view::npos) {
+    if (!only_chars(parts[i], "*-,./~") || !calendar_date(parts[i]))
+      return "its date must read [YEAR-]MONTH-DAY, each '*', a number, a range N..M or a list, with an "
+             "optional /STEP";
+    ++i;
+  }
+  if (i < parts.size() && parts[i].find(':') != std::string_view::npos) {
+    if (!only_chars(parts[i], "*:,./") || !calendar_time(parts[i]))
+      return "its time must read HOUR:MINUTE[:SECOND] (0-23, 0-59, 0-59), each '*', a number, a range N..M "
+             "or a list, with an optional /STEP";
+    ++i;
+  }
+  if (i == 0) return "it needs weekdays, a date (with '-') or a time (with ':')";
+  if (i < parts.size()) return "it should read [WEEKDAYS] [DATE] [TIME], like 'Sun *-*-* 01:00:00'";
+  return "";
 }
 
 }  // namespace pgha

@@ -1,6 +1,7 @@
 // libFuzzer target: the value grammars validate applies (core/value_grammar, core/net_addr). None
-// crashes; an accepted value holds no control character (an accepted path no '.' or '..' component); an
-// address or subnet that parses prints back the same way it parses.
+// crashes; an accepted value holds no control character (an accepted path no '.' or '..' component, an
+// accepted calendar expression nothing outside its whitelist); an address or subnet that parses prints
+// back the same way it parses.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -43,6 +44,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (pgha::valid_path_under(s, {"/var/lib/pgbackrest", "/srv"}) && (controls || has_dot_component(s)))
     std::abort();
   if (pgha::valid_image_reference(s) && controls) std::abort();
+  if (pgha::calendar_problem(s).empty() &&
+      (s.size() > 64 ||
+       s.find_first_not_of("0123456789ADFMSTWadehiklmnoqrstuwy *-:,./~") != std::string::npos))
+    std::abort();
   if (auto a = pgha::parse_ipv4(s)) {
     auto again = pgha::parse_ipv4(pgha::format_ipv4(*a));
     if (!again || *again != *a) std::abort();

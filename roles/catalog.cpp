@@ -28,8 +28,11 @@ std::vector<RoleSpec> build_catalog() {
       // pgbouncer re-reads its ini and auth_file on SIGHUP (listen_addr changes need a restart).
       make(Role::pgbouncer, {"pgbouncer"}, {"pgbouncer.service"}, ApplyAction::reload, {Role::haproxy},
            "/etc/pgbouncer/pgbouncer.ini"),
-      // No daemon: archive_command and backups read the file on every run.
-      make(Role::pgbackrest, {"pgbackrest"}, {}, ApplyAction::none, {Role::patroni}),
+      // No daemon: archive_command and backups read the file on every run. The timers of the
+      // scheduled backups are restarted when their files change; they start once the stanza exists
+      // (converge_pgbackrest).
+      make(Role::pgbackrest, {"pgbackrest"}, {"pgha-backup-full.timer", "pgha-backup-diff.timer"},
+           ApplyAction::restart, {Role::patroni}),
   };
 }
 

@@ -259,7 +259,9 @@ Status converge_pgbackrest(EngineContext& ctx) {
                                          "created pgBackRest stanza " + ctx.inv.cluster_name});
   }
   if (auto r = must(*sh, "pgbackrest:check", pgbr + "check"); !r) return r.error();
-  return {};
+  // The scheduled backups' timers, on every pgBackRest node: only once the stanza exists and archives.
+  auto nodes = nodes_with_role(ctx, Role::pgbackrest);
+  return for_each_node(nodes, [](NodeHandle& n) { return ensure_role_units(n, Role::pgbackrest); });
 }
 
 }  // namespace pgha

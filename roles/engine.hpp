@@ -51,6 +51,9 @@ struct NodeObservation {
   std::map<std::string, RemoteFile> files;
   std::set<std::string> pending;  // markers under kPendingDir
   std::map<std::string, UnitState> units;
+  // The pgBackRest repository's cipher as its archive.info shows it (pgbackrest nodes): "none" (an
+  // INI text), "aes-256-cbc" (encrypted), "" when the stanza has no archive.info yet.
+  std::string repo_cipher;
 };
 
 // Where a node remembers work a run promised but may not have finished: a marker per role whose

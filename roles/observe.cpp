@@ -47,6 +47,13 @@ std::string observe_script(const NodeHandle& n, const Inventory& inv) {
       << " 2>/dev/null)\" ] && printf 'stock\\tetcd\\n'; ";
     s << "[ -d /var/lib/etcd/" << shell_quote(inv.cluster_name) << "/member ] && printf 'etcd-data\\n'; ";
   }
+  if (has_role(*n.node, Role::pgbackrest)) {
+    // An unencrypted archive.info is an INI file; an encrypted one starts with OpenSSL's salt header.
+    s << "if IFS= read -r l 2>/dev/null < "
+      << shell_quote(inv.backup.repo_path + "/archive/" + inv.cluster_name + "/archive.info")
+      << " || [ -n \"$l\" ]; then case \"$l\" in '[backrest]'*) printf 'repo-cipher\\tnone\\n' ;; "
+         "*) printf 'repo-cipher\\taes-256-cbc\\n' ;; esac; fi; ";
+  }
   for (const auto& [role, unit, config] : stock_services()) {
     if (!has_role(*n.node, role)) continue;
     s << "if ! grep -qs 'Managed by pgha' " << config << " && systemctl is-active -q " << unit
@@ -118,6 +125,8 @@ NodeObservation parse(const std::string& text) {
       o.units[unit].enabled = kind.substr(14) == "enabled";
     } else if (kind.rfind("ActiveState=", 0) == 0 && !unit.empty()) {
       o.units[unit].active = kind.substr(12) == "active";
+    } else if (kind == "repo-cipher" && f.size() >= 2) {
+      o.repo_cipher = f[1];
     } else if (kind == "pending" && f.size() >= 2) {
       o.pending.insert(f[1]);
     }

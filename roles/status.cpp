@@ -36,6 +36,7 @@ std::string probe_command(const Inventory& inv, const Node& node) {
   if (has_role(node, Role::keepalived) && !inv.network.vip.empty()) {
     cmd += "echo @@vip; ip -o -4 addr show | grep -qF ' " + inv.network.vip + "/' && echo holds\n";
   }
+  cmd += backup_probe_part(inv, node);
   return cmd + "true\n";
 }
 
@@ -109,6 +110,7 @@ void absorb(const std::vector<std::pair<const Node*, std::map<std::string, std::
       s.backends.insert(s.backends.end(), rows.begin(), rows.end());
     }
     if (const std::string* p = part("vip"); p && trim(*p) == "holds") s.vip_holders.push_back(node->name);
+    absorb_backup(node->name, part("backup-units"), part("backup"), s.expected.cluster, s.backup);
   }
   if (!have_patroni) s.patroni_error = "no Patroni REST API answered";
   if (const PatroniMember* leader = s.patroni.leader()) {
@@ -184,6 +186,7 @@ Result<ClusterStatus> StatusProbe::snapshot() {
   s.expected = expectations_of(impl_->inv);
   for (const auto& node : impl_->inv.nodes) {
     if (has_role(node, Role::keepalived)) s.vip = impl_->inv.network.vip;
+    if (has_role(node, Role::pgbackrest)) s.backup.expected = true;
   }
   std::vector<std::string> why(impl_->nodes.size());
   std::vector<std::map<std::string, std::string>> parts(impl_->nodes.size());

@@ -15,6 +15,7 @@
 
 #include "core/inventory.hpp"
 #include "providers/provider.hpp"
+#include "roles/backup.hpp"
 #include "roles/cluster_ops.hpp"
 #include "roles/patroni_api.hpp"
 
@@ -57,6 +58,39 @@ std::vector<BackendState> parse_haproxy_csv(const std::string& node, const std::
 std::vector<std::string> haproxies_writing_to(const std::vector<BackendState>& backends,
                                               const std::string& server);
 
+// A scheduled backup (pgha-backup@TYPE.service) whose last run on `node` did not succeed.
+struct ScheduledBackupRun {
+  std::string node;
+  std::string type;    // full | diff
+  std::string result;  // systemd's Result=: exit-code, timeout, signal, ...
+  std::string at;      // ExecMainExitTimestamp as systemd prints it; "" when it never exited
+};
+
+// The repository as the leader's pgBackRest sees it, and the scheduled runs of every pgBackRest node.
+struct BackupStatus {
+  bool expected = false;  // some node has the pgbackrest role; nothing else here is set otherwise
+  bool answered = false;  // the leader's `pgbackrest info` was read
+  std::string error;      // why not (no leader, pgBackRest's own words), when expected and not answered
+  int64_t now = 0;        // the leader's clock when it answered, epoch seconds: ages are measured on it
+  std::optional<BackupSet> last;  // the newest backup; nullopt when the repository has none
+  std::string wal_max;            // the newest archived WAL segment, "" when none
+  std::vector<ScheduledBackupRun> failed;
+};
+
+// The part of a node's status probe (roles/status.cpp) that reads backups: every pgBackRest node
+// prints its scheduled units' results (@@backup-units); the Patroni leader of that moment alone adds
+// its clock and `pgbackrest info` (@@backup), so a status costs no extra round trip. "" for a node
+// without the pgbackrest role.
+std::string backup_probe_part(const Inventory& inv, const Node& node);
+// Folds one node's @@backup-units and @@backup parts (either may be null) into b.
+void absorb_backup(const std::string& node, const std::string* units, const std::string* info,
+                   const std::string& stanza, BackupStatus& b);
+// "42 s", "5 min", "3 h 12 min", "2 d 4 h".
+std::string format_age(int64_t seconds);
+// The backup lines of `pgha status` ("" when no node has pgBackRest), and their JSON.
+std::string format_backup_status(const BackupStatus& b);
+nlohmann::json backup_status_json(const BackupStatus& b);
+
 struct ClusterStatus {
   StatusExpectations expected;
   std::map<std::string, std::string> unreachable;  // node -> why (machine stopped, SSH failed, ...)
@@ -70,6 +104,7 @@ struct ClusterStatus {
   // The leader's pg_stat_replication: application_name (Patroni sets it to the member name) ->
   // replay_lag in seconds, nullopt where the column is NULL.
   std::map<std::string, std::optional<double>> replay_lag;
+  BackupStatus backup;
 };
 
 // Keeps one shell per node across snapshots (`--watch`): a node whose machine was stopped or whose

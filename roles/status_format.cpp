@@ -176,6 +176,7 @@ std::string format_status(const ClusterStatus& s) {
           << ")";
     out << "\n";
   }
+  out << format_backup_status(s.backup);
   return out.str();
 }
 
@@ -237,6 +238,7 @@ nlohmann::json status_json(const ClusterStatus& s) {
   j["vip"] = {{"address", s.vip},
               {"holder", s.vip_holders.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.vip_holders[0])},
               {"holders", s.vip_holders}};
+  if (s.backup.expected) j["backup"] = backup_status_json(s.backup);
   return j;
 }
 

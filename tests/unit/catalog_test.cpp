@@ -58,8 +58,10 @@ TEST(Catalog, ReloadableDaemonsReload) {
   EXPECT_EQ(role_spec(Role::etcd).on_change, ApplyAction::restart);
   EXPECT_EQ(role_spec(Role::haproxy).on_change, ApplyAction::reload);
   EXPECT_EQ(role_spec(Role::pgbouncer).on_change, ApplyAction::reload);
-  EXPECT_EQ(role_spec(Role::pgbackrest).on_change, ApplyAction::none);
-  EXPECT_TRUE(role_spec(Role::pgbackrest).units.empty());
+  // pgBackRest has no daemon; its units are the scheduled backups' timers, restarted when they change.
+  EXPECT_EQ(role_spec(Role::pgbackrest).on_change, ApplyAction::restart);
+  EXPECT_EQ(role_spec(Role::pgbackrest).units,
+            (std::vector<std::string>{"pgha-backup-full.timer", "pgha-backup-diff.timer"}));
 }
 
 }  // namespace

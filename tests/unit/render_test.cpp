@@ -55,6 +55,10 @@ Inventory docker_inventory() {
 Inventory encrypted_inventory() {
   Inventory inv = docker_inventory();
   inv.backup.cipher_type = "aes-256-cbc";
+  inv.backup.compression = "zst";
+  inv.backup.retention_diff = 14;
+  inv.backup.schedule_full = "Sat *-*-* 23:30:00";
+  inv.backup.schedule_diff = "*-*-* 02,14:00:00";
   if (!inv.nodes.empty()) inv.nodes.back().tags["nofailover"] = "true";
   return inv;
 }
@@ -260,7 +264,7 @@ TEST(Render, EncryptedBackupConfigIsSecret) {
   auto files = render_node(inv, inv.nodes[0], test_secrets(), *src);
   ASSERT_TRUE(files.ok());
   for (const auto& f : *files) {
-    if (f.role != Role::pgbackrest) continue;
+    if (f.path != "/etc/pgbackrest/pgbackrest.conf") continue;
     EXPECT_TRUE(f.secret);
     EXPECT_EQ(f.attrs.mode, 0600);
     EXPECT_NE(f.content.find("repo1-cipher-pass=cipher-Secret-4"), std::string::npos);
@@ -273,10 +277,43 @@ TEST(Render, UnencryptedBackupConfigIsNotSecret) {
   auto files = render_node(inv, inv.nodes[0], test_secrets(), *src);
   ASSERT_TRUE(files.ok());
   for (const auto& f : *files) {
-    if (f.role != Role::pgbackrest) continue;
+    if (f.path != "/etc/pgbackrest/pgbackrest.conf") continue;
     EXPECT_FALSE(f.secret);
     EXPECT_EQ(f.attrs.mode, 0640);
     EXPECT_EQ(f.content.find("cipher"), std::string::npos);
+  }
+}
+
+// The backup: block reaches pgbackrest.conf and the timers; the scheduled units carry no secret.
+TEST(Render, BackupBlockReachesConfigAndTimers) {
+  Inventory inv = encrypted_inventory();
+  auto src = embedded_template_source();
+  auto files = render_node(inv, inv.nodes[0], test_secrets(), *src);
+  ASSERT_TRUE(files.ok()) << files.error().describe();
+  std::map<std::string, const RenderedFile*> by_path;
+  for (const auto& f : *files) by_path[f.path] = &f;
+  const RenderedFile* conf = by_path["/etc/pgbackrest/pgbackrest.conf"];
+  ASSERT_NE(conf, nullptr);
+  EXPECT_NE(conf->content.find("\nrepo1-retention-diff=14\n"), std::string::npos);
+  EXPECT_NE(conf->content.find("\ncompress-type=zst\n"), std::string::npos);
+  EXPECT_NE(conf->content.find("\nrepo1-cipher-type=aes-256-cbc\n"), std::string::npos);
+  const RenderedFile* full = by_path["/etc/systemd/system/pgha-backup-full.timer"];
+  const RenderedFile* diff = by_path["/etc/systemd/system/pgha-backup-diff.timer"];
+  const RenderedFile* unit = by_path["/etc/systemd/system/pgha-backup@.service"];
+  const RenderedFile* script = by_path["/usr/local/lib/pgha/backup-scheduled"];
+  ASSERT_TRUE(full && diff && unit && script);
+  EXPECT_NE(full->content.find("\nOnCalendar=Sat *-*-* 23:30:00\nUnit=pgha-backup@full.service\n"),
+            std::string::npos);
+  EXPECT_NE(diff->content.find("\nOnCalendar=*-*-* 02,14:00:00\nUnit=pgha-backup@diff.service\n"),
+            std::string::npos);
+  EXPECT_NE(unit->content.find("\nUser=postgres\n"), std::string::npos);
+  EXPECT_NE(script->content.find("http://" + inv.nodes[0].address + ":8008/leader"), std::string::npos);
+  EXPECT_NE(script->content.find("pgbackrest --stanza=" + inv.cluster_name + " --type=\"$1\""),
+            std::string::npos);
+  EXPECT_EQ(script->attrs.mode, 0755);
+  for (const RenderedFile* f : {full, diff, unit, script}) {
+    EXPECT_FALSE(f->secret) << f->path;
+    EXPECT_EQ(f->content.find("cipher-Secret-4"), std::string::npos) << f->path;
   }
 }
 
