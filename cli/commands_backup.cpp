@@ -33,14 +33,20 @@ struct RestoreArgs {
   bool keep_old = false;
 };
 
-// The cluster's nodes, each with a shell (every machine must run and answer).
+// The cluster's nodes, each with a shell (every machine must run and answer). With
+// MissingMachines::leave_out a node whose machine the provider does not list at all (destroyed behind
+// pgha's back) is left out of `nodes` and named in `missing`; otherwise connecting to it fails.
+enum class MissingMachines { refuse, leave_out };
+
 struct Connected {
   ResolvedSecrets secrets;
   std::vector<NodeHandle> nodes;
   std::vector<Machine> machines;
+  std::vector<std::string> missing;
 };
 
-Result<std::unique_ptr<Connected>> connect_nodes(ClusterHandles& c, const std::string& inventory_path) {
+Result<std::unique_ptr<Connected>> connect_nodes(ClusterHandles& c, const std::string& inventory_path,
+                                                 MissingMachines policy = MissingMachines::refuse) {
   auto out = std::make_unique<Connected>();
   auto secrets = c.state.resolve_secrets(c.inv);
   if (!secrets) return secrets.error();
@@ -53,8 +59,13 @@ Result<std::unique_ptr<Connected>> connect_nodes(ClusterHandles& c, const std::s
   for (const auto& node : c.inv.nodes) {
     NodeHandle h;
     h.node = &node;
+    bool listed = false;
     for (const auto& m : *machines) {
-      if (m.node == node.name) h.machine = m;
+      if (m.node == node.name) h.machine = m, listed = true;
+    }
+    if (!listed && policy == MissingMachines::leave_out) {
+      out->missing.push_back(node.name);
+      continue;
     }
     out->nodes.push_back(std::move(h));
   }
@@ -297,8 +308,13 @@ int cmd_restore(const GlobalOptions& g, const RestoreArgs& a) {
   std::vector<std::string> names;
   for (const auto& n : c->inv.nodes) names.push_back(n.name);
   progress->set_nodes(names);
-  auto conn = connect_nodes(*c, g.inventory);
+  // A node whose machine is gone (destroyed with its volumes) is left out of the preflight and made
+  // again by `up` before the stages, which then clone it from the restored leader like the others.
+  auto conn = connect_nodes(*c, g.inventory, MissingMachines::leave_out);
   if (!conn) return report_error(conn.error());
+  const std::vector<std::string> missing = (*conn)->missing;
+  std::string missing_list;
+  for (const auto& m : missing) missing_list += (missing_list.empty() ? "" : ", ") + m;
   EngineContext ctx{c->inv, (*conn)->secrets, *progress, (*conn)->nodes, GateTimeouts{}};
 
   // Preflight: nothing below changes the cluster's data until the plan is printed and confirmed.
@@ -345,7 +361,8 @@ int cmd_restore(const GlobalOptions& g, const RestoreArgs& a) {
     rec.target = target;
     rec.node = leader ? leader->node->name : "";
     if (rec.node.empty()) {
-      for (const auto& n : c->inv.nodes) {
+      for (const auto& h : (*conn)->nodes) {
+        const Node& n = *h.node;
         if (has_role(n, Role::patroni) && has_role(n, Role::pgbackrest)) {
           rec.node = n.name;
           break;
@@ -367,6 +384,10 @@ int cmd_restore(const GlobalOptions& g, const RestoreArgs& a) {
            " on each node, removed after success" + (a.keep_old ? " unless kept (--keep-old)" : "") + "\n" +
            "  then: pgbackrest check on the new timeline, a new full backup, every health gate of up\n";
   }
+  if (!missing.empty()) {
+    plan += "  missing machines: " + missing_list +
+            "; made again first by up (with the cluster as it is now), then restored like the others\n";
+  }
   progress->finish();
   std::cout << plan << std::flush;
   if (a.dry_run) {
@@ -386,7 +407,6 @@ int cmd_restore(const GlobalOptions& g, const RestoreArgs& a) {
 
   auto run_progress = progress_for(g);
   run_progress->set_nodes(names);
-  EngineContext run_ctx{c->inv, (*conn)->secrets, *run_progress, (*conn)->nodes, GateTimeouts{}};
   auto templates = templates_for(g);
   auto verify = [&]() -> Status {
     UpDeps deps{*c->provider,  make_ssh_factory(c->state), *templates, *run_progress, c->state,
@@ -395,6 +415,18 @@ int cmd_restore(const GlobalOptions& g, const RestoreArgs& a) {
     if (!report) return report.error();
     return {};
   };
+  if (!missing.empty()) {
+    // The machines first: every stage below works on every node. A run killed here finds them made
+    // next time, and its preflight then sees the whole cluster.
+    run_progress->info("making the missing machines again with up: " + missing_list);
+    if (auto s = verify(); !s) {
+      run_progress->finish();
+      return report_error(std::move(s.error()).with("step remake-missing-machines"));
+    }
+    conn = connect_nodes(*c, g.inventory);
+    if (!conn) return report_error(conn.error());
+  }
+  EngineContext run_ctx{c->inv, (*conn)->secrets, *run_progress, (*conn)->nodes, GateTimeouts{}};
   auto steps = node_restore_steps(run_ctx, verify);
   const auto started = std::chrono::steady_clock::now();
   Status s =

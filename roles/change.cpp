@@ -17,6 +17,7 @@ const std::pair<ChangeKind, const char*> kNames[] = {
     {ChangeKind::backup_stanza, "backup_stanza"},   {ChangeKind::remove_machine, "remove_machine"},
     {ChangeKind::pg_parameter, "pg_parameter"},     {ChangeKind::pg_restart, "pg_restart"},
     {ChangeKind::pg_package, "pg_package"},         {ChangeKind::pg_extension, "pg_extension"},
+    {ChangeKind::etcd_replace, "etcd_replace"},
 };
 
 }  // namespace

@@ -19,6 +19,7 @@ enum class ChangeKind {
   etcd_add,        // the node joins etcd (a learner in a running cluster, or the first members)
   etcd_promote,    // a learner becomes a voting member
   etcd_remove,     // `member remove` of a node that left the inventory
+  etcd_replace,    // `member remove` of the stale member of a node made again; it then joins afresh
   patroni_add,     // a Patroni member starts (a replica clones from the leader)
   switchover,      // node: the leader that leaves; target: the candidate
   patroni_remove,  // Patroni stopped and disabled on a node that left the inventory

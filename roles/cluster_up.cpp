@@ -256,29 +256,35 @@ Result<UpReport> cluster_up(const Inventory& inv, UpDeps deps, const PlanOptions
   }
 
   std::vector<Change> cluster_changes;
-  if (auto s = timed(progress, "provision",
-                     [&]() -> Status {
-                       auto m = deps.provider.ensure(
-                           inv,
-                           ProvisionRequest{cs.public_key, deps.state.path(), [&](const std::string& line) {
-                                              progress.info(deps.provider.name() + ": " + line);
-                                            }});
-                       if (!m) return m.error();
-                       for (auto& n : cs.nodes) {
-                         for (const auto& machine : *m) {
-                           if (machine.node != n.node->name) continue;
-                           n.machine = machine;
-                           if (!cs.existing.count(machine.node))
-                             n.did(ChangeKind::create_machine, "", "created the machine of " + machine.node);
-                         }
-                       }
-                       std::vector<NodeHandle*> fresh;
-                       for (auto& n : cs.nodes) {
-                         if (!n.shell) fresh.push_back(&n);
-                       }
-                       if (auto c = connect_handles(fresh, deps.shells, progress); !c) return c;
-                       return observe_nodes(fresh, inv, progress, deps.timeouts.boot_s);
-                     });
+  if (auto s = timed(
+          progress, "provision",
+          [&]() -> Status {
+            auto m = deps.provider.ensure(
+                inv, ProvisionRequest{cs.public_key, deps.state.path(), [&](const std::string& line) {
+                                        progress.info(deps.provider.name() + ": " + line);
+                                      }});
+            if (!m) return m.error();
+            for (auto& n : cs.nodes) {
+              for (const auto& machine : *m) {
+                if (machine.node != n.node->name) continue;
+                n.machine = machine;
+                if (cs.existing.count(machine.node)) continue;
+                n.did(ChangeKind::create_machine, "", "created the machine of " + machine.node);
+                // A machine made just now has a host key of its own: a pin left by an
+                // earlier machine of that name (destroyed behind pgha's back) is stale.
+                if (auto st =
+                        KnownHosts(deps.state.known_hosts_path()).forget(machine.address, machine.ssh_port);
+                    !st)
+                  return st;
+              }
+            }
+            std::vector<NodeHandle*> fresh;
+            for (auto& n : cs.nodes) {
+              if (!n.shell) fresh.push_back(&n);
+            }
+            if (auto c = connect_handles(fresh, deps.shells, progress); !c) return c;
+            return observe_nodes(fresh, inv, progress, deps.timeouts.boot_s);
+          });
       !s)
     return s.error();
   // Until the leaving nodes are gone the others' files still name them (HAProxy keeps routing to a

@@ -207,8 +207,9 @@ Status converge_etcd(EngineContext& ctx) {
     if (!found) return found;
     std::vector<NodeHandle*> voters, joiners;
     for (NodeHandle* n : wanted) {
+      // A listed member whose machine has no etcd data was made again: it joins afresh.
       bool voter = false;
-      for (const auto& m : view.etcd) voter |= m.name == n->node->name && !m.learner;
+      for (const auto& m : view.etcd) voter |= m.name == n->node->name && !m.learner && n->seen.etcd_data;
       (voter ? voters : joiners).push_back(n);
     }
     if (auto s = restart_voters_in_turn(ctx, voters); !s) return s;

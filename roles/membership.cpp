@@ -115,6 +115,22 @@ Status join_etcd_member(EngineContext& ctx, NodeHandle& n, NodeHandle& via) {
   };
   auto members = list_members(inv, via);
   if (!members) return std::move(members.error()).with("step etcd:join").with("host " + name);
+  // A member that was started once, while this machine has no etcd data: the machine was made again
+  // (destroyed with its volumes behind pgha's back). Started as it is, its etcd would found a cluster
+  // of its own. Its old member can never come back, so it is removed, with the node's etcd stopped
+  // so that nothing answers for it, and the node joins afresh. Removing a member that cannot run
+  // lowers the quorum and never the number of healthy voters.
+  if (const EtcdMember* old = find(*members); old && !old->name.empty() && !n.seen.etcd_data) {
+    const std::string old_id = hex_id(old->id);
+    ctx.progress.node(name, "removing its stale etcd member " + old_id + " (the machine has no etcd data)");
+    if (auto r = must(*n.shell, "etcd:stop-stale", "systemctl stop etcd"); !r)
+      return std::move(r.error()).with("host " + name);
+    auto r = etcd_reconfigure(ctx, via, "etcd:member-remove", "member remove " + old_id);
+    if (!r) return std::move(r.error()).with("replacing " + name + "'s etcd member").with("host " + name);
+    n.did(ChangeKind::etcd_replace, old_id, "removed " + name + "'s stale etcd member " + old_id);
+    members = list_members(inv, via);
+    if (!members) return members.error();
+  }
   if (!find(*members)) {
     ctx.progress.node(name, "adding to etcd as a learner");
     auto r =

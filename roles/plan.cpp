@@ -141,6 +141,16 @@ void plan_etcd(Builder& b) {
       continue;
     }
     matched.insert(m->id);
+    // Started once, but its machine is gone or has no etcd data: made again, it joins afresh after
+    // its stale member is removed (join_etcd_member).
+    if (!m->name.empty() && (!n->machine || (n->seen.valid && !n->seen.etcd_data))) {
+      char id[32];
+      std::snprintf(id, sizeof id, "%llx", static_cast<unsigned long long>(m->id));
+      b.add(ChangeKind::etcd_replace, n->node.name, id,
+            "remove " + n->node.name + "'s stale etcd member (" + id + "): its machine has no etcd data");
+      plan_etcd_join(b, n->node.name);
+      continue;
+    }
     if (m->name.empty())
       b.add(ChangeKind::etcd_add, n->node.name, "",
             "start " + n->node.name + "'s etcd member (added, never started)");
@@ -455,11 +465,30 @@ std::vector<ParameterChange> parameter_changes(const Inventory& inv, const json&
   return out;
 }
 
+// pgBackRest cannot change the cipher of a repository that holds a stanza: every archive.info,
+// backup.info and file in it stays as it was written, and a node configured otherwise can neither
+// archive nor restore. Refused before any file changes; the repository answers on any pgBackRest node.
+void plan_backup_cipher(Builder& b) {
+  const std::string& wanted = b.in.inv.backup.cipher_type;
+  for (const auto& n : b.in.nodes) {
+    if (n.leaving || !n.seen.valid || n.seen.repo_cipher.empty() || n.seen.repo_cipher == wanted) continue;
+    b.plan.violations.push_back(
+        "the backup repository of stanza " + b.in.inv.cluster_name + " is " +
+        (n.seen.repo_cipher == "none" ? std::string("not encrypted")
+                                      : "encrypted (" + n.seen.repo_cipher + ")") +
+        " but the inventory asks for " + (wanted == "none" ? std::string("none") : wanted) +
+        ": pgBackRest cannot change an existing repository's cipher (keep backup.encryption as it was; "
+        "another cipher needs a new, empty repository)");
+    return;
+  }
+}
+
 Plan compute_plan(const PlanInput& in) {
   Builder b{in, {}};
   plan_nodes(b);
   plan_etcd(b);
   plan_patroni(b);
+  plan_backup_cipher(b);
   // In execution order: etcd members leave after Patroni no longer runs on them.
   std::stable_partition(b.plan.changes.begin(), b.plan.changes.end(),
                         [](const Change& c) { return c.kind != ChangeKind::etcd_remove; });

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Backup and point-in-time restore, end to end, on the default Docker cluster moved to its own subnet
 # (pgha-backup, 10.63.0.0/24):
+#   after up, both backup timers are active and enabled on every node; `systemctl start
+#   pgha-backup@diff.service` on a replica makes no backup, on the leader it makes one (a full: the
+#   repository has none yet), and `pgha status -o json` names it as the last backup; `up` with
+#   `encryption: true` over that unencrypted repository is refused (exit 2) and changes no file;
 #   up; table t gets a row stamped clock_timestamp() every 0.2 s for about 20 s, spanning `pgha backup`;
 #   a target T is taken between two rows in the middle of those written after the backup; then
 #   DROP TABLE t; `pgha restore --to T --yes`. Afterwards t holds exactly the rows stamped at or before
@@ -10,7 +14,11 @@
 #   in the message) and so is one without a terminal and without --yes; after both, every node's data
 #   directory has the same system identifier and every unit the same start time as before.
 #   `pgha check restore` passes, leaves no copy behind and changes none of that either; after a WAL
-#   segment is deleted from the repository it fails with exit 1, naming the segment.
+#   Then the node that takes a new backup is destroyed with its container and volumes (the repository
+#   volume stays), and `pgha restore --latest --yes` makes it again and restores the cluster: a row
+#   written (and archived) after that backup is there, status is healthy, etcd is one cluster of three.
+#   Last, after a WAL segment is deleted from the repository, `check restore` fails with exit 1, naming
+#   the segment.
 # Ends with `pgha down`.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
@@ -20,6 +28,8 @@ WORK=$(mktemp -d /tmp/pgha-e2e-backup.XXXXXX)
 STATE_ROOT=${PGHA_BACKUP_STATE_ROOT:-$WORK/state}
 INV=$WORK/docker-backup.yml
 sed -e 's/^  name: pgha-local$/  name: pgha-backup/' -e 's/10\.42\.0\./10.63.0./g' inventories/docker-local.yml >"$INV"
+# The backup: block's non-default values reach pgBackRest (lz4, as Debian 12's 2.45 is built with it).
+printf 'backup:\n  compression: lz4\n  retention_diff: 3\n' >>"$INV"
 CLUSTER=pgha-backup
 STATE=$STATE_ROOT/$CLUSTER
 VIP=10.63.0.100
@@ -58,6 +68,51 @@ fingerprint() {
       sed "s/^/$a /"
   done
 }
+
+log "scheduled backups: timers on every node; a run on a replica does nothing, one on the leader backs up"
+for a in $NODES; do
+  node_ssh "$STATE" "$a" "systemctl is-active pgha-backup-full.timer pgha-backup-diff.timer && systemctl is-enabled pgha-backup-full.timer pgha-backup-diff.timer" >/dev/null ||
+    fail "the backup timers are not active and enabled on $a"
+  node_ssh "$STATE" "$a" "grep -qx compress-type=lz4 /etc/pgbackrest/pgbackrest.conf && grep -qx repo1-retention-diff=3 /etc/pgbackrest/pgbackrest.conf" ||
+    fail "pgbackrest.conf on $a does not carry the backup: block"
+done
+backup_labels() {
+  "$PGHA" backup list -i "$INV" --state-dir "$STATE_ROOT" -o json | python3 -c 'import json,sys; [print(b["label"]) for b in json.load(sys.stdin)["backups"]]'
+}
+addr_of() { echo "10.63.0.1${1#pg}"; }
+members 10.63.0.11 >"$WORK/members0.txt"
+LEADER0=$(awk '$2=="leader"{print $1}' "$WORK/members0.txt")
+REPLICA0=$(awk '$2!="leader"{print $1; exit}' "$WORK/members0.txt")
+N0=$(backup_labels | wc -l)
+node_ssh "$STATE" "$(addr_of "$REPLICA0")" "systemctl start pgha-backup@diff.service && journalctl -q -u pgha-backup@diff.service -o cat | grep 'is not the Patroni leader'" >&2 ||
+  fail "the scheduled backup service on the replica $REPLICA0 failed or did not say it is no leader"
+[ "$(backup_labels | wc -l)" = "$N0" ] || fail "the scheduled backup on the replica $REPLICA0 made a backup"
+node_ssh "$STATE" "$(addr_of "$LEADER0")" "systemctl start pgha-backup@diff.service" >&2 ||
+  fail "the scheduled backup service failed on the leader $LEADER0"
+[ "$(backup_labels | wc -l)" = "$((N0 + 1))" ] || fail "the scheduled backup on the leader $LEADER0 made no backup"
+SCHEDULED=$(backup_labels | tail -n 1)
+"$PGHA" status -i "$INV" --state-dir "$STATE_ROOT" -o json >"$WORK/status.json" 2>"$WORK/status.log" || true
+python3 - "$WORK/status.json" "$SCHEDULED" <<'PY' || { cat "$WORK/status.log" >&2; fail "pgha status does not name the scheduled backup"; }
+import json, sys
+b = json.load(open(sys.argv[1]))["backup"]
+assert b["answered"] and b["last"]["label"] == sys.argv[2], b
+assert b["wal_max"] and b["failed_scheduled"] == [], b
+print("status: last %s %s, %s s old, WAL up to %s" % (b["last"]["type"], b["last"]["label"], b["last"]["age_seconds"], b["wal_max"]), file=sys.stderr)
+PY
+"$PGHA" status -i "$INV" --state-dir "$STATE_ROOT" 2>/dev/null | grep '^backup:' >&2 || true
+log "replica $REPLICA0: no backup; leader $LEADER0: $SCHEDULED; pgha status names it"
+
+log "encryption turned on over the existing repository: up refuses before changing anything"
+cp "$INV" "$WORK/encrypted.yml"
+printf '  encryption: true\n' >>"$WORK/encrypted.yml"
+rc=0
+"$PGHA" up -i "$WORK/encrypted.yml" --state-dir "$STATE_ROOT" -q >"$WORK/encrypt.out" 2>"$WORK/encrypt.log" || rc=$?
+[ $rc = 2 ] && grep -q "cannot change an existing repository's cipher" "$WORK/encrypt.log" ||
+  { cat "$WORK/encrypt.log" >&2; fail "up with encryption turned on exited $rc without refusing"; }
+grep -o "the backup repository of stanza.*cipher" "$WORK/encrypt.log" | head -n 1 >&2
+for a in $NODES; do
+  node_ssh "$STATE" "$a" "! grep -q cipher /etc/pgbackrest/pgbackrest.conf" || fail "the refused up changed pgbackrest.conf on $a"
+done
 
 sql "DROP TABLE IF EXISTS t; CREATE TABLE t (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp())" >/dev/null
 log "writing a row every 0.2 s (one session, each INSERT its own transaction)"
@@ -169,6 +224,28 @@ for a in $NODES; do
 done
 fingerprint >"$WORK/after-drill.txt"
 diff "$WORK/after.txt" "$WORK/after-drill.txt" >&2 || fail "the drill changed the nodes"
+
+log "the node that took a backup is destroyed with its volumes; restore --latest from the repository"
+TOOK=$("$PGHA" backup -i "$INV" --state-dir "$STATE_ROOT" -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["node"])')
+TOOK_ADDR=$(python3 -c 'import sys; print({"pg1":"10.63.0.11","pg2":"10.63.0.12","pg3":"10.63.0.13"}[sys.argv[1]])' "$TOOK")
+sql "CREATE TABLE after_loss (v text); INSERT INTO after_loss VALUES ('written after the backup')" >/dev/null
+# Archived before the node goes: pgbackrest check switches WAL and waits for it in the repository.
+node_ssh "$STATE" "$TOOK_ADDR" "cd /; runuser -u postgres -- pgbackrest --stanza=$CLUSTER --log-level-console=warn check" ||
+  fail "pgbackrest check fails on $TOOK"
+docker_api DELETE "/containers/pgha-$CLUSTER-$TOOK?force=1&v=1" >/dev/null
+for v in etcd data; do docker_api DELETE "/volumes/pgha-$CLUSTER-$TOOK-$v" >/dev/null; done
+[ "$(count_labelled containers "pgha.cluster=$CLUSTER")" = 2 ] || fail "$TOOK's container is still there"
+"$PGHA" restore -i "$INV" --state-dir "$STATE_ROOT" --latest --yes >"$WORK/restore-latest.out" 2>"$WORK/restore-latest.log" ||
+  { tail -30 "$WORK/restore-latest.log" >&2; fail "restore --latest after $TOOK was destroyed failed"; }
+cat "$WORK/restore-latest.out" >&2
+grep -q "missing machines: $TOOK" "$WORK/restore-latest.out" || fail "the restore's plan does not name the missing machine"
+[ "$(sql "SELECT v FROM after_loss")" = "written after the backup" ] || fail "the row written after the backup is not restored"
+"$PGHA" status -i "$INV" --state-dir "$STATE_ROOT" -o json >"$WORK/status-latest.json" || fail "status not healthy after restore --latest"
+# Its etcd member was replaced, not started on an empty data dir: one cluster, three voting members.
+node_ssh "$STATE" "$TOOK_ADDR" "ETCDCTL_API=3 etcdctl --endpoints=http://$TOOK_ADDR:2379 endpoint status --cluster -w json" |
+  python3 -c 'import json,sys; s=json.load(sys.stdin); ids={x["Status"]["header"]["cluster_id"] for x in s}; assert len(s)==3 and len(ids)==1, s' ||
+  fail "etcd is not one cluster of three members after $TOOK was made again"
+log "$TOOK made again, the cluster restored with the row written after the backup, one etcd cluster of 3"
 
 log "a WAL segment deleted from the repository fails the drill"
 for i in 1 2 3; do sql "INSERT INTO t DEFAULT VALUES; SELECT pg_switch_wal()" >/dev/null; done

@@ -136,6 +136,30 @@ TEST(Plan, AnUnchangedClusterHasNoChanges) {
   EXPECT_EQ(plan_json(p)["changes"], nlohmann::json::array());
 }
 
+// pgBackRest cannot re-cipher a repository: turning encryption on or off over one is refused.
+TEST(Plan, TheRepositoryCipherNeverChanges) {
+  Scenario same({1, 2, 3}, {1, 2, 3});
+  for (auto& n : same.in.nodes) n.seen.repo_cipher = "none";
+  EXPECT_TRUE(same.plan().violations.empty());
+
+  Scenario on({1, 2, 3}, {1, 2, 3});
+  on.inv.backup.cipher_type = "aes-256-cbc";
+  on.in.nodes[1].seen.repo_cipher = "none";
+  Plan p = on.plan();
+  ASSERT_EQ(p.violations.size(), 1u);
+  EXPECT_NE(
+      p.violations[0].find("the backup repository of stanza c is not encrypted but the inventory asks for "
+                           "aes-256-cbc: pgBackRest cannot change an existing repository's cipher"),
+      std::string::npos)
+      << p.violations[0];
+
+  Scenario off({1, 2, 3}, {1, 2, 3});
+  off.in.nodes[0].seen.repo_cipher = "aes-256-cbc";
+  ASSERT_EQ(off.plan().violations.size(), 1u);
+  EXPECT_NE(off.plan().violations[0].find("is encrypted (aes-256-cbc) but the inventory asks for none"),
+            std::string::npos);
+}
+
 TEST(Plan, ANewClusterBootstrapsEtcdAndPatroniTogether) {
   Scenario s({}, {1, 2, 3});
   Plan p = s.plan();
@@ -211,6 +235,26 @@ TEST(Plan, AMemberAddedButNeverStartedIsStartedNotAddedAgain) {
   Plan p = s.plan();
   EXPECT_EQ(keys(p, {ChangeKind::etcd_add, ChangeKind::etcd_promote, ChangeKind::etcd_remove}),
             (std::vector<std::string>{"etcd_add pg4", "etcd_promote pg4"}));
+}
+
+// A node destroyed with its volumes behind pgha's back: etcd still lists its started member. Made
+// again, it must not start etcd on an empty data dir (it would found a cluster of its own): its stale
+// member is removed, then it joins afresh. The same for a machine that answers without etcd data.
+TEST(Plan, AMachineMadeAgainReplacesItsStaleEtcdMember) {
+  Scenario gone({1, 2, 3}, {1, 2, 3});
+  gone.in.nodes[2].machine.reset();
+  gone.in.nodes[2].seen = NodeObservation{};
+  Plan p = gone.plan();
+  EXPECT_TRUE(p.violations.empty());
+  const auto kinds = {ChangeKind::etcd_replace, ChangeKind::etcd_add, ChangeKind::etcd_promote,
+                      ChangeKind::etcd_remove};
+  EXPECT_EQ(keys(p, kinds),
+            (std::vector<std::string>{"etcd_replace pg3 67", "etcd_add pg3", "etcd_promote pg3"}));
+
+  Scenario empty({1, 2, 3}, {1, 2, 3});
+  empty.in.nodes[2].seen.etcd_data = false;
+  EXPECT_EQ(keys(empty.plan(), kinds),
+            (std::vector<std::string>{"etcd_replace pg3 67", "etcd_add pg3", "etcd_promote pg3"}));
 }
 
 // A run killed while it started a member can leave etcd running but not enabled, with its files
