@@ -246,6 +246,9 @@ node_ssh "$STATE" "$TOOK_ADDR" "ETCDCTL_API=3 etcdctl --endpoints=http://$TOOK_A
   python3 -c 'import json,sys; s=json.load(sys.stdin); ids={x["Status"]["header"]["cluster_id"] for x in s}; assert len(s)==3 and len(ids)==1, s' ||
   fail "etcd is not one cluster of three members after $TOOK was made again"
 log "$TOOK made again, the cluster restored with the row written after the backup, one etcd cluster of 3"
+members 10.63.0.11 >"$WORK/members-latest.txt"
+LEADER_ADDR=$(python3 -c 'import sys; print({"pg1":"10.63.0.11","pg2":"10.63.0.12","pg3":"10.63.0.13"}[sys.argv[1]])' \
+  "$(awk '$2=="leader"{print $1}' "$WORK/members-latest.txt")")
 
 log "a WAL segment deleted from the repository fails the drill"
 for i in 1 2 3; do sql "INSERT INTO t DEFAULT VALUES; SELECT pg_switch_wal()" >/dev/null; done
