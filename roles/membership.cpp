@@ -96,7 +96,14 @@ Result<CommandResult> etcd_reconfigure(EngineContext& ctx, NodeHandle& via, cons
     why = last.error().message;
     return why.find("unhealthy cluster") == std::string::npos;
   });
-  if (!last) return last.error();
+  if (!last) {
+    // Still "unhealthy cluster" at the end: say which member etcd does not count as connected.
+    if (last.error().message.find("unhealthy cluster") != std::string::npos) {
+      auto h = via.shell->run(etcdctl(ctx.inv, *via.node) + " endpoint health --cluster");
+      if (h) return std::move(last.error()).with("endpoint health: " + tail_lines(h->out + h->err, 6));
+    }
+    return last.error();
+  }
   if (!s) return s.error();
   return last;
 }
