@@ -17,12 +17,6 @@ namespace {
 constexpr std::chrono::milliseconds kPoll(250);
 constexpr const char* kEtcdInitialEnv = "/var/lib/pgha/etcd-initial.env";
 
-std::string hex_id(uint64_t id) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(id));
-  return buf;
-}
-
 Result<std::vector<EtcdMember>> list_members(const Inventory& inv, NodeHandle& via) {
   ClusterView v;
   if (!read_etcd_view(inv, via, v))
@@ -128,7 +122,7 @@ Status join_etcd_member(EngineContext& ctx, NodeHandle& n, NodeHandle& via) {
   // so that nothing answers for it, and the node joins afresh. Removing a member that cannot run
   // lowers the quorum and never the number of healthy voters.
   if (const EtcdMember* old = find(*members); old && !old->name.empty() && !n.seen.etcd_data) {
-    const std::string old_id = hex_id(old->id);
+    const std::string old_id = etcd_id_hex(old->id);
     ctx.progress.node(name, "removing its stale etcd member " + old_id + " (the machine has no etcd data)");
     if (auto r = must(*n.shell, "etcd:stop-stale", "systemctl stop etcd"); !r)
       return std::move(r.error()).with("host " + name);
@@ -181,14 +175,14 @@ Status join_etcd_member(EngineContext& ctx, NodeHandle& n, NodeHandle& via) {
     // A learner is promoted once it has caught up with the leader; etcd refuses before that.
     ctx.progress.node(name, "promoting the etcd learner");
     std::string last;
-    Status s = poll_until("etcd learner " + name + " promoted", std::chrono::seconds(ctx.timeouts.etcd_s),
-                          kPoll, [&](std::string& why) {
-                            auto r =
-                                via.shell->run(etcdctl(inv, *via.node) + " member promote " + hex_id(id));
-                            if (r && r->exit_code == 0) return true;
-                            why = r ? tail_lines(r->err.empty() ? r->out : r->err, 2) : r.error().describe();
-                            return false;
-                          });
+    Status s =
+        poll_until("etcd learner " + name + " promoted", std::chrono::seconds(ctx.timeouts.etcd_s), kPoll,
+                   [&](std::string& why) {
+                     auto r = via.shell->run(etcdctl(inv, *via.node) + " member promote " + etcd_id_hex(id));
+                     if (r && r->exit_code == 0) return true;
+                     why = r ? tail_lines(r->err.empty() ? r->out : r->err, 2) : r.error().describe();
+                     return false;
+                   });
     if (!s) return std::move(s.error()).with("step etcd:promote").with("host " + name);
     n.did(ChangeKind::etcd_promote, "", "promoted " + name + " to a voting etcd member");
   }
@@ -386,16 +380,16 @@ Status remove_leaving_members(EngineContext& ctx) {
               ctx.progress.node(name, "handing etcd's leadership to " + heir->name);
               auto moved = must(*via->shell, "etcd:move-leader",
                                 "ETCDCTL_API=3 etcdctl --endpoints=" + shell_quote(m.client_url) +
-                                    " --command-timeout=5s move-leader " + hex_id(heir->id));
+                                    " --command-timeout=5s move-leader " + etcd_id_hex(heir->id));
               if (!moved) return std::move(moved.error()).with("removing " + name);
             }
           }
         }
         ctx.progress.node(name, "removing its etcd member");
-        auto r = etcd_reconfigure(ctx, *via, "etcd:member-remove", "member remove " + hex_id(m.id));
+        auto r = etcd_reconfigure(ctx, *via, "etcd:member-remove", "member remove " + etcd_id_hex(m.id));
         if (!r) return std::move(r.error()).with("removing " + name);
-        l.did(ChangeKind::etcd_remove, hex_id(m.id),
-              "removed etcd member " + name + " (" + hex_id(m.id) + ")");
+        l.did(ChangeKind::etcd_remove, etcd_id_hex(m.id),
+              "removed etcd member " + name + " (" + etcd_id_hex(m.id) + ")");
       }
     }
     if (l.shell) {
@@ -416,10 +410,10 @@ Status remove_leaving_members(EngineContext& ctx) {
         for (NodeHandle* n : nodes_with_role(ctx, Role::etcd))
           known |= m.name == n->node->name || m.peer_url == etcd_peer_url(inv, *n->node);
         if (known) continue;
-        auto r = etcd_reconfigure(ctx, *via, "etcd:member-remove", "member remove " + hex_id(m.id));
+        auto r = etcd_reconfigure(ctx, *via, "etcd:member-remove", "member remove " + etcd_id_hex(m.id));
         if (!r) return r.error();
         ctx.cluster_actions.push_back(Change{ChangeKind::etcd_remove,
-                                             m.name.empty() ? inv.cluster_name : m.name, hex_id(m.id),
+                                             m.name.empty() ? inv.cluster_name : m.name, etcd_id_hex(m.id),
                                              "removed orphan etcd member " + m.peer_url});
       }
       for (const auto& [member, rev] : v.member_keys) {

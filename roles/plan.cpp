@@ -12,6 +12,12 @@
 #include "roles/rolling.hpp"
 
 namespace pgha {
+
+std::string etcd_id_hex(uint64_t id) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(id));
+  return buf;
+}
 namespace {
 
 using json = nlohmann::json;
@@ -144,8 +150,7 @@ void plan_etcd(Builder& b) {
     // Started once, but its machine is gone or has no etcd data: made again, it joins afresh after
     // its stale member is removed (join_etcd_member).
     if (!m->name.empty() && (!n->machine || (n->seen.valid && !n->seen.etcd_data))) {
-      char id[32];
-      std::snprintf(id, sizeof id, "%llx", static_cast<unsigned long long>(m->id));
+      const std::string id = etcd_id_hex(m->id);
       b.add(ChangeKind::etcd_replace, n->node.name, id,
             "remove " + n->node.name + "'s stale etcd member (" + id + "): its machine has no etcd data");
       plan_etcd_join(b, n->node.name);
@@ -173,8 +178,7 @@ void plan_etcd(Builder& b) {
         if (etcd_peer_url(inv, n.node) == e->peer_url) who = n.node.name;
       }
     }
-    char id[32];
-    std::snprintf(id, sizeof id, "%llx", static_cast<unsigned long long>(e->id));
+    const std::string id = etcd_id_hex(e->id);
     b.add(ChangeKind::etcd_remove, who.empty() ? inv.cluster_name : who, id,
           "remove etcd member " + (who.empty() ? e->peer_url : who) + " (" + id + ")");
     if (!e->learner) --voters;

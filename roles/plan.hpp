@@ -31,6 +31,9 @@ struct EtcdMember {
   bool healthy = false;  // its client URL answered `endpoint health`
 };
 
+// A member id as etcdctl prints and takes it (lowercase hex).
+std::string etcd_id_hex(uint64_t id);
+
 // What the cluster as a whole looks like, read through whichever node answers.
 struct ClusterView {
   bool etcd_answered = false;  // some member listed the members
