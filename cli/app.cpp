@@ -32,6 +32,13 @@ int run_cli(int argc, char** argv) {
   auto primary = [&] {
     return primary_restart == "in-place" ? PrimaryRestart::in_place : PrimaryRestart::switchover;
   };
+  DownOptions down;
+  bool adopt_stock = false;
+  auto add_adopt = [&](CLI::App* s) {
+    s->add_flag("--adopt-stock-cluster", adopt_stock,
+                "keep a Debian stock PostgreSQL cluster that holds databases (stopped, disabled) "
+                "instead of refusing");
+  };
   GuardOptions guard;
   bool guard_dry_run = false;
   std::function<int()> handler;
@@ -53,9 +60,11 @@ int run_cli(int argc, char** argv) {
        [&](CLI::App* s) {
          s->add_flag("--force", plan.force, "allow a removal that leaves sync mode without a candidate");
          add_primary_restart(s);
+         add_adopt(s);
        },
        [&] {
          plan.primary = primary();
+         plan.stock = adopt_stock ? StockCluster::adopt : StockCluster::refuse;
          return cmd_plan(g, plan);
        }},
       {"up", "provision the nodes and converge the cluster to the inventory (adding and removing nodes)",
@@ -64,10 +73,12 @@ int run_cli(int argc, char** argv) {
          s->add_flag("--force", plan.force, "allow a removal that leaves sync mode without a candidate");
          s->add_flag("--keep-data", keep_removed, "keep the volumes of nodes removed from the inventory");
          add_primary_restart(s);
+         add_adopt(s);
        },
        [&] {
          plan.data = keep_removed ? DataRetention::keep : DataRetention::remove;
          plan.primary = primary();
+         plan.stock = adopt_stock ? StockCluster::adopt : StockCluster::refuse;
          return cmd_up(g, plan);
        }},
       {"restart", "restart PostgreSQL member by member, leader last (replicas gated on streaming with lag 0)",
@@ -82,9 +93,15 @@ int run_cli(int argc, char** argv) {
          restart.primary = primary();
          return cmd_restart(g, restart);
        }},
-      {"down", "remove every resource of the cluster",
-       [&](CLI::App* s) { s->add_flag("--keep-data", keep_data, "keep the data volumes"); },
-       [&] { return cmd_down(g, keep_data); }},
+      {"down", "remove every resource of the cluster (static hosts: only pgha's services and files)",
+       [&](CLI::App* s) {
+         s->add_flag("--keep-data", keep_data, "keep the data volumes");
+         s->add_flag("--purge", down.purge, "static hosts: remove the data directories too");
+       },
+       [&] {
+         down.data = keep_data ? DataRetention::keep : DataRetention::remove;
+         return cmd_down(g, down);
+       }},
       {"status", "the verdict (healthy, degraded, down) and why; members with lag, etcd, HAProxy, VIP",
        [&](CLI::App* s) {
          s->add_flag("-w,--watch", status.watch, "refresh every second until Ctrl-C");

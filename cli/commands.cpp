@@ -10,11 +10,13 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "cli/ssh_factory.hpp"
 #include "core/diagnostics.hpp"
 #include "core/inventory_parse.hpp"
 #include "core/render.hpp"
 #include "core/validate.hpp"
 #include "roles/state.hpp"
+#include "roles/teardown.hpp"
 
 namespace pgha {
 namespace fs = std::filesystem;
@@ -123,19 +125,29 @@ int cmd_validate(const GlobalOptions& g) {
   return 0;
 }
 
-int cmd_render(const GlobalOptions& g, const std::string& out_dir) {
-  auto inv = load_inventory(g);
-  if (!inv) return 2;
-  // Rendering for inspection: secrets not given are shown as placeholders, never generated here.
+namespace {
+
+// Rendering for inspection (or for the paths alone): secrets not given are shown as placeholders,
+// never generated here.
+ResolvedSecrets placeholder_secrets(const Inventory& inv) {
   ResolvedSecrets secrets;
   auto pick = [](const std::string& v, const char* placeholder) {
     return v.empty() ? std::string(placeholder) : v;
   };
-  secrets.superuser_password = pick(inv->secrets.superuser_password, "GENERATED-ON-UP-superuser");
-  secrets.replication_password = pick(inv->secrets.replication_password, "GENERATED-ON-UP-replication");
-  secrets.admin_password = pick(inv->secrets.admin_password, "GENERATED-ON-UP-admin");
-  secrets.backup_cipher_pass = pick(inv->secrets.backup_cipher_pass, "GENERATED-ON-UP-cipher");
-  for (const auto& u : inv->users) secrets.user_passwords[u.name] = pick(u.password, "GENERATED-ON-UP-user");
+  secrets.superuser_password = pick(inv.secrets.superuser_password, "GENERATED-ON-UP-superuser");
+  secrets.replication_password = pick(inv.secrets.replication_password, "GENERATED-ON-UP-replication");
+  secrets.admin_password = pick(inv.secrets.admin_password, "GENERATED-ON-UP-admin");
+  secrets.backup_cipher_pass = pick(inv.secrets.backup_cipher_pass, "GENERATED-ON-UP-cipher");
+  for (const auto& u : inv.users) secrets.user_passwords[u.name] = pick(u.password, "GENERATED-ON-UP-user");
+  return secrets;
+}
+
+}  // namespace
+
+int cmd_render(const GlobalOptions& g, const std::string& out_dir) {
+  auto inv = load_inventory(g);
+  if (!inv) return 2;
+  const ResolvedSecrets secrets = placeholder_secrets(*inv);
   auto templates = templates_for(g);
   for (const auto& node : inv->nodes) {
     auto files = render_node(*inv, node, secrets, *templates);
@@ -152,18 +164,41 @@ int cmd_render(const GlobalOptions& g, const std::string& out_dir) {
   return 0;
 }
 
-int cmd_down(const GlobalOptions& g, bool keep_data) {
+int cmd_down(const GlobalOptions& g, const DownOptions& o) {
   auto inv = load_inventory(g);
   if (!inv) return 2;
   auto provider = make_provider(*inv);
   if (!provider) return report_error(provider.error());
-  auto progress = progress_for(g);
-  progress->phase_begin("down");
-  Status s = (*provider)->destroy(*inv, keep_data ? DataRetention::keep : DataRetention::remove);
-  progress->phase_end("down", s.ok());
-  if (!s) return report_error(s.error());
   auto state = StateDir::open(g.state_root, inv->cluster_name);
   if (!state) return report_error(state.error());
+  auto progress = progress_for(g);
+  if ((*provider)->ownership() == Ownership::borrowed) {
+    // Hosts pgha did not make stay; only pgha leaves them. Their data stays unless --purge.
+    const DataRetention data = o.purge ? DataRetention::remove : DataRetention::keep;
+    auto machines = (*provider)->list(*inv);
+    if (!machines) return report_error(machines.error());
+    auto templates = templates_for(g);
+    const ResolvedSecrets secrets = placeholder_secrets(*inv);
+    progress->phase_begin("down");
+    Status s = release_hosts(
+        *inv, *machines, [&](const Node& n) { return render_node(*inv, n, secrets, *templates); },
+        make_ssh_factory(*state), data, *progress);
+    progress->phase_end("down", s.ok());
+    if (!s) return report_error(s.error());
+    if (data == DataRetention::remove) {
+      if (auto cleaned = state->remove(); !cleaned) return report_error(cleaned.error());
+    }
+    std::cout << "cluster " << inv->cluster_name << " removed from its " << machines->size()
+              << " hosts, which keep running"
+              << (data == DataRetention::keep ? " (data directories kept; --purge removes them)" : "")
+              << "\n";
+    return 0;
+  }
+  const bool keep_data = o.data == DataRetention::keep;
+  progress->phase_begin("down");
+  Status s = (*provider)->destroy(*inv, o.data);
+  progress->phase_end("down", s.ok());
+  if (!s) return report_error(s.error());
   // The machines are gone; new ones bring new host keys. Secrets stay with kept data.
   Status cleaned = keep_data ? state->forget_hosts() : state->remove();
   if (!cleaned) return report_error(cleaned.error());

@@ -64,7 +64,13 @@ int cmd_render(const GlobalOptions& g, const std::string& out_dir);
 int cmd_up(const GlobalOptions& g, const PlanOptions& o);
 // Defined in cli/commands_plan.cpp: observes and prints the plan; changes nothing.
 int cmd_plan(const GlobalOptions& g, const PlanOptions& o);
-int cmd_down(const GlobalOptions& g, bool keep_data);
+// `down`: Docker and Proxmox remove the cluster's machines (data too unless --keep-data); on static
+// hosts, which pgha borrows, only pgha's services and files go (data directories too with --purge).
+struct DownOptions {
+  DataRetention data = DataRetention::remove;  // owned machines' volumes
+  bool purge = false;                          // borrowed hosts' data directories
+};
+int cmd_down(const GlobalOptions& g, const DownOptions& o);
 struct RestartOptions {
   std::string node;                                     // --node: only this member
   RollScope scope = RollScope::all;                     // --pending: only members with a pending restart

@@ -80,6 +80,7 @@ int run_check(const GlobalOptions& g, const CheckArgs& a, bool switchover) {
   o.heal_timeout = std::chrono::seconds(a.heal_timeout_s);
   std::unique_ptr<FaultInjector> injector;
   if (o.fault) injector = make_fault_injector(*o.fault, **provider, *inv, lookup);
+  if (injector && !injector->approximation().empty()) progress->warn(injector->approximation());
   CheckDeps deps{*inv, *secrets, injector.get(), *progress};
   // The guard gets a provider of its own: a provider's transport is not shared between threads.
   std::unique_ptr<Provider> guard_provider;
@@ -103,6 +104,7 @@ int run_check(const GlobalOptions& g, const CheckArgs& a, bool switchover) {
 
   ReportHeader h{switchover ? "switchover" : "check failover", inv->cluster_name, inv->timing.profile,
                  inv->replication.mode == ReplicationMode::sync_mode ? "sync" : "async"};
+  if (injector) h.fault_note = injector->approximation();
   Limits limits{a.max_rto_s, inv->replication.mode == ReplicationMode::sync_mode};
   if (g.output == "json") {
     std::cout << report_json(h, *runs, limits).dump(2) << "\n";

@@ -11,6 +11,7 @@ SshOptions ssh_options_for(const Machine& m, const std::string& cluster_key, con
   o.address = m.address;
   o.port = m.ssh_port;
   o.user = m.ssh_user;
+  o.privilege = m.ssh_user == "root" ? Privilege::login_user : Privilege::sudo;
   o.private_key_path = m.ssh_key.empty() ? cluster_key : m.ssh_key;
   o.known_hosts_path = known_hosts;
   o.connect_timeout_ms = connect_timeout_ms;

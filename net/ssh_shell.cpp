@@ -82,7 +82,7 @@ Status SshShell::connect() {
     auto s = SshSession::open(options_, deadline);
     if (s) {
       conn_ = std::move(*s);
-      return {};
+      return check_sudo();
     }
     Error e = s.error();
     bool transient = e.kind == ErrorKind::io || e.kind == ErrorKind::timeout;
@@ -98,11 +98,35 @@ Status SshShell::connect() {
   }
 }
 
+// Once per connection: `sudo -n true` proves that sudo will not ask for a password, before any step
+// depends on it.
+Status SshShell::check_sudo() {
+  if (options_.privilege != Privilege::sudo) return {};
+  bool started = false;
+  auto r = run_once("sudo -n true", {}, started);
+  if (!r) {
+    conn_.reset();
+    return in_context(std::move(r.error()));
+  }
+  if (r->exit_code == 0) return {};
+  conn_.reset();
+  std::string said = r->err;
+  while (!said.empty() && (said.back() == '\n' || said.back() == '\r')) said.pop_back();
+  return in_context(
+      Error(ErrorKind::auth, "user " + options_.user +
+                                 " cannot run commands as root without a password (`sudo -n "
+                                 "true` said: " +
+                                 (said.empty() ? "exit " + std::to_string(r->exit_code) : said) +
+                                 "); give it passwordless sudo (NOPASSWD) or log in as root"));
+}
+
 Result<CommandResult> SshShell::run(const std::string& command, std::string_view stdin_data) {
+  const std::string elevated =
+      options_.privilege == Privilege::sudo ? "sudo -n sh -c " + shell_quote(command) : command;
   for (int attempt = 1;; ++attempt) {
     if (auto st = connect(); !st) return st.error();
     bool started = false;
-    auto r = run_once(command, stdin_data, started);
+    auto r = run_once(elevated, stdin_data, started);
     if (r) return r;
     conn_.reset();  // the session's state is unknown after a transport failure
     // A kept connection may have died meanwhile (the machine restarted): when the command never

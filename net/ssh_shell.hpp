@@ -13,6 +13,8 @@ namespace pgha {
 
 class SshSession;
 
+enum class Privilege { login_user, sudo };
+
 struct SshOptions {
   std::string host;     // display name for messages: the inventory node
   std::string address;  // IPv4/IPv6 literal or DNS name
@@ -24,6 +26,10 @@ struct SshOptions {
   // resets connections for a while). Authentication and host-key failures are not retried.
   int connect_timeout_ms = 60000;
   int command_timeout_ms = 600000;  // per run(); a command still running then is a timeout error
+  // How commands gain root: they run as `user` when it is root, else through `sudo -n sh -c`
+  // (hosts pgha did not make log in as a sudoer). sudo never prompts: a host whose sudo asks for a
+  // password fails connect() with a message saying so.
+  Privilege privilege = Privilege::login_user;
 };
 
 class SshShell final : public RemoteShell {
@@ -50,6 +56,7 @@ class SshShell final : public RemoteShell {
   // started is set once the command was sent: before that, a failure is safe to retry.
   Result<CommandResult> run_once(const std::string& command, std::string_view stdin_data, bool& started);
   Error in_context(Error e) const;
+  Status check_sudo();
 
   SshOptions options_;
   std::unique_ptr<SshSession> conn_;  // null until connected, and after a transport failure

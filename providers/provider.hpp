@@ -40,6 +40,11 @@ enum class RouteSource { inventory, provider };
 // Faults that `pgha check failover` injects at the machine level.
 enum class MachineFault { kill, pause, partition };
 
+// Whether pgha made the machines (Docker, Proxmox: `down` removes them, faults act on them) or borrows
+// them (static hosts: `down` removes only pgha's services and files, and the machine-level faults of
+// `check failover` act on pgha's services over SSH).
+enum class Ownership { owned, borrowed };
+
 // Whether the provider can stop a machine for good (`pgha guard` fences only through such a
 // provider) or not (static hosts: the guard only observes).
 enum class FenceSupport { none, stop };
@@ -52,6 +57,7 @@ class Provider {
  public:
   virtual ~Provider() = default;
   virtual std::string name() const = 0;
+  virtual Ownership ownership() const { return Ownership::owned; }
 
   // Converges the provider's resources to the inventory: creates what is missing (network, image,
   // machines), starts what is stopped, leaves what matches alone. Returns one Machine per

@@ -16,15 +16,18 @@ std::vector<RoleSpec> build_catalog() {
       // etcd reads its environment only at start.
       make(Role::etcd, {"etcd-server", "etcd-client"}, {"etcd.service"}, ApplyAction::restart, {}),
       // Patroni's etcd3 DCS talks to etcd's gRPC gateway through urllib3 but imports python-etcd
-      // (python3-etcd, which brings python3-dnspython); SIGHUP (reload) re-reads config.yml.
+      // (python3-etcd, which brings python3-dnspython); SIGHUP (reload) re-reads config.yml. The
+      // engine asks Patroni's REST API with curl on the node (a bare host may not have it).
       make(Role::patroni,
-           {"patroni", "postgresql-15", "postgresql-client-15", "python3-psycopg2", "python3-etcd"},
+           {"patroni", "postgresql-15", "postgresql-client-15", "python3-psycopg2", "python3-etcd", "curl",
+            "procps"},
            {"patroni.service"}, ApplyAction::reload, {Role::etcd}),
       // haproxy.service's reload checks the config first and keeps established sessions.
       make(Role::haproxy, {"haproxy"}, {"haproxy.service"}, ApplyAction::reload, {Role::patroni},
            "/etc/haproxy/haproxy.cfg"),
-      make(Role::keepalived, {"keepalived", "procps"}, {"keepalived.service"}, ApplyAction::reload,
-           {Role::haproxy}),
+      // pgrep (procps) is its HAProxy check; `ip` (iproute2) shows status who holds the VIP.
+      make(Role::keepalived, {"keepalived", "procps", "iproute2"}, {"keepalived.service"},
+           ApplyAction::reload, {Role::haproxy}),
       // pgbouncer re-reads its ini and auth_file on SIGHUP (listen_addr changes need a restart).
       make(Role::pgbouncer, {"pgbouncer"}, {"pgbouncer.service"}, ApplyAction::reload, {Role::haproxy},
            "/etc/pgbouncer/pgbouncer.ini"),

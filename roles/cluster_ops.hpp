@@ -53,6 +53,7 @@ struct PlanOptions {
   bool force = false;                          // allow a removal that leaves sync mode without a candidate
   DataRetention data = DataRetention::remove;  // a removed node's volumes (--keep-data keeps them)
   PrimaryRestart primary = PrimaryRestart::switchover;  // --primary-restart (roles/rolling.hpp)
+  StockCluster stock = StockCluster::refuse;            // --adopt-stock-cluster
 };
 
 // Everything `plan` observed and decided; `up` executes it. Handles point into this value, so it

@@ -210,6 +210,7 @@ Result<std::unique_ptr<ClusterSession>> plan_cluster(const Inventory& inv, UpDep
     cs.view = observe_cluster(inv, all);
     PlanInput in{inv, {}, cs.view, opts.force};
     in.primary = opts.primary;
+    in.stock = opts.stock;
     for (const auto& n : cs.nodes) {
       PlanNode p{*n.node, false, std::nullopt, n.seen, n.files};
       if (cs.existing.count(n.node->name)) p.machine = n.machine;

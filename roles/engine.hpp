@@ -39,10 +39,15 @@ struct RemoteFile {
 };
 struct NodeObservation {
   bool valid = false;
-  std::string system_state;             // systemctl is-system-running
-  bool dpkg_clean = true;               // `dpkg --audit` printed nothing
-  std::set<std::string> installed;      // of the packages the node's roles and extensions need
-  bool stock_postgres = false;          // Debian's <version>/main cluster exists
+  std::string system_state;         // systemctl is-system-running
+  bool dpkg_clean = true;           // `dpkg --audit` printed nothing
+  std::set<std::string> installed;  // of the packages the node's roles and extensions need
+  bool stock_postgres = false;      // Debian's <version>/main cluster exists
+  // That stock cluster's databases besides postgres, template0 and template1: their names when it runs
+  // ("" entries stand for databases seen only as directories under base/, when it is stopped), and
+  // whether its start.conf says `disabled` (an operator's cluster pgha leaves alone).
+  std::vector<std::string> stock_databases;
+  bool stock_disabled = false;
   bool stock_etcd = false;              // a stock etcd member dir under /var/lib/etcd
   bool etcd_data = false;               // the cluster's own etcd member dir exists
   std::set<std::string> stock_running;  // stock haproxy/pgbouncer units running without pgha's config
@@ -55,6 +60,21 @@ struct NodeObservation {
   // INI text), "aes-256-cbc" (encrypted), "" when the stanza has no archive.info yet.
   std::string repo_cipher;
 };
+
+// What `up` does with a Debian stock cluster (<version>/main) that holds databases of its own:
+// refuse (the default: its name and databases in the refusal, nothing changed), or adopt
+// (--adopt-stock-cluster: stop it, set its start.conf to disabled and keep its data). A stock cluster
+// with only postgres and the templates is dropped either way; a disabled one is left alone.
+enum class StockCluster { refuse, adopt };
+
+// The stock cluster holds databases and would start with the machine: dropping it would lose them.
+inline bool stock_cluster_in_use(const NodeObservation& o) {
+  return o.stock_postgres && !o.stock_databases.empty() && !o.stock_disabled;
+}
+// An operator's stock cluster that pgha leaves alone: it holds databases and is disabled.
+inline bool stock_cluster_kept(const NodeObservation& o) {
+  return o.stock_postgres && !o.stock_databases.empty() && o.stock_disabled;
+}
 
 // Where a node remembers work a run promised but may not have finished: a marker per role whose
 // files were rewritten (its units still need a restart or reload) and "systemd" (daemon-reload). A
@@ -115,6 +135,8 @@ Status observe_nodes(std::vector<NodeHandle*>& nodes, const Inventory& inv, Prog
                      int boot_timeout_s);
 // The same for one node; `units` are the systemd units to report on.
 Status observe_node(NodeHandle& n, const Inventory& inv, int boot_timeout_s);
+// The observation script's output, one tab-separated fact per line, as a NodeObservation.
+NodeObservation parse_observation(const std::string& text);
 
 // The membership steps of a plan (roles/membership.cpp). Each looks at the current state first, so a
 // run killed half-way and run again finishes the step instead of repeating it.

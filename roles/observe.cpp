@@ -1,4 +1,5 @@
 // Phase 0: one round trip per node reads what every later phase would otherwise ask for itself.
+#include <cstdlib>
 #include <sstream>
 
 #include "core/pg_extensions.hpp"
@@ -14,8 +15,8 @@ const char* const kPatroniModule = "/usr/lib/python3/dist-packages/patroni/dcs/e
 // The line templates/patroni/etcd3_leader_cas.py puts into the module it fixed.
 const char* const kPatroniFixMark = "# pgha: the leader key is compare-and-set";
 
-// The script prints one tab-separated record per fact; parse() reads them back. Paths, package and
-// unit names come from the role catalog and the extension table (fixed strings), never from the
+// The script prints one tab-separated record per fact; parse_observation() reads them back. Paths, package
+// and unit names come from the role catalog and the extension table (fixed strings), never from the
 // inventory, and are quoted.
 std::string observe_script(const NodeHandle& n, const Inventory& inv) {
   std::ostringstream s;
@@ -31,7 +32,19 @@ std::string observe_script(const NodeHandle& n, const Inventory& inv) {
   if (!pkgs.empty())
     s << "dpkg-query -W -f='pkg\\t${Package}\\t${db:Status-Status}\\n'" << pkgs << " 2>/dev/null; ";
   if (has_role(*n.node, Role::patroni)) {
-    s << "[ -d /etc/postgresql/" << inv.postgres_version << "/main ] && printf 'stock\\tpostgres\\n'; ";
+    // The stock cluster's own databases: their names when it answers, else the count of base/'s
+    // directories (a fresh cluster has 3). Names with control characters are printed with '?'.
+    const std::string v = std::to_string(inv.postgres_version);
+    s << "if [ -d /etc/postgresql/" << v << "/main ]; then printf 'stock\\tpostgres\\n'; "
+      << "sc=$(grep -v '^#' /etc/postgresql/" << v << "/main/start.conf 2>/dev/null | tr -d ' \\n'); "
+      << "dd=$(pg_conftool -s " << v << " main show data_directory 2>/dev/null || echo /var/lib/postgresql/"
+      << v << "/main); nd=$(ls \"$dd/base\" 2>/dev/null | wc -l); "
+      << "port=$(pg_conftool -s " << v << " main show port 2>/dev/null || echo 5432); "
+      << "dbs=$(runuser -u postgres -- psql -X -Atq -h /var/run/postgresql -p \"$port\" -d postgres -c "
+         "\"select string_agg(regexp_replace(datname, '[^[:print:]]|,', '?', 'g'), ',' order by datname) "
+         "from "
+         "pg_database where datname not in ('postgres', 'template0', 'template1')\" 2>/dev/null); "
+         "printf 'stock-pg\\t%s\\t%s\\t%s\\n' \"$sc\" \"$nd\" \"$dbs\"; fi; ";
     s << "grep -qsF " << shell_quote(kPatroniFixMark) << " " << kPatroniModule
       << " && printf 'patroni-fix\\tpresent\\n'; ";
     // A Patroni that started before its module last changed runs the old code (Python reads a module
@@ -88,7 +101,9 @@ std::vector<std::string> split_tabs(const std::string& line) {
   }
 }
 
-NodeObservation parse(const std::string& text) {
+}  // namespace
+
+NodeObservation parse_observation(const std::string& text) {
   NodeObservation o;
   o.valid = true;
   std::istringstream in(text);
@@ -105,6 +120,16 @@ NodeObservation parse(const std::string& text) {
     } else if (kind == "stock" && f.size() >= 2) {
       if (f[1] == "postgres") o.stock_postgres = true;
       if (f[1] == "etcd") o.stock_etcd = true;
+    } else if (kind == "stock-pg" && f.size() >= 4) {
+      o.stock_disabled = f[1] == "disabled";
+      std::istringstream names(f[3]);
+      for (std::string name; std::getline(names, name, ',');) {
+        if (!name.empty()) o.stock_databases.push_back(name);
+      }
+      // Stopped: only base/'s directories tell; beyond a fresh cluster's 3, each is a database unnamed.
+      const int dirs = std::atoi(f[2].c_str());
+      for (int i = static_cast<int>(o.stock_databases.size()) + 3; i < dirs; ++i)
+        o.stock_databases.push_back("");
     } else if (kind == "stock-running" && f.size() >= 2) {
       o.stock_running.insert(f[1]);
     } else if (kind == "etcd-data") {
@@ -138,8 +163,6 @@ NodeObservation parse(const std::string& text) {
   return o;
 }
 
-}  // namespace
-
 Status observe_node(NodeHandle& n, const Inventory& inv, int boot_timeout_s) {
   const std::string script = observe_script(n, inv);
   NodeObservation seen;
@@ -150,7 +173,7 @@ Status observe_node(NodeHandle& n, const Inventory& inv, int boot_timeout_s) {
                             why = r.error().describe();
                             return false;
                           }
-                          seen = parse(r->out);
+                          seen = parse_observation(r->out);
                           why = "system state is '" + seen.system_state + "'";
                           return seen.system_state == "running" || seen.system_state == "degraded";
                         });

@@ -63,7 +63,8 @@ void plan_nodes(Builder& b) {
     bool prepare = (!s.valid && !(baked && !n.machine)) || (s.valid && !s.dpkg_clean);
     if (s.valid) {
       for (const auto& p : node_packages(n.node, b.in.inv.postgres_version)) prepare |= !s.installed.count(p);
-      prepare |= has_role(n.node, Role::patroni) && (s.stock_postgres || !s.patroni_fixed);
+      prepare |= has_role(n.node, Role::patroni) &&
+                 ((s.stock_postgres && !stock_cluster_kept(s)) || !s.patroni_fixed);
       prepare |= has_role(n.node, Role::etcd) && s.stock_etcd;
       for (const auto& st : stock_services())
         prepare |= has_role(n.node, st.role) && s.stock_running.count(st.unit);
@@ -487,12 +488,46 @@ void plan_backup_cipher(Builder& b) {
   }
 }
 
+// Debian's stock cluster is dropped when pgha takes a node over, but never one that holds databases:
+// that is an operator's PostgreSQL, and `up` refuses before it changes anything, naming the cluster
+// and the databases. --adopt-stock-cluster keeps it instead, stopped and disabled.
+void plan_stock_cluster(Builder& b) {
+  const std::string cluster = std::to_string(b.in.inv.postgres_version) + "/main";
+  for (const auto& n : b.in.nodes) {
+    if (n.leaving || !n.seen.valid || !has_role(n.node, Role::patroni) || !stock_cluster_in_use(n.seen))
+      continue;
+    std::string names;
+    int unnamed = 0;
+    for (const auto& d : n.seen.stock_databases) {
+      if (d.empty()) {
+        ++unnamed;
+        continue;
+      }
+      names += (names.empty() ? "" : ", ") + d;
+    }
+    if (unnamed > 0)
+      names += (names.empty() ? "" : ", and ") + std::to_string(unnamed) +
+               " more (the cluster is stopped: only their directories are seen)";
+    if (b.in.stock == StockCluster::adopt) {
+      b.plan.warnings.push_back(n.node.name + ": Debian's stock PostgreSQL cluster " + cluster +
+                                " holds databases (" + names +
+                                "): it is stopped and disabled (start.conf), and its data kept");
+      continue;
+    }
+    b.plan.violations.push_back(
+        n.node.name + ": Debian's stock PostgreSQL cluster " + cluster + " holds databases (" + names +
+        "): pgha replaces the stock cluster and will not drop one in use; move those databases, or run "
+        "again with --adopt-stock-cluster to stop it, disable it (start.conf) and keep its data");
+  }
+}
+
 Plan compute_plan(const PlanInput& in) {
   Builder b{in, {}};
   plan_nodes(b);
   plan_etcd(b);
   plan_patroni(b);
   plan_backup_cipher(b);
+  plan_stock_cluster(b);
   // In execution order: etcd members leave after Patroni no longer runs on them.
   std::stable_partition(b.plan.changes.begin(), b.plan.changes.end(),
                         [](const Change& c) { return c.kind != ChangeKind::etcd_remove; });

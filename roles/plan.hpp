@@ -66,6 +66,7 @@ struct PlanInput {
   ClusterView view;
   bool force = false;  // allow a removal that leaves sync mode without a candidate
   PrimaryRestart primary = PrimaryRestart::switchover;  // how a rolling restart treats the leader
+  StockCluster stock = StockCluster::refuse;            // a stock cluster that holds databases
 };
 
 struct Plan {

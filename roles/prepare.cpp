@@ -57,7 +57,17 @@ Status ensure_packages(NodeHandle& n, const Inventory& inv, Progress& progress) 
 // Both must go before Patroni and the rendered etcd take over. Only stock state is removed: the
 // cluster's own data directories are never touched here.
 Status remove_debian_defaults(NodeHandle& n, const Inventory& inv) {
-  if (has_role(*n.node, Role::patroni) && n.seen.stock_postgres) {
+  if (has_role(*n.node, Role::patroni) && stock_cluster_in_use(n.seen)) {
+    // Only with --adopt-stock-cluster does the plan get here (plan_stock_cluster refuses otherwise).
+    const std::string ver = std::to_string(inv.postgres_version);
+    auto r = must(*n.shell, "prepare:disable-stock-postgres",
+                  "systemctl stop postgresql@" + ver + "-main && echo disabled > /etc/postgresql/" + ver +
+                      "/main/start.conf");
+    if (!r) return r.error();
+    n.did(ChangeKind::prepare, "",
+          "stopped and disabled Debian's stock " + ver + "/main cluster, its data kept");
+    n.seen.stock_disabled = true;
+  } else if (has_role(*n.node, Role::patroni) && n.seen.stock_postgres && !stock_cluster_kept(n.seen)) {
     const std::string ver = std::to_string(inv.postgres_version);
     auto r = must(*n.shell, "prepare:drop-stock-postgres",
                   "if [ -d /etc/postgresql/" + ver + "/main ]; then pg_dropcluster --stop " + ver +

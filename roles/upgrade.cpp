@@ -189,7 +189,8 @@ std::optional<Effect> effect_from_string(const std::string& s) {
 Effect package_effect(const std::string& package, int postgres_version) {
   const std::string v = std::to_string(postgres_version);
   // The roles' clients and tools: no daemon runs them.
-  if (package == "etcd-client" || package == "postgresql-client-" + v || package == "procps")
+  if (package == "etcd-client" || package == "postgresql-client-" + v || package == "procps" ||
+      package == "curl" || package == "iproute2")
     return Effect::none;
   for (const auto& spec : role_catalog()) {
     const auto pkgs = role_packages(spec.role, postgres_version);

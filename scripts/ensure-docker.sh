@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure a Docker engine answers on the local socket and that the base image exists.
 # - starts dockerd in the background (log: /var/log/pgha-dockerd.log) when nothing answers;
-# - creates debian:bookworm with debootstrap + import when it is missing (no registry is reachable
+# - creates debian:bookworm (or $PGHA_BASE_IMAGE, e.g. debian:trixie) with debootstrap + import when it is missing (no registry is reachable
 #   here). pgha would do the same itself (it pulls a missing base image and falls back to debootstrap);
 #   doing it once here keeps every test's `up` from trying a pull first.
 # Talks to the engine through its API with curl, as the product does.
@@ -24,10 +24,11 @@ fi
 if ! api "http://localhost/images/${BASE_IMAGE}/json" >/dev/null 2>&1; then
   mirror=$(grep -h '^URIs:' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1 | awk '{print $2}')
   [ -n "$mirror" ] || mirror=$(awk '/^deb / && /debian/ && !/security/ {print $2; exit}' /etc/apt/sources.list)
+  suite=${BASE_IMAGE##*:}  # debian:bookworm, debian:trixie: the tag is the Debian suite
   rootfs=$(mktemp -d /var/tmp/pgha-rootfs.XXXXXX)
   trap 'rm -rf "$rootfs"' EXIT
   echo "ensure-docker: building ${BASE_IMAGE} with debootstrap from the configured Debian mirror"
-  debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >/var/log/pgha-debootstrap.log 2>&1 \
+  debootstrap --variant=minbase "$suite" "$rootfs" "$mirror" >/var/log/pgha-debootstrap.log 2>&1 \
     || { echo "ensure-docker: debootstrap failed; see /var/log/pgha-debootstrap.log" >&2; exit 1; }
   repo=${BASE_IMAGE%%:*}; tag=${BASE_IMAGE##*:}
   tar -C "$rootfs" -c . | curl -fsS --unix-socket "$SOCK" -X POST \

@@ -1,6 +1,7 @@
 // The static provider: the machines already exist at the inventory's addresses. ensure() and list()
-// only map nodes to them; destroy() creates and removes nothing; machine faults are not available
-// (pgha has no power over these hosts).
+// only map nodes to them; destroy() creates and removes nothing (`down` releases the hosts instead:
+// roles/teardown.hpp); machine faults are not available here (pgha has no power over these hosts):
+// `check failover` acts on the hosts over SSH instead (roles/failover/faults.cpp, host_fault).
 #include "providers/provider.hpp"
 
 namespace pgha {
@@ -18,6 +19,7 @@ const char* fault_name(MachineFault f) {
 class StaticProvider final : public Provider {
  public:
   std::string name() const override { return "static"; }
+  Ownership ownership() const override { return Ownership::borrowed; }
 
   Result<std::vector<Machine>> ensure(const Inventory& inv, const ProvisionRequest&) override {
     return list(inv);

@@ -33,6 +33,9 @@ class FaultInjector {
   // reaction is observed separately). Errors carry "fault <kind>" and "host <node>" context.
   virtual Status inject(const std::string& node) = 0;
   virtual Status lift(const std::string& node) = 0;
+  // How the fault departs from its name, for the report ("" = it is what it says): on hosts pgha
+  // does not control, kill-node and freeze act on pgha's services, not on the machine.
+  virtual std::string approximation() const { return ""; }
 };
 
 // The shell of a node by name; nullptr when there is none.

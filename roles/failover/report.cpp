@@ -142,6 +142,7 @@ std::string format_report_text(const ReportHeader& h, const std::vector<RunResul
   std::ostringstream o;
   o << "pgha " << h.command << ": cluster " << h.cluster << ", profile " << h.profile << ", " << h.replication
     << " replication, " << runs.size() << (runs.size() == 1 ? " run" : " runs") << "\n";
+  if (!h.fault_note.empty()) o << "note: " << h.fault_note << "\n";
   auto row = [&](const std::string& k, const std::string& v) {
     o << "  " << std::left << std::setw(40) << k << v << "\n";
   };
@@ -195,6 +196,7 @@ nlohmann::json report_json(const ReportHeader& h, const std::vector<RunResult>& 
   j["cluster"] = h.cluster;
   j["profile"] = h.profile;
   j["replication"] = h.replication;
+  if (!h.fault_note.empty()) j["fault_note"] = h.fault_note;
   j["max_rto_s"] = limits.max_rto_s > 0 ? nlohmann::json(limits.max_rto_s) : nlohmann::json(nullptr);
   j["runs"] = nlohmann::json::array();
   int lost = 0;

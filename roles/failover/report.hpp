@@ -92,6 +92,7 @@ struct ReportHeader {
   std::string cluster;
   std::string profile;
   std::string replication;  // sync | async
+  std::string fault_note;   // how the fault was approximated on hosts pgha does not control; "" = as named
 };
 
 std::string format_report_text(const ReportHeader& h, const std::vector<RunResult>& runs,

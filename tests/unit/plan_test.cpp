@@ -351,6 +351,65 @@ TEST(Plan, EveryJsonChangeHasKindNodeAndSummary) {
   }
 }
 
+// A new node (static host) with Debian's stock cluster, as observe_node() sees it before pgha.
+NodeObservation with_stock(std::vector<std::string> dbs, bool disabled = false) {
+  NodeObservation o;
+  o.valid = true;
+  o.system_state = "running";
+  o.stock_postgres = true;
+  o.stock_databases = std::move(dbs);
+  o.stock_disabled = disabled;
+  return o;
+}
+
+TEST(Plan, AStockClusterHoldingDatabasesIsRefusedByName) {
+  Scenario s({}, {1, 2, 3});
+  s.in.nodes[0].machine = Machine{"pg1", "10.0.0.11", 22, "ops", "idpg1", true};
+  s.in.nodes[0].seen = with_stock({"app", "billing"});
+  Plan p = s.plan();
+  ASSERT_EQ(p.violations.size(), 1u);
+  const std::string& v = p.violations[0];
+  for (const char* part : {"pg1", "15/main", "app, billing", "--adopt-stock-cluster"})
+    EXPECT_NE(v.find(part), std::string::npos) << part << " in: " << v;
+}
+
+TEST(Plan, AStoppedStockClusterCountsItsDatabasesByDirectory) {
+  Scenario s({}, {1, 2, 3});
+  s.in.nodes[1].machine = Machine{"pg2", "10.0.0.12", 22, "ops", "idpg2", true};
+  s.in.nodes[1].seen = parse_observation("system\trunning\nstock\tpostgres\nstock-pg\tauto\t5\t\n");
+  EXPECT_EQ(s.in.nodes[1].seen.stock_databases.size(), 2u);
+  Plan p = s.plan();
+  ASSERT_EQ(p.violations.size(), 1u);
+  EXPECT_NE(p.violations[0].find("2 more"), std::string::npos) << p.violations[0];
+}
+
+TEST(Plan, AdoptingAStockClusterWarnsAndAFreshOneIsDropped) {
+  Scenario s({}, {1, 2, 3});
+  s.in.nodes[0].machine = Machine{"pg1", "10.0.0.11", 22, "ops", "idpg1", true};
+  s.in.nodes[0].seen = with_stock({"app"});
+  s.in.nodes[1].machine = Machine{"pg2", "10.0.0.12", 22, "ops", "idpg2", true};
+  s.in.nodes[1].seen = parse_observation("system\trunning\nstock\tpostgres\nstock-pg\t\t3\t\n");
+  s.in.stock = StockCluster::adopt;
+  Plan p = s.plan();
+  EXPECT_TRUE(p.violations.empty());
+  ASSERT_EQ(p.warnings.size(), 1u);
+  EXPECT_NE(p.warnings[0].find("pg1"), std::string::npos);
+  EXPECT_NE(p.warnings[0].find("stopped and disabled"), std::string::npos);
+  EXPECT_TRUE(s.in.nodes[1].seen.stock_databases.empty());  // postgres and the templates only: dropped
+}
+
+TEST(Plan, ADisabledStockClusterIsLeftAlone) {
+  NodeObservation o = parse_observation("system\trunning\nstock\tpostgres\nstock-pg\tdisabled\t4\tapp\n");
+  EXPECT_EQ(o.stock_databases, (std::vector<std::string>{"app"}));
+  EXPECT_TRUE(o.stock_disabled);
+  EXPECT_FALSE(stock_cluster_in_use(o));
+  EXPECT_TRUE(stock_cluster_kept(o));
+  Scenario s({}, {1, 2, 3});
+  s.in.nodes[0].machine = Machine{"pg1", "10.0.0.11", 22, "ops", "idpg1", true};
+  s.in.nodes[0].seen = o;
+  EXPECT_TRUE(s.plan().violations.empty());
+}
+
 TEST(Plan, ParsesEtcdctlOutput) {
   auto m = parse_etcd_members(
       R"({"header":{"cluster_id":1},"members":[{"ID":12345678901234567890,"name":"pg1","peerURLs":["http://10.0.0.11:2380"],)"

@@ -62,9 +62,9 @@ TEST(UpgradeObserve, UpdatesThenReadsTheCatalogsPackagesAndTheOwedRestarts) {
   EXPECT_EQ(f.shell->commands[0], "LC_ALL=C apt-get -q -o DPkg::Lock::Timeout=300 update");
   EXPECT_EQ(f.shell->commands[1],
             "LC_ALL=C apt-cache policy 'etcd-server' 'etcd-client' 'patroni' 'postgresql-15' "
-            "'postgresql-client-15' 'python3-psycopg2' 'python3-etcd' 'haproxy' 'keepalived' 'procps' "
-            "'pgbouncer' 'pgbackrest'");
-  ASSERT_EQ(in->packages.size(), 12u);
+            "'postgresql-client-15' 'python3-psycopg2' 'python3-etcd' 'curl' 'procps' 'haproxy' 'keepalived' "
+            "'iproute2' 'pgbouncer' 'pgbackrest'");
+  ASSERT_EQ(in->packages.size(), 14u);
   EXPECT_EQ(in->packages[3].name, "postgresql-15");
   EXPECT_EQ(in->packages[3].candidate, "15.20-0+deb12u1");
   EXPECT_EQ(in->owed, (std::set<Effect>{Effect::etcd}));

@@ -104,13 +104,20 @@ TEST(UpgradeParse, DebianVersionOrder) {
 }
 
 TEST(UpgradeParse, EveryCatalogPackageHasItsEffect) {
-  std::map<std::string, Effect> want = {
-      {"etcd-server", Effect::etcd},          {"etcd-client", Effect::none},
-      {"patroni", Effect::patroni},           {"postgresql-15", Effect::postgres},
-      {"postgresql-client-15", Effect::none}, {"python3-psycopg2", Effect::patroni},
-      {"python3-etcd", Effect::patroni},      {"haproxy", Effect::haproxy},
-      {"keepalived", Effect::keepalived},     {"procps", Effect::none},
-      {"pgbouncer", Effect::pgbouncer},       {"pgbackrest", Effect::none}};
+  std::map<std::string, Effect> want = {{"etcd-server", Effect::etcd},
+                                        {"etcd-client", Effect::none},
+                                        {"patroni", Effect::patroni},
+                                        {"postgresql-15", Effect::postgres},
+                                        {"postgresql-client-15", Effect::none},
+                                        {"python3-psycopg2", Effect::patroni},
+                                        {"python3-etcd", Effect::patroni},
+                                        {"haproxy", Effect::haproxy},
+                                        {"keepalived", Effect::keepalived},
+                                        {"procps", Effect::none},
+                                        {"pgbouncer", Effect::pgbouncer},
+                                        {"pgbackrest", Effect::none},
+                                        {"curl", Effect::none},
+                                        {"iproute2", Effect::none}};
   for (const auto& spec : role_catalog()) {
     for (const auto& p : role_packages(spec.role, 15)) {
       ASSERT_TRUE(want.count(p)) << p << " is in the catalog: say what its upgrade restarts";
