@@ -13,7 +13,8 @@ std::string release_host_command(const Inventory& inv, const std::vector<Rendere
     paths += " " + shell_quote(f.path);
     const std::string& p = f.path;
     const bool own_unit = p.starts_with("/etc/systemd/system/") && p.find('/', 20) == std::string::npos &&
-                          (p.ends_with(".timer") || p.ends_with(".service")) && p.find('@') == std::string::npos;
+                          (p.ends_with(".timer") || p.ends_with(".service")) &&
+                          p.find('@') == std::string::npos;
     if (own_unit) units += " " + shell_quote(p.substr(20));
   }
   std::string cmd = "systemctl disable -q --now keepalived 2>/dev/null; systemctl disable -q --now " + units +
