@@ -77,6 +77,8 @@ struct Resources {
 struct Node {
   std::string name;
   std::string address;  // IPv4, inside network.subnet
+  // nodes[].os, else defaults.os: "debian12" | "debian13" (checked); "" = not declared (core/node_os.hpp).
+  std::string os;
   Resources resources;
   std::vector<Role> roles;                  // defaults.roles unless overridden
   std::map<std::string, std::string> tags;  // patroni tags (nofailover, noloadbalance, ...)
@@ -179,6 +181,7 @@ struct Inventory {
   int postgres_version = 15;
   ProviderSettings provider;
   Resources defaults;
+  std::string default_os;  // defaults.os; "" = not declared
   std::vector<Role> default_roles = all_roles();
   std::vector<Node> nodes;
   Network network;

@@ -136,6 +136,7 @@ bool read_sections(YamlReader& r, const Sections& top, Inventory& inv, const Nod
              {{"cpu", r.integer(d.cpu)},
               {"memory_mb", r.integer(d.memory_mb)},
               {"disk_gb", r.integer(d.disk_gb)},
+              {"os", r.choice(inv.default_os, {"debian12", "debian13"}, "node OS")},
               {"roles", r.roles(inv.default_roles)}});
   }
   const YAML::Node* nodes = section(top, "nodes");

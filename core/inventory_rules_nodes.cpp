@@ -2,6 +2,7 @@
 #include <map>
 
 #include "core/inventory_rules.hpp"
+#include "core/node_os.hpp"
 
 namespace pgha {
 
@@ -15,6 +16,8 @@ bool dns_label(const std::string& s, size_t max_len) {
   }
   return true;
 }
+
+void check_node_os(RuleContext& c);
 
 // Where a node's roles were decided: its own roles: key, else defaults.roles, else the node.
 Mark roles_mark(const RuleContext& c, size_t i) {
@@ -62,11 +65,57 @@ void check_cluster(RuleContext& c) {
                 "' is not a DNS label: use up to 31 lowercase letters, digits and '-', "
                 "starting with a letter");
   }
-  if (inv.postgres_version != 15) {
-    c.error(c.at({"cluster.postgres_version"}), "PostgreSQL " + std::to_string(inv.postgres_version) +
-                                                    " is not supported: Debian 12 provides only 15");
+  check_node_os(c);
+}
+
+namespace {
+
+// One OS for every node, and the PostgreSQL version that OS ships (pgha installs Debian's packages).
+void check_node_os(RuleContext& c) {
+  const Inventory& inv = c.inv();
+  const std::string version = std::to_string(inv.postgres_version);
+  if (!find_node_os_shipping(inv.postgres_version)) {
+    std::string shipped;
+    for (const auto& os : node_oses())
+      shipped += (shipped.empty() ? "" : ", ") + os.name + " ships " + std::to_string(os.postgres_version);
+    c.error(c.at({"cluster.postgres_version"}), "PostgreSQL " + version + " is not supported: " + shipped);
+    return;
+  }
+  const bool docker = inv.provider.type == ProviderType::docker;
+  const std::string image_os = docker ? os_of_base_image(inv.provider.docker.base_image) : "";
+  const NodeOs* first = nullptr;
+  Mark said;
+  for (size_t i = 0; i < inv.nodes.size(); ++i) {
+    const Node& n = inv.nodes[i];
+    const std::string p = node_path(i);
+    if (docker && !n.os.empty() && !image_os.empty() && n.os != image_os) {
+      // Said once where the value is written: defaults.os stands for every node that does not override it.
+      const Mark at = c.at({p + ".os", "defaults.os", "provider.docker.base_image"});
+      if (at.line != said.line || at.col != said.col) {
+        c.error(at, "os " + n.os + " (node " + n.name + ") disagrees with provider.docker.base_image " +
+                        inv.provider.docker.base_image + ", which is " + find_node_os(image_os)->name);
+      }
+      said = at;
+      continue;
+    }
+    const NodeOs& os = node_os(inv, n);
+    if (!first) {
+      first = &os;
+      if (os.postgres_version != inv.postgres_version) {
+        c.error(c.at({"cluster.postgres_version"}),
+                "PostgreSQL " + version + " is not what " + os.name + " ships (" +
+                    std::to_string(os.postgres_version) + "): set cluster.postgres_version: " +
+                    std::to_string(os.postgres_version) + ", or run nodes on the OS that ships " + version +
+                    (docker ? " (provider.docker.base_image)" : " (defaults.os)"));
+      }
+    } else if (&os != first) {
+      c.error(c.at({p + ".os", p}), "node " + n.name + " runs " + os.name + " but " + inv.nodes[0].name +
+                                        " runs " + first->name + ": every node of a cluster runs one OS");
+    }
   }
 }
+
+}  // namespace
 
 void check_nodes(RuleContext& c) {
   const Inventory& inv = c.inv();

@@ -31,6 +31,7 @@ void each_item(YamlReader& r, const YAML::Node& list, const std::string& path, F
 Node node_from_defaults(const Inventory& inv) {
   Node n;
   n.resources = inv.defaults;
+  n.os = inv.default_os;
   n.roles = inv.default_roles;
   return n;
 }
@@ -55,6 +56,7 @@ void read_nodes(YamlReader& r, const YAML::Node& list, Inventory& inv) {
     r.fields(value, path,
              {{"name", r.text(n.name)},
               {"address", r.text(n.address)},
+              {"os", r.choice(n.os, {"debian12", "debian13"}, "node OS")},
               {"cpu", r.integer(n.resources.cpu)},
               {"memory_mb", r.integer(n.resources.memory_mb)},
               {"disk_gb", r.integer(n.resources.disk_gb)},

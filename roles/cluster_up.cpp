@@ -106,6 +106,18 @@ Status connect_handles(std::vector<NodeHandle*>& handles, const ShellFactory& sh
   });
 }
 
+// Patroni 3.0.3 and later compare-and-set their etcd3 leader key themselves: up says once why pgha's
+// fix for Debian 12's 3.0.2 is not applied (capability read on the node, not assumed from the OS).
+void note_patroni_leader_cas(const std::vector<NodeHandle>& nodes, Progress& progress) {
+  for (const auto& n : nodes) {
+    if (!n.seen.valid || !patroni_has_leader_cas(n.seen.patroni_version)) continue;
+    progress.info("Patroni " + n.seen.patroni_version + " on " + n.node->name +
+                  " compare-and-sets its etcd3 leader key itself (upstream since 3.0.3): pgha's leader-key "
+                  "fix for Debian 12's Patroni 3.0.2 is not applied");
+    return;
+  }
+}
+
 }  // namespace
 
 Result<std::unique_ptr<ClusterSession>> plan_cluster(const Inventory& inv, UpDeps& deps,
@@ -288,6 +300,7 @@ Result<UpReport> cluster_up(const Inventory& inv, UpDeps deps, const PlanOptions
           });
       !s)
     return s.error();
+  note_patroni_leader_cas(cs.nodes, progress);
   // Until the leaving nodes are gone the others' files still name them (HAProxy keeps routing to a
   // leader that has not handed over yet); the final files follow their removal.
   for (auto& n : cs.nodes) n.files = cs.during_files[n.node->name];

@@ -48,7 +48,10 @@ struct NodeObservation {
   // whether its start.conf says `disabled` (an operator's cluster pgha leaves alone).
   std::vector<std::string> stock_databases;
   bool stock_disabled = false;
-  bool stock_etcd = false;              // a stock etcd member dir under /var/lib/etcd
+  bool stock_etcd = false;  // a stock etcd member dir under /var/lib/etcd
+  // Patroni's version (patroni/version.py), "" when it is not installed. From 3.0.3 on, Patroni
+  // compare-and-sets its etcd3 leader key itself: patroni_fixed is then true without pgha's fix.
+  std::string patroni_version;
   bool etcd_data = false;               // the cluster's own etcd member dir exists
   std::set<std::string> stock_running;  // stock haproxy/pgbouncer units running without pgha's config
   bool patroni_fixed = false;           // the etcd3 leader-key fix is in Debian's Patroni module
@@ -135,6 +138,9 @@ Status observe_nodes(std::vector<NodeHandle*>& nodes, const Inventory& inv, Prog
                      int boot_timeout_s);
 // The same for one node; `units` are the systemd units to report on.
 Status observe_node(NodeHandle& n, const Inventory& inv, int boot_timeout_s);
+// Whether a Patroni of this version ("3.0.2", "4.0.7") compare-and-sets its etcd3 leader key itself
+// (3.0.3 and later), so that pgha's fix for Debian 12's 3.0.2 is neither needed nor applied.
+bool patroni_has_leader_cas(const std::string& version);
 // The observation script's output, one tab-separated fact per line, as a NodeObservation.
 NodeObservation parse_observation(const std::string& text);
 

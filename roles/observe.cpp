@@ -1,6 +1,7 @@
 // Phase 0: one round trip per node reads what every later phase would otherwise ask for itself.
 #include <cstdlib>
 #include <sstream>
+#include <tuple>
 
 #include "core/pg_extensions.hpp"
 #include "roles/catalog.hpp"
@@ -47,6 +48,8 @@ std::string observe_script(const NodeHandle& n, const Inventory& inv) {
          "printf 'stock-pg\\t%s\\t%s\\t%s\\n' \"$sc\" \"$nd\" \"$dbs\"; fi; ";
     s << "grep -qsF " << shell_quote(kPatroniFixMark) << " " << kPatroniModule
       << " && printf 'patroni-fix\\tpresent\\n'; ";
+    s << "sed -n \"s/^__version__ = ['\\\"]\\(.*\\)['\\\"]$/patroni-version\\t\\1/p\" "
+         "/usr/lib/python3/dist-packages/patroni/version.py 2>/dev/null; ";
     // A Patroni that started before its module last changed runs the old code (Python reads a module
     // once): its start (now minus its elapsed seconds) against the file's modification time.
     s << "pid=$(systemctl show -p MainPID --value patroni.service 2>/dev/null); "
@@ -103,6 +106,17 @@ std::vector<std::string> split_tabs(const std::string& line) {
 
 }  // namespace
 
+bool patroni_has_leader_cas(const std::string& version) {
+  int part[3] = {0, 0, 0};
+  std::istringstream in(version);
+  std::string piece;
+  for (int i = 0; i < 3 && std::getline(in, piece, '.'); ++i) {
+    if (piece.empty() || piece.find_first_not_of("0123456789") != std::string::npos) return false;
+    part[i] = std::atoi(piece.c_str());
+  }
+  return std::make_tuple(part[0], part[1], part[2]) >= std::make_tuple(3, 0, 3);
+}
+
 NodeObservation parse_observation(const std::string& text) {
   NodeObservation o;
   o.valid = true;
@@ -136,6 +150,9 @@ NodeObservation parse_observation(const std::string& text) {
       o.etcd_data = true;
     } else if (kind == "patroni-fix") {
       o.patroni_fixed = true;
+    } else if (kind == "patroni-version" && f.size() >= 2) {
+      o.patroni_version = f[1];
+      if (patroni_has_leader_cas(f[1])) o.patroni_fixed = true;
     } else if (kind == "patroni-stale") {
       o.patroni_stale = true;
     } else if (kind == "sum" && f.size() >= 2) {

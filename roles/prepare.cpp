@@ -111,6 +111,10 @@ Status fix_patroni_leader_key(NodeHandle& n) {
   const std::string& script = embedded_templates().at("patroni/etcd3_leader_cas.py");
   auto r = must(*n.shell, "prepare:patroni-leader-key", "python3 -c " + shell_quote(script));
   if (!r) return r.error();
+  if (trim(r->out) == "upstream") {
+    n.seen.patroni_fixed = true;  // observe says so too (NodeObservation::patroni_version)
+    return {};
+  }
   if (trim(r->out) != "applied") return {};
   n.did(ChangeKind::prepare, "", "applied the etcd3 leader-key fix to Patroni");
   n.seen.patroni_fixed = true;

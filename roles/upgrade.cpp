@@ -214,7 +214,7 @@ bool upgrade_pending(const PackageVersion& p) {
 }
 
 bool patroni_upgradable(FixCheck fix) {
-  return fix == FixCheck::applies || fix == FixCheck::present;
+  return fix == FixCheck::applies || fix == FixCheck::present || fix == FixCheck::upstream;
 }
 
 std::vector<PackageUpgrade> parse_apt_simulation(const std::string& text) {

@@ -52,7 +52,8 @@ Effect package_effect(const std::string& package, int postgres_version);
 
 // The leader-key fix (templates/patroni/etcd3_leader_cas.py) tried on the candidate Patroni's etcd3
 // module, unpacked in a scratch directory before anything is installed.
-enum class FixCheck { not_needed, applies, present, absent, unknown };
+// upstream: the candidate has the leader-key rule itself (Patroni 3.0.3 and later).
+enum class FixCheck { not_needed, applies, present, upstream, absent, unknown };
 
 struct NodeUpgradeInput {
   std::string node;

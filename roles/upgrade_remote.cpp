@@ -169,10 +169,11 @@ Result<NodeUpgradeInput> observe_upgrade(NodeHandle& n, const Inventory& inv, bo
     if (p.name != "patroni" || !upgrade_pending(p)) continue;
     auto r = n.shell->run(fix_check_command(p.candidate));
     const std::string word = r && r->exit_code == 0 ? trim(r->out) : "";
-    in.patroni_fix = word == "applied"   ? FixCheck::applies
-                     : word == "present" ? FixCheck::present
-                     : word == "absent"  ? FixCheck::absent
-                                         : FixCheck::unknown;
+    in.patroni_fix = word == "applied"    ? FixCheck::applies
+                     : word == "present"  ? FixCheck::present
+                     : word == "upstream" ? FixCheck::upstream
+                     : word == "absent"   ? FixCheck::absent
+                                          : FixCheck::unknown;
   }
   // What apt would do with them, simulated: the dependencies it brings, and a refusal (a conflict,
   // a removal) found before anything is installed anywhere.

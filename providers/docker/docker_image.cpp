@@ -17,7 +17,7 @@ constexpr const char* kPatroniFix = "patroni/etcd3_leader_cas.py";
 
 }  // namespace
 
-Result<BuildContext> make_build_context(const DockerSettings& settings,
+Result<BuildContext> make_build_context(const DockerSettings& settings, int postgres_version,
                                         const std::map<std::string, std::string>& templates) {
   auto it = templates.find(kDockerfile);
   if (it == templates.end())
@@ -26,6 +26,10 @@ Result<BuildContext> make_build_context(const DockerSettings& settings,
   if (!tmpl.is_valid()) return Error(ErrorKind::bad_input, tmpl.error_message()).with(kDockerfile);
   kainjow::mustache::data data;
   data.set("base_image", settings.base_image);
+  // The OS's PostgreSQL (15 on bookworm, 17 on trixie). The template's comments keep their Debian 12
+  // wording: the rendered text is the image's hash, and a Debian 12 image is not rebuilt for a comment.
+  // On trixie the leader-key script finds the rule upstream (Patroni 4) and changes nothing.
+  data.set("pg_version", std::to_string(postgres_version));
   data.set("bake_packages", settings.bake_packages ? kainjow::mustache::data::type::bool_true
                                                    : kainjow::mustache::data::type::bool_false);
   std::string dockerfile = tmpl.render(data);
@@ -89,10 +93,10 @@ Result<BaseImageAction> ensure_base_image(DockerClient& docker, const std::strin
   return BaseImageAction::bootstrapped;
 }
 
-Result<ImageAction> ensure_image(DockerClient& docker, const DockerSettings& settings,
+Result<ImageAction> ensure_image(DockerClient& docker, const DockerSettings& settings, int postgres_version,
                                  const std::map<std::string, std::string>& templates,
                                  const RootfsMaker& make_rootfs, const ProgressFn& progress) {
-  auto ctx = make_build_context(settings, templates);
+  auto ctx = make_build_context(settings, postgres_version, templates);
   if (!ctx) return ctx.error();
   auto image = docker.inspect_image(settings.image);
   if (!image) return image.error();

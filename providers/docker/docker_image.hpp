@@ -22,7 +22,7 @@ struct BuildContext {
 
 // templates: keyed by path relative to templates/ ("docker/Dockerfile.mustache", "docker/files/...").
 // Errors: bad_input when the Dockerfile template is missing or does not render.
-Result<BuildContext> make_build_context(const DockerSettings& settings,
+Result<BuildContext> make_build_context(const DockerSettings& settings, int postgres_version,
                                         const std::map<std::string, std::string>& templates);
 
 using ProgressFn = std::function<void(const std::string&)>;
@@ -45,7 +45,7 @@ enum class ImageAction { kept, built };
 
 // Builds settings.image unless it exists with the context's hash, after ensure_base_image().
 // Errors: those of ensure_base_image(), remote_failure when the build fails.
-Result<ImageAction> ensure_image(DockerClient& docker, const DockerSettings& settings,
+Result<ImageAction> ensure_image(DockerClient& docker, const DockerSettings& settings, int postgres_version,
                                  const std::map<std::string, std::string>& templates,
                                  const RootfsMaker& make_rootfs, const ProgressFn& progress);
 

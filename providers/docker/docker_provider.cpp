@@ -234,7 +234,8 @@ Result<std::vector<Machine>> DockerProvider::ensure(const Inventory& inv, const 
   }
   // The network first: a subnet conflict is reported in a second, not after an image build.
   if (auto st = ensure_network(inv); !st) return st.error();
-  auto image = ensure_image(docker_, inv.provider.docker, deps_.templates, deps_.make_rootfs, progress);
+  auto image = ensure_image(docker_, inv.provider.docker, inv.postgres_version, deps_.templates,
+                            deps_.make_rootfs, progress);
   if (!image) return image.error();
   // The nodes' volumes and containers are independent: each node on its own thread (the engine
   // serves them concurrently; every request is its own connection). The first failure in inventory

@@ -8,8 +8,10 @@
 # (the leader key is written only if it still names this member, or is absent); this applies the same
 # rule to the 3.0.2 module. It changes nothing on any other text (a newer Patroni, already applied).
 #
-# Prints one word: "applied", "present" (already applied) or "absent" (not this Patroni). An argument
-# names another copy of the module (tests/daemons/patroni_leader_key.sh).
+# Prints one word: "applied", "present" (already applied), "upstream" (a Patroni of 3.0.3 or later,
+# by the version.py beside the module: it has the rule itself, Debian 13's Patroni 4 among them) or
+# "absent" (not this Patroni). An argument names another copy of the module
+# (tests/daemons/patroni_leader_key.sh).
 import pathlib
 import sys
 
@@ -39,6 +41,22 @@ NEW = """\
 """
 
 
+def upstream_version():
+    """Patroni's version as a tuple from patroni/version.py beside dcs/, or None."""
+    try:
+        text = (MODULE.parent.parent / "version.py").read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("__version__"):
+            digits = line.split("=", 1)[1].strip().strip("'\"").split(".")
+            try:
+                return tuple(int(d) for d in digits[:3])
+            except ValueError:
+                return None
+    return None
+
+
 def main():
     if not MODULE.is_file():
         print("absent")
@@ -46,6 +64,10 @@ def main():
     src = MODULE.read_text()
     if MARK in src:
         print("present")
+        return 0
+    version = upstream_version()
+    if version is not None and version >= (3, 0, 3):
+        print("upstream")
         return 0
     if src.count(OLD) != 1:
         print("absent")

@@ -37,7 +37,8 @@ std::string DockerBackend::init() {
 
   DockerSettings image;
   image.image = options_.image;
-  auto built = ensure_image(*docker_, image, embedded_templates(), RootfsMaker{},
+  // The simulator's VMs run the Debian 12 node image (PostgreSQL 15).
+  auto built = ensure_image(*docker_, image, 15, embedded_templates(), RootfsMaker{},
                             [](const std::string& line) { std::cerr << "  image: " << line << "\n"; });
   if (!built) return built.error().describe();
 

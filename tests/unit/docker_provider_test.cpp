@@ -41,7 +41,7 @@ const std::string kEngineInfoRunner =
     R"("SecurityOptions":["name=apparmor","name=seccomp,profile=builtin","name=cgroupns"]})";
 
 std::string hash_of(const Inventory& inv) {
-  return make_build_context(inv.provider.docker, kTemplates)->hash;
+  return make_build_context(inv.provider.docker, inv.postgres_version, kTemplates)->hash;
 }
 
 class DockerProviderTest : public ::testing::Test {

@@ -316,9 +316,10 @@ TEST(Validate, ClusterNameMustBeADnsLabel) {
   EXPECT_TRUE(with("1cluster", "cluster:\n  name: " + std::string(31, 'a') + "\n").empty());
 }
 
-TEST(Validate, OnlyPostgres15) {
+TEST(Validate, OnlyTheVersionsDebianShips) {
   expect_error(with("1cluster", "cluster:\n  name: x\n  postgres_version: 16\n"),
-               "PostgreSQL 16 is not supported: Debian 12 provides only 15", "postgres_version");
+               "PostgreSQL 16 is not supported: Debian 12 (bookworm) ships 15, Debian 13 (trixie) ships 17",
+               "postgres_version");
 }
 
 TEST(Validate, ProxmoxNeedsItsSettings) {
