@@ -67,17 +67,18 @@ class ShellFaultInjector final : public FaultInjector {
 const char* const kServices = "patroni etcd haproxy keepalived pgbouncer";
 
 // The machine-level faults on hosts pgha does not control (static hosts), done over SSH on the host
-// itself. partition: an nftables table that drops every packet in and out but SSH and loopback (the
-// session that lifts it stays up; nftables is installed when missing), and an ARP table that keeps
-// the host from answering for the VIP: its keepalived, cut off, still holds the address, and a
-// partition on a real network would not let its ARP replies through either. kill-node: SIGKILL to
-// every process of patroni.service (Patroni and its PostgreSQL), then a stop so that Restart=always
-// does not bring it back until the lift. freeze: SIGSTOP to every process of pgha's services.
+// itself. partition: an nftables table that drops every packet in and out but SSH (its port) and loopback
+// (the session that lifts it stays up; nftables is installed when missing), and an ARP table that keeps the
+// host from answering for the VIP: its keepalived, cut off, still holds the address, and a partition on a
+// real network would not let its ARP replies through either. kill-node: SIGKILL to every process of
+// patroni.service (Patroni and its PostgreSQL), then a stop so that Restart=always does not bring it back
+// until the lift. freeze: SIGSTOP to every process of pgha's services.
 std::unique_ptr<FaultInjector> host_fault(FaultKind kind, const Inventory& inv, ShellLookup shells) {
   switch (kind) {
     case FaultKind::partition: {
       // The VIP is a checked IPv4 literal (core/inventory_rules); the lines reach nft on stdin of printf.
       const std::string vip = inv.network.vip;
+      const std::string ssh = std::to_string(inv.provider.static_hosts.ssh_port);  // a checked port
       const std::string install =
           "command -v nft >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=120 "
           "install -y -q --no-install-recommends nftables >/dev/null 2>&1 || { apt-get -q update >/dev/null "
@@ -93,9 +94,12 @@ std::unique_ptr<FaultInjector> host_fault(FaultKind kind, const Inventory& inv, 
           install +
               "printf '%s\\n' 'table inet pgha_partition {' "
               "'chain in { type filter hook input priority -10; policy drop; iifname \"lo\" accept; "
-              "tcp dport 22 accept; tcp sport 22 accept; }' "
+              "tcp dport " +
+              ssh + " accept; tcp sport " + ssh +
+              " accept; }' "
               "'chain out { type filter hook output priority -10; policy drop; oifname \"lo\" accept; "
-              "tcp sport 22 accept; tcp dport 22 accept; }' '}' " +
+              "tcp sport " +
+              ssh + " accept; tcp dport " + ssh + " accept; }' '}' " +
               std::string(vip.empty()
                               ? ""
                               : "'table arp pgha_partition_arp {' 'chain out { type filter hook output "

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Backup and point-in-time restore, end to end, on the default Docker cluster moved to its own subnet
-# (pgha-backup, 10.63.0.0/24):
+# (pgha-backup, 10.63.0.0/24; on Debian 13 pgha-backup-trixie, 10.70.0.0/24):
 #   after up, both backup timers are active and enabled on every node; `systemctl start
 #   pgha-backup@diff.service` on a replica makes no backup, on the leader it makes one (a full: the
 #   repository has none yet), and `pgha status -o json` names it as the last backup; `up` with
@@ -27,13 +27,13 @@ cd "$PGHA_SOURCE_DIR"
 WORK=$(mktemp -d /tmp/pgha-e2e-backup.XXXXXX)
 STATE_ROOT=${PGHA_BACKUP_STATE_ROOT:-$WORK/state}
 INV=$WORK/docker-backup.yml
-sed -e 's/^  name: pgha-local$/  name: pgha-backup/' -e 's/10\.42\.0\./10.63.0./g' inventories/docker-local.yml >"$INV"
+e2e_os 10.63.0 10.70.0 pgha-backup  # NET, CLUSTER, PGV; PGHA_E2E_OS=debian13: tests/e2e/backup_trixie.sh
+derive_inventory >"$INV"
 # The backup: block's non-default values reach pgBackRest (lz4, as Debian 12's 2.45 is built with it).
 printf 'backup:\n  compression: lz4\n  retention_diff: 3\n' >>"$INV"
-CLUSTER=pgha-backup
 STATE=$STATE_ROOT/$CLUSTER
-VIP=10.63.0.100
-NODES="10.63.0.11 10.63.0.12 10.63.0.13"
+VIP=$NET.100
+NODES="$NET.11 $NET.12 $NET.13"
 writer_pid=
 cleanup() {
   [ -n "$writer_pid" ] && kill "$writer_pid" 2>/dev/null
@@ -63,7 +63,7 @@ for m in json.load(sys.stdin)["members"]:
 fingerprint() {
   local a
   for a in $NODES; do
-    node_ssh "$STATE" "$a" "cd /; /usr/lib/postgresql/15/bin/pg_controldata /var/lib/postgresql/15/$CLUSTER | grep 'system identifier'; \
+    node_ssh "$STATE" "$a" "cd /; /usr/lib/postgresql/$PGV/bin/pg_controldata /var/lib/postgresql/$PGV/$CLUSTER | grep 'system identifier'; \
       for u in patroni etcd haproxy pgbouncer keepalived; do echo \$u \$(systemctl show -p ActiveEnterTimestampMonotonic --value \$u); done" |
       sed "s/^/$a /"
   done
@@ -79,8 +79,8 @@ done
 backup_labels() {
   "$PGHA" backup list -i "$INV" --state-dir "$STATE_ROOT" -o json | python3 -c 'import json,sys; [print(b["label"]) for b in json.load(sys.stdin)["backups"]]'
 }
-addr_of() { echo "10.63.0.1${1#pg}"; }
-members 10.63.0.11 >"$WORK/members0.txt"
+addr_of() { echo "$NET.1${1#pg}"; }
+members $NET.11 >"$WORK/members0.txt"
 LEADER0=$(awk '$2=="leader"{print $1}' "$WORK/members0.txt")
 REPLICA0=$(awk '$2!="leader"{print $1; exit}' "$WORK/members0.txt")
 N0=$(backup_labels | wc -l)
@@ -147,7 +147,7 @@ PY
 )
 log "$(wc -l <"$WORK/rows.txt") rows written, $(wc -l <"$WORK/expected.txt") at or before T=$T"
 sql "DROP TABLE t" >/dev/null
-OLD_TL=$(members 10.63.0.11 | awk '$2=="leader"{print $4}')
+OLD_TL=$(members $NET.11 | awk '$2=="leader"{print $4}')
 
 RESTORE_START=$(date -u '+%Y-%m-%d %H:%M:%S')
 log "pgha restore --to '$T' --yes"
@@ -159,7 +159,7 @@ sql "SELECT id || ' ' || to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.U
 diff "$WORK/expected.txt" "$WORK/restored.txt" >&2 || fail "t does not hold exactly the rows committed at or before T"
 log "t holds exactly the $(wc -l <"$WORK/restored.txt") rows at or before T"
 
-members 10.63.0.11 >"$WORK/members.txt"
+members $NET.11 >"$WORK/members.txt"
 cat "$WORK/members.txt" >&2
 python3 - "$WORK/members.txt" "$OLD_TL" <<'PY' || fail "the cluster after the restore is not one leader with every replica on its timeline"
 import sys
@@ -171,8 +171,7 @@ assert int(tl) > int(sys.argv[2]), "timeline %s is not newer than %s" % (tl, sys
 for m in ms:
     assert m[2] in ("running", "streaming") and m[3] == tl, m
 PY
-LEADER_ADDR=$(python3 -c 'import sys; print({"pg1":"10.63.0.11","pg2":"10.63.0.12","pg3":"10.63.0.13"}[sys.argv[1]])' \
-  "$(awk '$2=="leader"{print $1}' "$WORK/members.txt")")
+LEADER_ADDR=$(addr_of "$(awk '$2=="leader"{print $1}' "$WORK/members.txt")")
 STREAMING=$(sql "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")
 [ "$STREAMING" = 2 ] || fail "the leader streams to $STREAMING replicas, not 2"
 node_ssh "$STATE" "$LEADER_ADDR" "cd /; runuser -u postgres -- pgbackrest --stanza=$CLUSTER --log-level-console=warn check" ||
@@ -191,7 +190,7 @@ PY
   fail "backup list does not show a new full backup"
 [ ! -e "$STATE/restore.json" ] || fail "restore.json is left after success"
 for a in $NODES; do
-  node_ssh "$STATE" "$a" "ls -d /var/lib/postgresql/15/$CLUSTER.pgha-restore-* 2>/dev/null" && fail "an old data directory is left on $a"
+  node_ssh "$STATE" "$a" "ls -d /var/lib/postgresql/$PGV/$CLUSTER.pgha-restore-* 2>/dev/null" && fail "an old data directory is left on $a"
 done
 log "one leader on timeline > $OLD_TL, 2 replicas streaming, pgbackrest check ok, a new full backup"
 
@@ -227,7 +226,7 @@ diff "$WORK/after.txt" "$WORK/after-drill.txt" >&2 || fail "the drill changed th
 
 log "the node that took a backup is destroyed with its volumes; restore --latest from the repository"
 TOOK=$("$PGHA" backup -i "$INV" --state-dir "$STATE_ROOT" -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["node"])')
-TOOK_ADDR=$(python3 -c 'import sys; print({"pg1":"10.63.0.11","pg2":"10.63.0.12","pg3":"10.63.0.13"}[sys.argv[1]])' "$TOOK")
+TOOK_ADDR=$(addr_of "$TOOK")
 sql "CREATE TABLE after_loss (v text); INSERT INTO after_loss VALUES ('written after the backup')" >/dev/null
 # Archived before the node goes: pgbackrest check switches WAL and waits for it in the repository.
 node_ssh "$STATE" "$TOOK_ADDR" "cd /; runuser -u postgres -- pgbackrest --stanza=$CLUSTER --log-level-console=warn check" ||
@@ -246,9 +245,8 @@ node_ssh "$STATE" "$TOOK_ADDR" "ETCDCTL_API=3 etcdctl --endpoints=http://$TOOK_A
   python3 -c 'import json,sys; s=json.load(sys.stdin); ids={x["Status"]["header"]["cluster_id"] for x in s}; assert len(s)==3 and len(ids)==1, s' ||
   fail "etcd is not one cluster of three members after $TOOK was made again"
 log "$TOOK made again, the cluster restored with the row written after the backup, one etcd cluster of 3"
-members 10.63.0.11 >"$WORK/members-latest.txt"
-LEADER_ADDR=$(python3 -c 'import sys; print({"pg1":"10.63.0.11","pg2":"10.63.0.12","pg3":"10.63.0.13"}[sys.argv[1]])' \
-  "$(awk '$2=="leader"{print $1}' "$WORK/members-latest.txt")")
+members $NET.11 >"$WORK/members-latest.txt"
+LEADER_ADDR=$(addr_of "$(awk '$2=="leader"{print $1}' "$WORK/members-latest.txt")")
 
 log "a WAL segment deleted from the repository fails the drill"
 for i in 1 2 3; do sql "INSERT INTO t DEFAULT VALUES; SELECT pg_switch_wal()" >/dev/null; done

@@ -19,9 +19,9 @@ bash scripts/ensure-docker.sh >/dev/null
 
 WORK=$(mktemp -d /tmp/pgha-e2e-scale.XXXXXX)
 STATE_ROOT=$WORK/state
-CLUSTER=pgha-scale
+e2e_os 10.56.0 10.69.0 pgha-scale  # NET, CLUSTER; PGHA_E2E_OS=debian13: tests/e2e/scale_trixie.sh
 STATE=$STATE_ROOT/$CLUSTER
-VIP=10.56.0.100
+VIP=$NET.100
 cleanup() {
   stop_probe
   "$PGHA" down -i "$WORK/inv5.yml" --state-dir "$STATE_ROOT" -q >/dev/null 2>&1 || true
@@ -33,13 +33,13 @@ trap cleanup EXIT
 # inventory FILE NODE...: the default inventory on its own subnet, with exactly these nodes.
 inventory() {
   local out=$1; shift
-  sed -e "s/^  name: pgha-local$/  name: $CLUSTER/" -e 's/10\.42\.0\./10.56.0./g' inventories/docker-local.yml |
+  derive_inventory |
     awk '/^nodes:/{print; skip=1; next} skip && /^  - name:|^    address:/{next} skip && !/^ /{skip=0} {print}' |
     python3 -c '
 import sys
 text = sys.stdin.read()
-nodes = "".join("  - name: pg%s\n    address: 10.56.0.1%s\n" % (n, n) for n in sys.argv[1:])
-print(text.replace("nodes:\n", "nodes:\n" + nodes, 1), end="")' "$@" >"$out"
+nodes = "".join("  - name: pg%s\n    address: %s.1%s\n" % (n, sys.argv[1], n) for n in sys.argv[2:])
+print(text.replace("nodes:\n", "nodes:\n" + nodes, 1), end="")' "$NET" "$@" >"$out"
 }
 inventory "$WORK/inv3.yml" 1 2 3
 inventory "$WORK/inv5.yml" 1 2 3 4 5
@@ -72,13 +72,13 @@ PY
 verify() {
   local name=$1; shift
   local want="$*" first=$1 n
-  node_ssh "$STATE" "10.56.0.1$first" "ETCDCTL_API=3 etcdctl --endpoints=http://10.56.0.1$first:2379 member list -w json" \
+  node_ssh "$STATE" "$NET.1$first" "ETCDCTL_API=3 etcdctl --endpoints=http://$NET.1$first:2379 member list -w json" \
     >"$WORK/$name.etcd.json"
-  node_ssh "$STATE" "10.56.0.1$first" "ETCDCTL_API=3 etcdctl --endpoints=http://10.56.0.1$first:2379 get --prefix /service/$CLUSTER/members/ --keys-only" \
+  node_ssh "$STATE" "$NET.1$first" "ETCDCTL_API=3 etcdctl --endpoints=http://$NET.1$first:2379 get --prefix /service/$CLUSTER/members/ --keys-only" \
     >"$WORK/$name.keys.txt"
-  node_ssh "$STATE" "10.56.0.1$first" "curl -s -f http://10.56.0.1$first:8008/cluster" >"$WORK/$name.cluster.json"
+  node_ssh "$STATE" "$NET.1$first" "curl -s -f http://$NET.1$first:8008/cluster" >"$WORK/$name.cluster.json"
   for n in "$@"; do
-    node_ssh "$STATE" "10.56.0.1$n" "grep -o '^    server pg[0-9]*' /etc/haproxy/haproxy.cfg | sort -u | tr -s ' ' | cut -d' ' -f3 | tr '\n' ' '" \
+    node_ssh "$STATE" "$NET.1$n" "grep -o '^    server pg[0-9]*' /etc/haproxy/haproxy.cfg | sort -u | tr -s ' ' | cut -d' ' -f3 | tr '\n' ' '" \
       >"$WORK/$name.haproxy.pg$n"
   done
   python3 - "$WORK" "$name" "$want" <<'PY' || fail "$name: the cluster does not match the inventory"
@@ -166,15 +166,15 @@ sleep 1
 kill -KILL "$up_pid"
 wait "$up_pid" 2>/dev/null || true
 log "killed up during: $(grep -o 'pg[45]: [a-z].*' "$WORK/killed.log" | tail -1)"
-node_ssh "$STATE" 10.56.0.11 "ETCDCTL_API=3 etcdctl --endpoints=http://10.56.0.11:2379 member list" >&2
-node_ssh "$STATE" 10.56.0.14 "systemctl show -p ActiveState,UnitFileState etcd | tr '\n' ' '" >&2 || true
+node_ssh "$STATE" $NET.11 "ETCDCTL_API=3 etcdctl --endpoints=http://$NET.11:2379 member list" >&2
+node_ssh "$STATE" $NET.14 "systemctl show -p ActiveState,UnitFileState etcd | tr '\n' ' '" >&2 || true
 echo >&2
 # The killed run's last remote command (etcd's start on pg4) carries on without it. The rerun's plan
 # is compared with what the rerun does, so let that start finish first (the member publishes its
 # name): a world that changes between the plan and its execution is one no plan can predict.
 for _ in $(seq 1 60); do
-  node_ssh "$STATE" 10.56.0.14 "systemctl is-active -q etcd" || break
-  node_ssh "$STATE" 10.56.0.11 "ETCDCTL_API=3 etcdctl --endpoints=http://10.56.0.11:2379 member list" |
+  node_ssh "$STATE" $NET.14 "systemctl is-active -q etcd" || break
+  node_ssh "$STATE" $NET.11 "ETCDCTL_API=3 etcdctl --endpoints=http://$NET.11:2379 member list" |
     grep -q ', started, pg4,' && break
   sleep 0.5
 done
@@ -185,14 +185,14 @@ verify out 1 2 3 4 5
 log "step 3: remove pg1 (the leader) and pg2"
 # pg1 also leads etcd, so that removing its member always takes the path that hands etcd's leadership
 # over first (without it the others wait out an election, and Patroni's leader may demote meanwhile).
-ALL5=http://10.56.0.11:2379,http://10.56.0.12:2379,http://10.56.0.13:2379,http://10.56.0.14:2379,http://10.56.0.15:2379
+ALL5=http://$NET.11:2379,http://$NET.12:2379,http://$NET.13:2379,http://$NET.14:2379,http://$NET.15:2379
 pg1_leads() {
-  node_ssh "$STATE" 10.56.0.11 "ETCDCTL_API=3 etcdctl --endpoints=$ALL5 endpoint status -w json" |
+  node_ssh "$STATE" $NET.11 "ETCDCTL_API=3 etcdctl --endpoints=$ALL5 endpoint status -w json" |
     python3 -c 'import json,sys; m=json.load(open(sys.argv[1]))["members"]; pg1=next(x["ID"] for x in m if x["name"]=="pg1"); s=json.load(sys.stdin); sys.exit(0 if s[0]["Status"]["leader"]==pg1 else 1)' "$WORK/out.etcd.json"
 }
 if ! pg1_leads; then
   pg1_id=$(python3 -c 'import json,sys; print("%x" % next(m["ID"] for m in json.load(open(sys.argv[1]))["members"] if m["name"] == "pg1"))' "$WORK/out.etcd.json")
-  node_ssh "$STATE" 10.56.0.11 "ETCDCTL_API=3 etcdctl --endpoints=$ALL5 move-leader $pg1_id" >&2
+  node_ssh "$STATE" $NET.11 "ETCDCTL_API=3 etcdctl --endpoints=$ALL5 move-leader $pg1_id" >&2
   pg1_leads || fail "could not make pg1 etcd's leader"
 fi
 mark in.begin
@@ -200,7 +200,7 @@ up_step in "$WORK/inv345.yml"
 mark in.end
 # What the staying nodes saw during the scale-in, for the write-gap verdict below.
 for a in 13 14 15; do
-  node_ssh "$STATE" "10.56.0.$a" "journalctl -o short-precise --no-pager -u patroni -u haproxy -u keepalived --since '-90s'; ip -br addr" \
+  node_ssh "$STATE" "$NET.$a" "journalctl -o short-precise --no-pager -u patroni -u haproxy -u keepalived --since '-90s'; ip -br addr" \
     >"$WORK/in.journal.$a" 2>&1 || true
 done
 grep -q "pg1: handing etcd's leadership to" "$WORK/in.up.log" || fail "in: pg1 led etcd but up did not hand its leadership over"

@@ -1,28 +1,34 @@
 #!/usr/bin/env bash
 # End to end on machines pgha did not make (provider.type: static). The test makes 3 containers of its
-# own through the Engine API: plain debian:bookworm with systemd, sshd and sudo, a user `ops` with
+# own through the Engine API: plain debian:bookworm (or trixie) with systemd, sshd and sudo, a user `ops` with
 # passwordless sudo and a key the test generates, and none of pgha's packages. db1 also runs Debian's
-# stock postgresql-15 cluster, installed by the test. Then:
+# stock postgresql-15 (17) cluster, installed by the test. Then:
 #   up as ops (sudo) installs what is missing and brings the cluster to healthy -> check failover with
 #   stop-patroni and partition (nftables on the host) -> down leaves the 3 hosts running with pgha's
 #   services and files gone (checked over the test's own SSH) -> a stock cluster that holds a user
 #   database makes `up` stop with the adopt message and change nothing.
+# PGHA_STATIC_SUITE=trixie runs the same on Debian 13 hosts (PostgreSQL 17): tests/e2e/static_trixie.sh.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 cd "$PGHA_SOURCE_DIR"
 
-IMAGE=pgha-e2e-host:bookworm
-NET=pgha-e2e-static
-SUBNET=10.67.0
+SUITE=${PGHA_STATIC_SUITE:-bookworm}
+case $SUITE in
+  bookworm) PGV=15 OS=debian12 NAME=pgha-e2e-static SUBNET=10.67.0 ;;
+  trixie) PGV=17 OS=debian13 NAME=pgha-e2e-static-trixie SUBNET=10.68.0 ;;
+  *) echo "PGHA_STATIC_SUITE: bookworm or trixie, not $SUITE" >&2; exit 2 ;;
+esac
+IMAGE=pgha-e2e-host:$SUITE
+NET=$NAME
 HOSTS=(db1 db2 db3)
-WORK=$(mktemp -d /tmp/pgha-e2e-static.XXXXXX)
+WORK=$(mktemp -d /tmp/$NAME.XXXXXX)
 STATE_ROOT=$WORK/state
-STATE=$STATE_ROOT/pgha-e2e-static
+STATE=$STATE_ROOT/$NAME
 INV=$WORK/static.yml
 
 remove_hosts() {
   local h
-  for h in "${HOSTS[@]}"; do docker_api DELETE "/containers/pgha-e2e-static-$h?force=1&v=1" >/dev/null 2>&1 || true; done
+  for h in "${HOSTS[@]}"; do docker_api DELETE "/containers/$NAME-$h?force=1&v=1" >/dev/null 2>&1 || true; done
   docker_api DELETE "/networks/$NET" >/dev/null 2>&1 || true
 }
 cleanup() {
@@ -44,7 +50,7 @@ remove_hosts
 # The host image: what a minimal Debian 12 server has (systemd, sshd, sudo), a sudoer `ops`. Built
 # once through the Engine API and kept (its Dockerfile's hash is in the tag's label).
 DOCKERFILE=$(cat <<'EOF'
-FROM debian:bookworm
+FROM debian:@SUITE@
 ENV container=docker
 RUN printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d \
  && apt-get update -qq \
@@ -64,6 +70,7 @@ STOPSIGNAL SIGRTMIN+3
 CMD ["/sbin/init"]
 EOF
 )
+DOCKERFILE=${DOCKERFILE/@SUITE@/$SUITE}
 HASH=$(printf '%s' "$DOCKERFILE" | sha256sum | cut -c1-16)
 have=$(docker_api GET "/images/$IMAGE/json" | python3 -c 'import json,sys; j=json.load(sys.stdin); print(((j.get("Config") or {}).get("Labels") or {}).get("pgha.e2e.hash",""))' 2>/dev/null || true)
 if [ "$have" != "$HASH" ]; then
@@ -96,14 +103,14 @@ hc = {"NetworkMode": net, "CapAdd": ["SYS_ADMIN", "NET_ADMIN", "NET_RAW"],
 if cg == "2":
     hc["CgroupnsMode"] = "host"
 print(json.dumps({"Image": image, "Hostname": host, "Cmd": ["/sbin/init"], "StopSignal": "SIGRTMIN+3",
-                  "Labels": {"purpose": "pgha-e2e-static"}, "HostConfig": hc,
+                  "Labels": {"purpose": "pgha-e2e-static-host"}, "HostConfig": hc,
                   "NetworkingConfig": {"EndpointsConfig": {net: {"IPAMConfig": {"IPv4Address": addr}}}}}))
 PY
 )
-  docker_api POST "/containers/create?name=pgha-e2e-static-$h" "$spec" | grep -q '"Id"' || fail "cannot create $h"
+  docker_api POST "/containers/create?name=$NAME-$h" "$spec" | grep -q '"Id"' || fail "cannot create $h"
   curl -sS -f --unix-socket "$SOCK" -X PUT -H 'Content-Type: application/x-tar' --data-binary "@$WORK/keys.tar" \
-    "http://localhost/v1.41/containers/pgha-e2e-static-$h/archive?path=/home/ops" >/dev/null
-  docker_api POST "/containers/pgha-e2e-static-$h/start" >/dev/null
+    "http://localhost/v1.41/containers/$NAME-$h/archive?path=/home/ops" >/dev/null
+  docker_api POST "/containers/$NAME-$h/start" >/dev/null
 done
 for n in 11 12 13; do
   for _ in $(seq 1 60); do host_ssh "$SUBNET.$n" true 2>/dev/null && break; sleep 1; done
@@ -114,21 +121,22 @@ for n in 11 12 13; do
     fail "$SUBNET.$n has pgha's packages before pgha ran"
 done
 
-log "db1: Debian's stock postgresql-15, installed and running (with only its default databases)"
-host_ssh "$SUBNET.11" 'sudo apt-get -q update >/dev/null && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postgresql-15 >/dev/null' \
-  || fail "cannot install postgresql-15 on db1"
-host_ssh "$SUBNET.11" 'systemctl is-active -q postgresql@15-main' || fail "the stock cluster does not run on db1"
+log "db1: Debian's stock postgresql-$PGV, installed and running (with only its default databases)"
+host_ssh "$SUBNET.11" "sudo apt-get -q update >/dev/null && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postgresql-$PGV >/dev/null" \
+  || fail "cannot install postgresql-$PGV on db1"
+host_ssh "$SUBNET.11" "systemctl is-active -q postgresql@$PGV-main" || fail "the stock cluster does not run on db1"
 
 cat >"$INV" <<EOF
 cluster:
-  name: pgha-e2e-static
-  postgres_version: 15
+  name: $NAME
+  postgres_version: $PGV
 provider:
   type: static
   static:
     user: ops
     ssh_key: $WORK/ops_key
 defaults:
+  os: $OS
   roles: [etcd, patroni, haproxy, keepalived, pgbouncer]
 nodes:
   - name: db1
@@ -156,15 +164,8 @@ EOF
 log "up as ops through sudo on hosts without pgha's packages"
 "$PGHA" up -i "$INV" --state-dir "$STATE_ROOT" -q >"$WORK/up.log" 2>&1 || { tail -40 "$WORK/up.log" >&2; fail "up failed"; }
 "$PGHA" status -i "$INV" --state-dir "$STATE_ROOT" -o json >"$WORK/status.json" || { cat "$WORK/status.json" >&2; fail "status not healthy after up"; }
-python3 - "$WORK/status.json" <<'PY'
-import json, sys
-s = json.load(open(sys.argv[1]))
-assert len(s["members"]) == 3, s["members"]
-assert sum(m["role"] in ("leader", "primary") for m in s["members"]) == 1, s["members"]
-assert len(s["etcd"]) == 3 and all(e["healthy"] for e in s["etcd"]), s["etcd"]
-assert s["vip"]["holder"] is not None, s["vip"]
-PY
-host_ssh "$SUBNET.11" '[ ! -d /etc/postgresql/15/main ] && ! systemctl is-active -q postgresql@15-main' \
+expect_healthy "$WORK/status.json" || fail "status after up"
+host_ssh "$SUBNET.11" "[ ! -d /etc/postgresql/$PGV/main ] && ! systemctl is-active -q postgresql@$PGV-main" \
   || fail "db1's stock cluster (no databases of its own) was not replaced"
 APP_PW=$(secret "$STATE" user:app)
 psql_at "$SUBNET.100" 5000 app "$APP_PW" app "CREATE TABLE IF NOT EXISTS e2e (id int primary key)"
@@ -201,11 +202,11 @@ log "down: pgha's services and files go, the hosts and their data stay"
 "$PGHA" down -i "$INV" --state-dir "$STATE_ROOT" >"$WORK/down.log" 2>&1 || { cat "$WORK/down.log" >&2; fail "down failed"; }
 cat "$WORK/down.log" >&2
 for h in "${HOSTS[@]}"; do
-  running=$(docker_api GET "/containers/pgha-e2e-static-$h/json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["State"]["Running"])')
+  running=$(docker_api GET "/containers/$NAME-$h/json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["State"]["Running"])')
   [ "$running" = True ] || fail "$h is not running after down"
 done
 for n in 11 12 13; do
-  host_ssh "$SUBNET.$n" 'sudo sh -s' <<'SH' || fail "$SUBNET.$n still has pgha on it after down"
+  host_ssh "$SUBNET.$n" "sudo sh -s $PGV $NAME" <<'SH' || fail "$SUBNET.$n still has pgha on it after down"
 for u in patroni etcd haproxy keepalived pgbouncer; do
   systemctl is-active -q $u && { echo "$u still active"; exit 1; }
   [ "$(systemctl is-enabled $u 2>/dev/null)" = enabled ] && { echo "$u still enabled"; exit 1; }
@@ -213,24 +214,24 @@ done
 for f in /etc/patroni/config.yml /etc/default/etcd /etc/haproxy/haproxy.cfg /etc/keepalived/keepalived.conf /var/lib/pgha; do
   [ -e $f ] && { echo "$f still there"; exit 1; }
 done
-[ -d /var/lib/postgresql/15/pgha-e2e-static/base ] || { echo "the data directory is gone"; exit 1; }
+[ -d "/var/lib/postgresql/$1/$2/base" ] || { echo "the data directory is gone"; exit 1; }
 SH
 done
 
 log "a stock cluster that holds a user database: up refuses, naming it, and changes nothing"
-host_ssh "$SUBNET.11" 'sudo pg_createcluster 15 main --start >/dev/null && sudo runuser -u postgres -- createdb shop' \
+host_ssh "$SUBNET.11" "sudo pg_createcluster $PGV main --start >/dev/null && sudo runuser -u postgres -- createdb shop" \
   || fail "cannot make db1's stock cluster"
-before=$(host_ssh "$SUBNET.11" 'sudo sh -c "ls /etc/patroni /etc/default 2>/dev/null; systemctl is-active postgresql@15-main"')
+before=$(host_ssh "$SUBNET.11" "sudo sh -c 'ls /etc/patroni /etc/default 2>/dev/null; systemctl is-active postgresql@$PGV-main'")
 rc=0
 "$PGHA" up -i "$INV" --state-dir "$STATE_ROOT" >"$WORK/refused.log" 2>&1 || rc=$?
 cat "$WORK/refused.log" >&2
 [ $rc = 2 ] || fail "up with a stock cluster in use exited $rc, not 2"
-grep -q "db1.*15/main.*shop.*--adopt-stock-cluster" "$WORK/refused.log" || fail "the refusal does not name db1, 15/main, shop and --adopt-stock-cluster"
-after=$(host_ssh "$SUBNET.11" 'sudo sh -c "ls /etc/patroni /etc/default 2>/dev/null; systemctl is-active postgresql@15-main"')
+grep -q "db1.*$PGV/main.*shop.*--adopt-stock-cluster" "$WORK/refused.log" || fail "the refusal does not name db1, $PGV/main, shop and --adopt-stock-cluster"
+after=$(host_ssh "$SUBNET.11" "sudo sh -c 'ls /etc/patroni /etc/default 2>/dev/null; systemctl is-active postgresql@$PGV-main'")
 [ "$before" = "$after" ] || fail "the refused up changed db1: before [$before] after [$after]"
 host_ssh "$SUBNET.11" 'sudo runuser -u postgres -- psql -Atc "select 1" shop' | grep -q 1 || fail "the shop database is gone"
 "$PGHA" plan -i "$INV" --state-dir "$STATE_ROOT" --adopt-stock-cluster >"$WORK/adopt.log" 2>&1 \
   || { cat "$WORK/adopt.log" >&2; fail "plan --adopt-stock-cluster refused"; }
 grep -q "stopped and disabled" "$WORK/adopt.log" || { cat "$WORK/adopt.log" >&2; fail "plan --adopt-stock-cluster does not warn"; }
 
-log "static hosts: ok"
+log "static hosts ($SUITE): ok"

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <set>
+#include <sstream>
 
+#include "core/embedded.hpp"
 #include "roles/catalog.hpp"
 
 namespace pgha {
@@ -62,6 +64,32 @@ TEST(Catalog, ReloadableDaemonsReload) {
   EXPECT_EQ(role_spec(Role::pgbackrest).on_change, ApplyAction::restart);
   EXPECT_EQ(role_spec(Role::pgbackrest).units,
             (std::vector<std::string>{"pgha-backup-full.timer", "pgha-backup-diff.timer"}));
+}
+
+}  // namespace
+}  // namespace pgha
+
+namespace pgha {
+namespace {
+
+// The plan takes a new machine of the baked node image to need no package (plan_nodes): the image's
+// Dockerfile must install every package of every role, on each OS's PostgreSQL (a package missing
+// there, python3-etcd on Debian 13, made `up` install it unplanned).
+TEST(Catalog, TheBakedImageInstallsEveryRolePackage) {
+  const std::string& dockerfile = embedded_templates().at("docker/Dockerfile.mustache");
+  for (int version : {15, 17}) {
+    std::string text = dockerfile;
+    for (size_t at; (at = text.find("{{pg_version}}")) != std::string::npos;)
+      text.replace(at, 14, std::to_string(version));
+    std::set<std::string> words;
+    std::istringstream in(text);
+    for (std::string w; in >> w;) words.insert(w);
+    for (const auto& spec : role_catalog()) {
+      for (const auto& p : role_packages(spec.role, version))
+        EXPECT_TRUE(words.count(p)) << p << " (PostgreSQL " << version
+                                    << ") is not installed by the node image";
+    }
+  }
 }
 
 }  // namespace

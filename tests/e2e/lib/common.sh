@@ -42,3 +42,32 @@ node_ssh() {
   ssh -q -i "$state/id_ed25519" -o UserKnownHostsFile="$state/known_hosts" -o StrictHostKeyChecking=yes \
       -o BatchMode=yes -o ConnectTimeout=10 "root@$addr" "$@"
 }
+
+# expect_healthy STATUS_JSON: `pgha status -o json` of a healthy 3-node cluster: 3 members, one
+# leader, 3 healthy etcd members, a VIP holder.
+expect_healthy() {
+  python3 - "$1" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert len(s["members"]) == 3, s["members"]
+assert sum(m["role"] in ("leader", "primary") for m in s["members"]) == 1, s["members"]
+assert len(s["etcd"]) == 3 and all(e["healthy"] for e in s["etcd"]), s["etcd"]
+assert s["vip"]["holder"] is not None, s["vip"]
+PY
+}
+
+# e2e_os DEBIAN12_NET TRIXIE_NET NAME: the node OS a scenario runs on (PGHA_E2E_OS: debian12, the
+# default, or debian13) as shell variables: BASE_INV (the example inventory it derives from),
+# BASE_NAME and BASE_NET (that inventory's cluster name and /24 prefix), NET (the scenario's own
+# prefix), CLUSTER (NAME, suffixed -trixie on Debian 13) and PGV (PostgreSQL's major version).
+# derive_inventory: BASE_INV renamed to CLUSTER and moved to NET, on stdout.
+e2e_os() {
+  case ${PGHA_E2E_OS:-debian12} in
+    debian12) BASE_INV=inventories/docker-local.yml BASE_NAME=pgha-local BASE_NET=10.42.0 NET=$1 CLUSTER=$3 PGV=15 ;;
+    debian13) BASE_INV=inventories/docker-trixie.yml BASE_NAME=pgha-trixie BASE_NET=10.66.0 NET=$2 CLUSTER=$3-trixie PGV=17 ;;
+    *) fail "PGHA_E2E_OS: debian12 or debian13, not $PGHA_E2E_OS" ;;
+  esac
+}
+derive_inventory() {
+  sed -e "s/^  name: $BASE_NAME\$/  name: $CLUSTER/" -e "s/${BASE_NET//./\\.}\\./$NET./g" "$BASE_INV"
+}
