@@ -7,6 +7,7 @@
 #include "core/inventory_sections.hpp"
 #include "core/inventory_yaml.hpp"
 #include "core/net_addr.hpp"
+#include "core/node_os.hpp"
 #include "core/profiles.hpp"
 #include "core/yaml_shape.hpp"
 
@@ -136,7 +137,7 @@ bool read_sections(YamlReader& r, const Sections& top, Inventory& inv, const Nod
              {{"cpu", r.integer(d.cpu)},
               {"memory_mb", r.integer(d.memory_mb)},
               {"disk_gb", r.integer(d.disk_gb)},
-              {"os", r.choice(inv.default_os, {"debian12", "debian13"}, "node OS")},
+              {"os", r.choice(inv.default_os, node_os_ids(), "node OS")},
               {"roles", r.roles(inv.default_roles)}});
   }
   const YAML::Node* nodes = section(top, "nodes");

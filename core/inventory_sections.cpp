@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/node_os.hpp"
+
 namespace pgha {
 
 namespace {
@@ -56,7 +58,7 @@ void read_nodes(YamlReader& r, const YAML::Node& list, Inventory& inv) {
     r.fields(value, path,
              {{"name", r.text(n.name)},
               {"address", r.text(n.address)},
-              {"os", r.choice(n.os, {"debian12", "debian13"}, "node OS")},
+              {"os", r.choice(n.os, node_os_ids(), "node OS")},
               {"cpu", r.integer(n.resources.cpu)},
               {"memory_mb", r.integer(n.resources.memory_mb)},
               {"disk_gb", r.integer(n.resources.disk_gb)},

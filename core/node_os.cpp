@@ -10,6 +10,12 @@ const std::vector<NodeOs>& node_oses() {
   return table;
 }
 
+std::vector<std::string> node_os_ids() {
+  std::vector<std::string> ids;
+  for (const auto& os : node_oses()) ids.push_back(os.id);
+  return ids;
+}
+
 const NodeOs* find_node_os(std::string_view id) {
   for (const auto& os : node_oses()) {
     if (os.id == id) return &os;
@@ -24,14 +30,19 @@ const NodeOs* find_node_os_shipping(int postgres_version) {
   return nullptr;
 }
 
+std::string debian_suite_of(const std::string& image) {
+  const size_t colon = image.rfind(':');
+  const std::string repo = colon == std::string::npos ? image : image.substr(0, colon);
+  const std::string suite = colon == std::string::npos ? "" : image.substr(colon + 1);
+  bool word = (repo == "debian" || repo.ends_with("/debian")) && !suite.empty() && suite != "latest";
+  for (char c : suite) word = word && c >= 'a' && c <= 'z';
+  return word ? suite : "";
+}
+
 std::string os_of_base_image(const std::string& base_image) {
-  const size_t colon = base_image.rfind(':');
-  if (colon == std::string::npos) return "";
-  const std::string repo = base_image.substr(0, colon);
-  const std::string suite = base_image.substr(colon + 1);
-  if (repo != "debian" && !repo.ends_with("/debian")) return "";
+  const std::string suite = debian_suite_of(base_image);
   for (const auto& os : node_oses()) {
-    if (os.suite == suite) return os.id;
+    if (!suite.empty() && os.suite == suite) return os.id;
   }
   return "";
 }

@@ -20,9 +20,15 @@ struct NodeOs {
 };
 
 const std::vector<NodeOs>& node_oses();
+// The inventory's values for `os`, in the table's order.
+std::vector<std::string> node_os_ids();
 const NodeOs* find_node_os(std::string_view id);
 // The OS that ships this PostgreSQL major version; nullptr when none does.
 const NodeOs* find_node_os_shipping(int postgres_version);
+
+// The suite of a Debian image name: "trixie" for debian:trixie or localhost/ci/debian:trixie (the
+// repository's last component "debian", the tag a lowercase word other than "latest"); "" otherwise.
+std::string debian_suite_of(const std::string& image);
 
 // "debian13" for a Docker base image debian:trixie (any registry path ending in "debian"); "" when
 // the image is not a Debian suite pgha knows.

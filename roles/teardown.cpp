@@ -7,15 +7,16 @@ namespace pgha {
 std::string release_host_command(const Inventory& inv, const std::vector<RenderedFile>& files,
                                  DataRetention data) {
   // Units pgha rendered of its own (the backup timers and their service) go with the daemons.
+  const std::string unit_dir = "/etc/systemd/system/";
   std::string units = "keepalived patroni etcd haproxy pgbouncer";
   std::string paths;
   for (const auto& f : files) {
     paths += " " + shell_quote(f.path);
     const std::string& p = f.path;
-    const bool own_unit = p.starts_with("/etc/systemd/system/") && p.find('/', 20) == std::string::npos &&
+    const bool own_unit = p.starts_with(unit_dir) && p.find('/', unit_dir.size()) == std::string::npos &&
                           (p.ends_with(".timer") || p.ends_with(".service")) &&
                           p.find('@') == std::string::npos;
-    if (own_unit) units += " " + shell_quote(p.substr(20));
+    if (own_unit) units += " " + shell_quote(p.substr(unit_dir.size()));
   }
   std::string cmd = "systemctl disable -q --now keepalived 2>/dev/null; systemctl disable -q --now " + units +
                     " 2>/dev/null; rm -f --" + paths + "; rm -rf /var/lib/pgha; systemctl daemon-reload";

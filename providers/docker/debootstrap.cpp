@@ -1,5 +1,7 @@
 #include "providers/docker/debootstrap.hpp"
 
+#include "core/node_os.hpp"
+
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -60,13 +62,8 @@ int run(const std::vector<std::string>& argv, const fs::path& log) {
 }  // namespace
 
 Result<std::string> debian_suite(const std::string& base_image) {
-  // The repository's last component is "debian" ("debian", "localhost/ci/debian"); the tag a suite.
-  size_t colon = base_image.rfind(':');
-  std::string repo = colon == std::string::npos ? base_image : base_image.substr(0, colon);
-  std::string suite = colon == std::string::npos ? "" : base_image.substr(colon + 1);
-  bool word = (repo == "debian" || repo.ends_with("/debian")) && !suite.empty() && suite != "latest";
-  for (char c : suite) word = word && c >= 'a' && c <= 'z';
-  if (!word) {
+  std::string suite = debian_suite_of(base_image);
+  if (suite.empty()) {
     return Error(ErrorKind::bad_input,
                  "debootstrap makes only debian:<suite> images (debian:bookworm), not " + base_image);
   }
