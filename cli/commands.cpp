@@ -139,6 +139,12 @@ ResolvedSecrets placeholder_secrets(const Inventory& inv) {
   secrets.admin_password = pick(inv.secrets.admin_password, "GENERATED-ON-UP-admin");
   secrets.backup_cipher_pass = pick(inv.secrets.backup_cipher_pass, "GENERATED-ON-UP-cipher");
   for (const auto& u : inv.users) secrets.user_passwords[u.name] = pick(u.password, "GENERATED-ON-UP-user");
+  if (inv.tls.enabled) {
+    secrets.tls.ca_cert_pem = "# the cluster CA certificate, made on first up\n";
+    for (const Node& n : inv.nodes)
+      secrets.tls.nodes[n.name] = {"# the certificate of " + n.name + ", issued on up\n",
+                                   "# the key of " + n.name + ", made on up\n"};
+  }
   return secrets;
 }
 

@@ -93,7 +93,7 @@ int run_check(const GlobalOptions& g, const CheckArgs& a, bool switchover) {
     Progress* pr = progress.get();
     guard = std::make_unique<guard::GuardThread>(
         guard::ClusterSeams{*inv, secrets->superuser_password, *guard_provider, guard_ssh_factory(*state),
-                            state->path()},
+                            state->path(), secrets->tls.client},
         gs, [pr](const guard::Event& e) {
           if (e.event != "observed") pr->info("guard: " + guard::event_json(e));
         });

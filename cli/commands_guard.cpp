@@ -50,8 +50,9 @@ int cmd_guard(const GlobalOptions& g, const GuardOptions& o) {
              c->inv.cluster_name + ", detect " + std::to_string(settings.detect_s) + " s, cooldown " +
              std::to_string(static_cast<int>(settings.cooldown_s)) + " s",
          0});
-  guard::ClusterSeams seams{c->inv, secrets->superuser_password, provider, guard_ssh_factory(c->state),
-                            c->state.path()};
+  guard::ClusterSeams seams{c->inv,          secrets->superuser_password,
+                            provider,        guard_ssh_factory(c->state),
+                            c->state.path(), secrets->tls.client};
   guard::GuardRunner runner(seams, settings, print);
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);

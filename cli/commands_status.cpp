@@ -73,6 +73,11 @@ int cmd_status(const GlobalOptions& g, const StatusOptions& o) {
     const auto started = std::chrono::steady_clock::now();
     auto st = probe.snapshot();
     if (!st) return report_error(st.error());
+    if (auto first = c->state.first_node_cert_expiry(c->inv)) {
+      st->cert_expiry.node = first->first;
+      st->cert_expiry.not_after = first->second;
+      st->cert_expiry.now = static_cast<std::int64_t>(std::time(nullptr));
+    }
     if (g_interrupted) break;
     rc = judge_status(*st).health == Health::down ? 1 : 0;
     if (!o.watch) {

@@ -37,6 +37,7 @@ int cmd_up(const GlobalOptions& g, const PlanOptions& o) {
                       {"pooled", report->endpoints.pooled},
                       {"user", report->endpoints.user},
                       {"database", report->endpoints.database}};
+    if (inv->tls.enabled) j["endpoints"]["sslrootcert"] = state->tls_dir() + "/cluster-ca.crt";
     j["changes"] = plan_json(Plan{report->changes, {}, {}, false, {}})["changes"];
     j["planned"] = plan_json(Plan{report->planned, {}, {}, false, {}})["changes"];
     j["timings"] = nlohmann::ordered_json::object();

@@ -153,6 +153,15 @@ struct GuardConfig {
   bool restart_fenced = false;
 };
 
+// tls: certificates on every hop (etcd client and peer, Patroni's REST API, PostgreSQL, replication,
+// PgBouncer, HAProxy's checks and stats). pgha's own cluster CA (state directory) unless the inventory
+// names one of the user's: ca_cert and ca_key are local PEM files, read at plan time.
+struct TlsConfig {
+  bool enabled = false;
+  std::string ca_cert;
+  std::string ca_key;
+};
+
 // Secrets: "" means "not given"; such a secret is generated on first `up` and kept in state.
 // A `${VAR}` that names an unset variable is a validation error naming VAR.
 struct Secrets {
@@ -191,6 +200,7 @@ struct Inventory {
   Keepalived keepalived;
   Backup backup;
   GuardConfig guard;
+  TlsConfig tls;
   Secrets secrets;
   std::vector<User> users;
   std::vector<Database> databases;

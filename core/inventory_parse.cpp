@@ -209,6 +209,7 @@ bool read_sections(YamlReader& r, const Sections& top, Inventory& inv, const Nod
   }
   if (auto* n = section(top, "backup")) read_backup(r, *n, inv);
   if (auto* n = section(top, "guard")) read_guard(r, *n, inv);
+  if (auto* n = section(top, "tls")) read_tls(r, *n, inv);
   if (auto* n = section(top, "postgresql"))
     r.fields(*n, "postgresql", {{"parameters", r.text_map(inv.pg_parameters)}});
   if (auto* n = section(top, "users")) read_users(r, *n, inv);
@@ -219,7 +220,7 @@ bool read_sections(YamlReader& r, const Sections& top, Inventory& inv, const Nod
 const std::vector<std::string> kSections = {"cluster",    "provider",   "defaults", "nodes",   "instances",
                                             "network",    "ports",      "patroni",  "haproxy", "replication",
                                             "keepalived", "pgbackrest", "secrets",  "users",   "databases",
-                                            "guard",      "postgresql", "backup"};
+                                            "guard",      "postgresql", "backup",   "tls"};
 
 // Reads an instances file into inv.nodes (from inv's defaults) with a reader of its own, so that its
 // diagnostics name it; then copies its marks and unreadable paths into inv, lines shifted by offset.

@@ -44,5 +44,6 @@ void check_values(RuleContext& c);    // grammars of values reaching configs and
 void check_postgres(RuleContext& c);  // postgresql.parameters (PostgreSQL 15's settings), extensions
 void check_guard(RuleContext& c);     // the guard: block (core/inventory_rules_guard.cpp)
 void check_backup(RuleContext& c);    // the backup: block (core/inventory_rules_backup.cpp)
+void check_tls(RuleContext& c);       // the tls: block (core/inventory_rules_tls.cpp)
 
 }  // namespace pgha

@@ -149,6 +149,12 @@ void read_guard(YamlReader& r, const YAML::Node& map, Inventory& inv) {
             {"restart_fenced", r.boolean(g.restart_fenced)}});
 }
 
+void read_tls(YamlReader& r, const YAML::Node& map, Inventory& inv) {
+  TlsConfig& t = inv.tls;
+  r.fields(map, "tls",
+           {{"enabled", r.boolean(t.enabled)}, {"ca_cert", r.text(t.ca_cert)}, {"ca_key", r.text(t.ca_key)}});
+}
+
 void read_backup(YamlReader& r, const YAML::Node& map, Inventory& inv) {
   Backup& b = inv.backup;
   bool encryption = b.cipher_type != "none";

@@ -21,6 +21,8 @@ void read_users(YamlReader& r, const YAML::Node& list, Inventory& inv);
 void read_databases(YamlReader& r, const YAML::Node& list, Inventory& inv);
 // guard: {detect_s, cooldown, restart_fenced}
 void read_guard(YamlReader& r, const YAML::Node& map, Inventory& inv);
+// tls: enabled, ca_cert, ca_key.
+void read_tls(YamlReader& r, const YAML::Node& map, Inventory& inv);
 // backup: {retention_full, retention_diff, compression, encryption, cipher_pass, from,
 // schedule: {full, diff}}. Read after pgbackrest: and secrets:, whose overlapping keys it overrides
 // (check_backup reports a key given in both places). cipher_pass goes to inv.secrets.

@@ -101,6 +101,7 @@ Result<std::vector<RenderedFile>> render_node(const Inventory& inv, const Node& 
   for (Role role : all_roles()) {
     if (!has_role(node, role) || !role_applies(inv, role)) continue;
     for (const RoleFile& f : role_files(role)) {
+      if (f.tls_only && !inv.tls.enabled) continue;
       auto content = render_template(f.template_name, templates, *values);
       if (!content) return std::move(content.error()).with("node " + node.name);
       RenderedFile file{role, f.path, std::move(*content), f.attrs, f.secret};

@@ -2,11 +2,13 @@
 // Pure: templates come through a TemplateSource, secrets are passed in resolved.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "core/endpoints.hpp"
 #include "core/error.hpp"
 #include "core/inventory.hpp"
 #include "core/remote_shell.hpp"
@@ -14,12 +16,23 @@
 namespace pgha {
 
 // Every secret with a value: from the inventory/environment, or generated and kept in state.
+// The cluster's TLS material (inventory tls.enabled): the CA certificate and each node's certificate
+// and key; `client` is pgha's own files on this machine. Empty when TLS is off.
+struct TlsMaterial {
+  std::string ca_cert_pem;
+  std::map<std::string, TlsPair> nodes;  // by node name
+  TlsClient client;
+  std::vector<std::string> issued;  // "pg1: expires 2027-01-02 (within 30 days)": issued by this resolve
+  bool enabled() const { return !ca_cert_pem.empty(); }
+};
+
 struct ResolvedSecrets {
   std::string superuser_password;
   std::string replication_password;
   std::string admin_password;
   std::string backup_cipher_pass;                     // "" when the repo is not encrypted
   std::map<std::string, std::string> user_passwords;  // by user name
+  TlsMaterial tls;
 };
 
 struct RenderedFile {

@@ -94,7 +94,7 @@ list node_list(const std::vector<const Node*>& nodes) {
 list pg_hba(const Inventory& inv) {
   // Local: the postgres OS user by peer (Patroni itself, maintenance), everyone else by password.
   // Network: only the cluster subnet and this host, always scram-sha-256.
-  const std::vector<std::string> lines = {
+  std::vector<std::string> lines = {
       "local   all             postgres                                peer",
       "local   all             all                                     scram-sha-256",
       "host    all             all             127.0.0.1/32            scram-sha-256",
@@ -102,6 +102,13 @@ list pg_hba(const Inventory& inv) {
       "host    replication     replicator      127.0.0.1/32            scram-sha-256",
       "host    replication     replicator      " + inv.network.subnet + "            scram-sha-256",
   };
+  if (inv.tls.enabled) {
+    // With TLS, every network connection must use it (replication included); the rest is refused.
+    for (std::string& l : lines)
+      if (l.rfind("host    ", 0) == 0) l = "hostssl " + l.substr(8);
+    lines.push_back("hostnossl all             all             0.0.0.0/0               reject");
+    lines.push_back("hostnossl replication     all             0.0.0.0/0               reject");
+  }
   list out;
   for (const auto& l : lines) out.push_back(data("line", yaml_quote(l)));
   return out;
@@ -220,6 +227,31 @@ void set_pgbouncer(data& d, const Inventory& inv, const Node& node) {
   d.set("pgbouncer_target_host", host);
 }
 
+Status set_tls(data& d, const Inventory& inv, const Node& node, const TlsMaterial& tls) {
+  const Reach ep(inv);
+  d.set("tls", ep.tls());
+  d.set("scheme", std::string(ep.scheme()));
+  if (!ep.tls()) return {};
+  auto it = tls.nodes.find(node.name);
+  if (tls.ca_cert_pem.empty() || it == tls.nodes.end())
+    return make_error(ErrorKind::bad_input,
+                      "tls.enabled but no certificate was resolved for node " + node.name);
+  d.set("tls_ca_pem", tls.ca_cert_pem);
+  d.set("tls_cert_pem", it->second.cert_pem);
+  d.set("tls_key_pem", it->second.key_pem);
+  auto paths = [&d](const std::string& prefix, const TlsFiles& f) {
+    d.set(prefix + "_ca", f.ca());
+    d.set(prefix + "_cert", f.cert());
+    d.set(prefix + "_key", f.key());
+  };
+  paths("etcd_tls", kEtcdTls);
+  paths("patroni_tls", kPatroniTls);
+  paths("pgbouncer_tls", kPgbouncerTls);
+  d.set("haproxy_tls_ca", kHaproxyTls.ca());
+  d.set("haproxy_tls_pem", kHaproxyTls.pem());
+  return {};
+}
+
 Status set_secrets(data& d, const Inventory& inv, const ResolvedSecrets& s) {
   struct Named {
     const char* name;
@@ -328,6 +360,7 @@ Result<data> render_context(const Inventory& inv, const Node& node, const Resolv
   if (auto st = set_keepalived(d, inv, node); !st) return st.error();
   set_pgbouncer(d, inv, node);
   if (auto st = set_secrets(d, inv, secrets); !st) return st.error();
+  if (auto st = set_tls(d, inv, node, secrets.tls); !st) return st.error();
   return d;
 }
 

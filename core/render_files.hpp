@@ -15,7 +15,8 @@ struct RoleFile {
   std::string template_name;  // relative to templates/, e.g. "etcd/etcd.env.mustache"
   std::string path;           // absolute path on the node
   FileAttrs attrs;
-  bool secret = false;  // carries a secret: mode 0600, never printed or diffed in logs
+  bool secret = false;    // carries a secret: mode 0600, never printed or diffed in logs
+  bool tls_only = false;  // rendered only with tls.enabled (the role's certificates)
 };
 
 // The files `role` renders, in the order they are written. Never empty for a known role.

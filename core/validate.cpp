@@ -50,6 +50,7 @@ std::vector<Diagnostic> validate_inventory(const Inventory& inv) {
   check_services(c);
   check_guard(c);
   check_backup(c);
+  check_tls(c);
   check_provider(c);
   check_users(c);
   check_values(c);

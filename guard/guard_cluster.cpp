@@ -51,15 +51,16 @@ HoldMarker::~HoldMarker() {
 }
 
 std::string replica_view_command(const Inventory& inv, const Node& self, const Node& leader) {
-  std::string api = std::to_string(inv.ports.patroni_api);
+  const Reach ep(inv);
   // Both HTTP checks run beside pg_isready; each gives up after a second. pg_isready: 0 accepting,
   // 1 rejecting (but up), 2 no response, 3 no attempt; 124 when `timeout` ends it (libpq waits at
   // least 2 s for a connect whatever -t says, so the second is timeout's).
-  return "exec 3< <(curl -s -o /dev/null -w '%{http_code}' -m 1 http://" + leader.address + ":" + api +
-         "/patroni </dev/null)\n"
-         "exec 4< <(curl -s -o /dev/null -w '%{http_code}' -m 1 http://" +
-         self.address + ":" + api +
-         "/health </dev/null)\n"
+  return "exec 3< <(curl -s -o /dev/null -w '%{http_code}' -m 1 " +
+         ep.patroni_curl(leader.address, "/patroni") +
+         " </dev/null)\n"
+         "exec 4< <(curl -s -o /dev/null -w '%{http_code}' -m 1 " +
+         ep.patroni_curl(self.address, "/health") +
+         " </dev/null)\n"
          "timeout 1 pg_isready -q -h " +
          leader.address + " -p " + std::to_string(inv.ports.postgres) +
          " -t 1 </dev/null; pg=$?\n"
@@ -81,8 +82,11 @@ ReplicaView parse_replica_view(const std::string& name, const CommandResult& r) 
 
 RealGuardCluster::RealGuardCluster(ClusterSeams seams)
     : s_(std::move(seams)),
-      rest_(make_patroni_rest(s_.inv, kProbeTimeoutMs)),
-      http_(std::make_unique<CurlHttp>(CurlHttpOptions{.connect_timeout_ms = kProbeTimeoutMs})) {}
+      rest_(make_patroni_rest(s_.inv, s_.tls, kProbeTimeoutMs)),
+      http_(std::make_unique<CurlHttp>(CurlHttpOptions{.ca_file = s_.tls.ca_file,
+                                                       .client_cert_file = s_.tls.cert_file,
+                                                       .client_key_file = s_.tls.key_file,
+                                                       .connect_timeout_ms = kProbeTimeoutMs})) {}
 
 void RealGuardCluster::observe(Observation& o) {
   const Node* leader = s_.inv.find_node(o.leader->member);
@@ -106,6 +110,7 @@ void RealGuardCluster::probe_postgres(const Node& leader, Observation& o) {
     p.host = leader.address;
     p.port = s_.inv.ports.postgres;
     p.password = s_.superuser_password;
+    p.sslrootcert = s_.tls.ca_file;
     p.application_name = "pgha-guard";
     auto c = PgConn::connect(p, milliseconds(kProbeTimeoutMs));
     if (!c) return;
@@ -134,7 +139,7 @@ void RealGuardCluster::read_cluster(const std::string& leader, Observation& o) {
   if (const Node* l = s_.inv.find_node(leader)) order.push_back(l);
   for (const Node* n : order) {
     HttpRequest req;
-    req.url = "http://" + n->address + ":" + std::to_string(s_.inv.ports.patroni_api) + "/cluster";
+    req.url = Reach(s_.inv).patroni_url(n->address, "/cluster");
     req.timeout_ms = kProbeTimeoutMs;
     auto r = http_->send(req);
     if (!r || r->status != 200) continue;

@@ -49,6 +49,7 @@ struct ClusterSeams {
   Provider& provider;
   ShellFactory shells;  // connects to a machine (replica asks)
   std::string state_dir;
+  TlsClient tls;  // with tls.enabled: the cluster CA and pgha's client certificate
 };
 
 class RealGuardCluster final : public GuardCluster {

@@ -15,17 +15,20 @@ Settings settings_for(const Inventory& inv, FenceSupport support, Mode mode) {
   return s;
 }
 
-std::unique_ptr<EtcdKv> make_etcd(const Inventory& inv, long timeout_ms) {
+std::unique_ptr<EtcdKv> make_etcd(const Inventory& inv, const TlsClient& tls, long timeout_ms) {
   std::vector<std::string> endpoints;
   for (const Node* n : inv.nodes_with(Role::etcd))
-    endpoints.push_back("http://" + n->address + ":" + std::to_string(inv.ports.etcd_client));
+    endpoints.push_back(Reach(inv).etcd_client_url(n->address));
   CurlHttpOptions o;
   o.connect_timeout_ms = timeout_ms;
+  o.ca_file = tls.ca_file;
+  o.client_cert_file = tls.cert_file;
+  o.client_key_file = tls.key_file;
   return std::make_unique<EtcdGateway>(std::move(endpoints), std::make_unique<CurlHttp>(o), timeout_ms);
 }
 
 GuardRunner::GuardRunner(ClusterSeams seams, Settings settings, Guard::Sink sink)
-    : etcd_(make_etcd(seams.inv, 1000)),
+    : etcd_(make_etcd(seams.inv, seams.tls, 1000)),
       cluster_(seams),
       guard_(settings, cluster_, *etcd_, seams.inv.cluster_name, real_guard_clock(), std::move(sink)) {
   cluster_.connect_all();

@@ -18,7 +18,7 @@ namespace pgha::guard {
 Settings settings_for(const Inventory& inv, FenceSupport support, Mode mode);
 
 // The etcd gateway on every etcd member of the inventory ("http://ADDRESS:PORT").
-std::unique_ptr<EtcdKv> make_etcd(const Inventory& inv, long timeout_ms);
+std::unique_ptr<EtcdKv> make_etcd(const Inventory& inv, const TlsClient& tls, long timeout_ms);
 
 class GuardRunner {
  public:

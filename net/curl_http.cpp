@@ -330,6 +330,10 @@ Result<HttpResponse> CurlHttp::perform(const HttpRequest& request, const ChunkFn
 
   // TLS.
   if (!options_.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, options_.ca_file.c_str());
+  if (!options_.client_cert_file.empty()) {
+    curl_easy_setopt(c, CURLOPT_SSLCERT, options_.client_cert_file.c_str());
+    curl_easy_setopt(c, CURLOPT_SSLKEY, options_.client_key_file.c_str());
+  }
   if (options_.verify == TlsVerify::insecure) {
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);

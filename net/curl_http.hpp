@@ -24,6 +24,8 @@ enum class TlsVerify { verify, insecure };
 struct CurlHttpOptions {
   std::string unix_socket_path;  // non-empty: connect here whatever the URL's host (Docker)
   std::string ca_file;           // trust this CA bundle instead of the system's
+  std::string client_cert_file;  // present this certificate (PEM) when the server asks for one
+  std::string client_key_file;
   // SHA-256 of the peer certificate (DER), "AA:BB:..." (case and colons ignored). When set, the
   // certificate chain is not checked against CAs: the pin alone decides.
   std::string pinned_sha256;

@@ -44,10 +44,18 @@ PgConn::~PgConn() = default;
 
 Result<PgConn> PgConn::connect(const PgParams& p, std::chrono::milliseconds timeout) {
   const std::string port = std::to_string(p.port);
-  const char* keys[] = {"host", "port", "user", "password", "dbname", "application_name", "sslmode", nullptr};
-  const char* values[] = {p.host.c_str(),     port.c_str(),     p.user.c_str(),
-                          p.password.c_str(), p.dbname.c_str(), p.application_name.c_str(),
-                          "disable",          nullptr};
+  const bool tls = !p.sslrootcert.empty();
+  const char* keys[] = {"host",    "port",        "user", "password", "dbname", "application_name",
+                        "sslmode", "sslrootcert", nullptr};
+  const char* values[] = {p.host.c_str(),
+                          port.c_str(),
+                          p.user.c_str(),
+                          p.password.c_str(),
+                          p.dbname.c_str(),
+                          p.application_name.c_str(),
+                          tls ? "verify-full" : "disable",
+                          tls ? p.sslrootcert.c_str() : nullptr,
+                          nullptr};
   std::string where = p.host + ":" + port;
   std::unique_ptr<pg_conn, Finish> conn(PQconnectStartParams(keys, values, 0));
   if (!conn) return Error(ErrorKind::internal, "libpq could not allocate a connection").with(where);

@@ -21,6 +21,9 @@ struct PgParams {
   std::string password;  // passed to libpq as a keyword, never on a command line, never logged
   std::string dbname = "postgres";
   std::string application_name = "pgha";
+  // With a CA file: TLS, the server verified against it for `host` (sslmode=verify-full). Without:
+  // plaintext (sslmode=disable), for clusters without TLS.
+  std::string sslrootcert;
 };
 
 using PgRow = std::vector<std::string>;  // text values; NULL reads as ""

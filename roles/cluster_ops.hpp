@@ -54,6 +54,7 @@ struct PlanOptions {
   DataRetention data = DataRetention::remove;  // a removed node's volumes (--keep-data keeps them)
   PrimaryRestart primary = PrimaryRestart::switchover;  // --primary-restart (roles/rolling.hpp)
   StockCluster stock = StockCluster::refuse;            // --adopt-stock-cluster
+  NodeCerts certs = NodeCerts::preview;                 // `up` keeps the certificates it issues
 };
 
 // Everything `plan` observed and decided; `up` executes it. Handles point into this value, so it

@@ -34,8 +34,12 @@ Endpoints endpoints_of(const Inventory& inv) {
 std::string format_endpoints(const Inventory& inv, const Endpoints& e, const std::string& state_dir) {
   std::ostringstream out;
   out << "cluster " << inv.cluster_name << " is healthy\n";
+  // With TLS, clients verify the server against the cluster CA: the VIP, the nodes' names and
+  // addresses are in every certificate that may answer there.
+  const std::string tls =
+      inv.tls.enabled ? "?sslmode=verify-full&sslrootcert=" + state_dir + "/tls/cluster-ca.crt" : "";
   auto url = [&](const std::string& hostport) {
-    return "postgresql://" + e.user + "@" + hostport + "/" + e.database;
+    return "postgresql://" + e.user + "@" + hostport + "/" + e.database + tls;
   };
   if (!e.write.empty()) out << "  write (primary):    " << url(e.write) << "\n";
   if (!e.read.empty()) out << "  read (replicas):    " << url(e.read) << "\n";
@@ -127,9 +131,10 @@ Result<std::unique_ptr<ClusterSession>> plan_cluster(const Inventory& inv, UpDep
   ClusterSession& cs = *session;
   Status s = timed(progress, "plan", [&]() -> Status {
     // Secrets and every rendered file first: template errors stop here, before any side effect.
-    auto secrets = deps.state.resolve_secrets(inv);
+    auto secrets = deps.state.resolve_secrets(inv, opts.certs);
     if (!secrets) return secrets.error();
     cs.secrets = std::move(secrets.value());
+    for (const std::string& why : cs.secrets.tls.issued) progress.info("certificate " + why);
     auto pubkey = deps.state.ensure_ssh_key();
     if (!pubkey) return pubkey.error();
     cs.public_key = *pubkey;
@@ -242,7 +247,9 @@ Result<std::unique_ptr<ClusterSession>> plan_cluster(const Inventory& inv, UpDep
 Result<UpReport> cluster_up(const Inventory& inv, UpDeps deps, const PlanOptions& opts) {
   Progress& progress = deps.progress;
   UpReport report;
-  auto planned = plan_cluster(inv, deps, opts);
+  PlanOptions keep = opts;
+  keep.certs = NodeCerts::save;
+  auto planned = plan_cluster(inv, deps, keep);
   if (!planned) return planned.error();
   ClusterSession& cs = **planned;
   if (!cs.plan.violations.empty()) {

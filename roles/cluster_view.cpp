@@ -31,8 +31,8 @@ std::vector<std::string> sections(const std::string& out) {
 }  // namespace
 
 std::string etcdctl(const Inventory& inv, const Node& at) {
-  return "ETCDCTL_API=3 etcdctl --endpoints=http://" + at.address + ":" +
-         std::to_string(inv.ports.etcd_client) + " --command-timeout=3s";
+  const Reach ep(inv);
+  return ep.etcdctl(ep.etcd_client_url(at.address)) + " --command-timeout=3s";
 }
 
 namespace {
@@ -89,7 +89,7 @@ ClusterView observe_cluster(const Inventory& inv, const std::vector<NodeHandle*>
     if (!n->shell || !has_role(*n->node, Role::etcd)) continue;
     auto questions = etcd_questions(inv, *n->node);
     if (has_role(*n->node, Role::patroni))
-      questions.push_back("curl -s -f --max-time 3 " + patroni_url(inv, *n->node, "/cluster"));
+      questions.push_back("curl -s -f --max-time 3 " + patroni_curl_target(inv, *n->node, "/cluster"));
     auto r = n->shell->run(side_by_side(questions));
     if (!r || r->exit_code != 0) continue;
     auto parts = sections(r->out);
@@ -102,7 +102,7 @@ ClusterView observe_cluster(const Inventory& inv, const std::vector<NodeHandle*>
   if (!view.patroni) {
     for (NodeHandle* n : nodes) {
       if (!n->shell || !has_role(*n->node, Role::patroni)) continue;
-      auto r = n->shell->run("curl -s -f --max-time 3 " + patroni_url(inv, *n->node, "/cluster"));
+      auto r = n->shell->run("curl -s -f --max-time 3 " + patroni_curl_target(inv, *n->node, "/cluster"));
       if (!r || r->exit_code != 0) continue;
       auto c = parse_patroni_cluster(r->out);
       if (!c) continue;
@@ -124,7 +124,7 @@ ClusterView observe_cluster(const Inventory& inv, const std::vector<NodeHandle*>
       "SELECT 's' || chr(9) || application_name FROM pg_stat_replication WHERE state = 'streaming';";
   std::vector<std::string> parts_run = {
       "runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -tA -d postgres -f -",
-      "curl -s -f --max-time 3 " + patroni_url(inv, *leader->node, "/config") + " </dev/null"};
+      "curl -s -f --max-time 3 " + patroni_curl_target(inv, *leader->node, "/config") + " </dev/null"};
   // Each inventory database's extensions, one psql each (a database that does not exist yet prints
   // nothing); the name reaches psql as one shell-quoted conninfo, the SQL is constant.
   if (!inv.databases.empty()) {

@@ -53,6 +53,7 @@ struct NodeObservation {
   // compare-and-sets its etcd3 leader key itself: patroni_fixed is then true without pgha's fix.
   std::string patroni_version;
   bool etcd_data = false;               // the cluster's own etcd member dir exists
+  std::string etcd_scheme;              // http | https: what /etc/default/etcd serves; "" without one
   std::set<std::string> stock_running;  // stock haproxy/pgbouncer units running without pgha's config
   bool patroni_fixed = false;           // the etcd3 leader-key fix is in Debian's Patroni module
   bool patroni_stale = false;           // the running Patroni started before its module last changed
@@ -216,7 +217,7 @@ std::vector<NodeHandle*> nodes_with_role(EngineContext& ctx, Role role);
 Status for_each_node(std::vector<NodeHandle*>& nodes, const std::function<Status(NodeHandle&)>& task);
 
 // The one place Patroni's REST endpoint of a node is built (scheme, address, port, path).
-std::string patroni_url(const Inventory& inv, const Node& node, const std::string& path);
+std::string patroni_curl_target(const Inventory& inv, const Node& node, const std::string& path);
 // A curl config (`curl -K -`, on stdin) with Patroni's admin credentials: never on a command line.
 std::string patroni_admin_curl_config(const ResolvedSecrets& secrets);
 

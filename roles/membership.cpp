@@ -230,7 +230,7 @@ Status switch_over_from(EngineContext& ctx, NodeHandle& from) {
   nlohmann::json body = {{"leader", from.node->name}, {"candidate", candidate}};
   auto r = must(*to->shell, "switchover",
                 "curl -s -f --max-time 90 -K - -X POST -H 'Content-Type: application/json' --data-binary " +
-                    shell_quote(body.dump()) + " " + patroni_url(ctx.inv, *to->node, "/switchover"),
+                    shell_quote(body.dump()) + " " + patroni_curl_target(ctx.inv, *to->node, "/switchover"),
                 patroni_admin_curl_config(ctx.secrets));
   if (!r) return std::move(r.error()).with("host " + to->node->name);
   Status s = poll_until("switchover to " + candidate, std::chrono::seconds(ctx.timeouts.patroni_s), kPoll,
@@ -263,25 +263,23 @@ void wait_until_no_writes_routed_to(EngineContext& ctx, const std::string& name)
   }
   if (proxies.empty()) return;
   const std::string config = patroni_admin_curl_config(ctx.secrets);
-  Status s = poll_until("every HAProxy marks " + name + " down for writes",
-                        std::chrono::seconds(ctx.timeouts.patroni_s), kPoll, [&](std::string& why) {
-                          std::vector<BackendState> rows;
-                          for (NodeHandle* p : proxies) {
-                            auto r =
-                                p->shell->run("curl -s --max-time 2 -K - 'http://" + p->node->address + ":" +
-                                                  std::to_string(ctx.inv.ports.haproxy_stats) + "/;csv'",
-                                              config);
-                            if (!r || r->exit_code != 0)
-                              continue;  // an HAProxy that does not answer routes nothing
-                            auto seen = parse_haproxy_csv(p->node->name, r->out);
-                            rows.insert(rows.end(), seen.begin(), seen.end());
-                          }
-                          const auto still = haproxies_writing_to(rows, name);
-                          if (still.empty()) return true;
-                          why = "HAProxy on " + still.front() + (still.size() > 1 ? " and others" : "") +
-                                " still sends writes to " + name;
-                          return false;
-                        });
+  Status s = poll_until(
+      "every HAProxy marks " + name + " down for writes", std::chrono::seconds(ctx.timeouts.patroni_s), kPoll,
+      [&](std::string& why) {
+        std::vector<BackendState> rows;
+        for (NodeHandle* p : proxies) {
+          auto r = p->shell->run(
+              "curl -s --max-time 2 -K - " + Reach(ctx.inv).haproxy_stats_curl(p->node->address), config);
+          if (!r || r->exit_code != 0) continue;  // an HAProxy that does not answer routes nothing
+          auto seen = parse_haproxy_csv(p->node->name, r->out);
+          rows.insert(rows.end(), seen.begin(), seen.end());
+        }
+        const auto still = haproxies_writing_to(rows, name);
+        if (still.empty()) return true;
+        why = "HAProxy on " + still.front() + (still.size() > 1 ? " and others" : "") +
+              " still sends writes to " + name;
+        return false;
+      });
   if (!s) ctx.progress.info(name + ": " + s.error().message + "; going on");
 }
 
@@ -370,7 +368,8 @@ Status remove_leaving_members(EngineContext& ctx) {
           for (const auto& o : *members) {
             if (o.id != m.id && !o.learner && o.healthy && o.name != name) heir = heir ? heir : &o;
           }
-          auto st = via->shell->run("ETCDCTL_API=3 etcdctl --endpoints=" + shell_quote(m.client_url) +
+          const Reach ep(ctx.inv);
+          auto st = via->shell->run(ep.etcdctl(shell_quote(m.client_url)) +
                                     " --command-timeout=3s endpoint status -w json");
           if (heir && st && st->exit_code == 0) {
             auto j = nlohmann::json::parse(st->out, nullptr, false);
@@ -379,8 +378,8 @@ Status remove_leaving_members(EngineContext& ctx) {
             if (leads) {
               ctx.progress.node(name, "handing etcd's leadership to " + heir->name);
               auto moved = must(*via->shell, "etcd:move-leader",
-                                "ETCDCTL_API=3 etcdctl --endpoints=" + shell_quote(m.client_url) +
-                                    " --command-timeout=5s move-leader " + etcd_id_hex(heir->id));
+                                ep.etcdctl(shell_quote(m.client_url)) + " --command-timeout=5s move-leader " +
+                                    etcd_id_hex(heir->id));
               if (!moved) return std::move(moved.error()).with("removing " + name);
             }
           }

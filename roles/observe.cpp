@@ -62,6 +62,9 @@ std::string observe_script(const NodeHandle& n, const Inventory& inv) {
     s << "[ -n \"$(find /var/lib/etcd -mindepth 1 -maxdepth 1 ! -name " << shell_quote(inv.cluster_name)
       << " 2>/dev/null)\" ] && printf 'stock\\tetcd\\n'; ";
     s << "[ -d /var/lib/etcd/" << shell_quote(inv.cluster_name) << "/member ] && printf 'etcd-data\\n'; ";
+    // The scheme pgha's etcd configuration on the node serves clients with (http, https).
+    s << "sed -n 's/^ETCD_ADVERTISE_CLIENT_URLS=\"\\([a-z]*\\):.*/etcd-scheme\\t\\1/p' /etc/default/etcd "
+         "2>/dev/null; ";
   }
   if (has_role(*n.node, Role::pgbackrest)) {
     // An unencrypted archive.info is an INI file; an encrypted one starts with OpenSSL's salt header.
@@ -148,6 +151,8 @@ NodeObservation parse_observation(const std::string& text) {
       o.stock_running.insert(f[1]);
     } else if (kind == "etcd-data") {
       o.etcd_data = true;
+    } else if (kind == "etcd-scheme" && f.size() >= 2) {
+      o.etcd_scheme = f[1];
     } else if (kind == "patroni-fix") {
       o.patroni_fixed = true;
     } else if (kind == "patroni-version" && f.size() >= 2) {

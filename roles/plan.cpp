@@ -390,7 +390,7 @@ void plan_cluster_objects(Builder& b) {
 }  // namespace
 
 std::string etcd_peer_url(const Inventory& inv, const Node& node) {
-  return "http://" + node.address + ":" + std::to_string(inv.ports.etcd_peer);
+  return Reach(inv).etcd_peer_url(node.address);
 }
 
 std::string patroni_member_key(const Inventory& inv, const std::string& member) {
@@ -488,6 +488,29 @@ void plan_backup_cipher(Builder& b) {
   }
 }
 
+// TLS is set when a cluster is made. Moving a running cluster between plaintext and TLS takes an order
+// of its own (etcd serving both schemes, peer URLs updated member by member, Patroni and HAProxy
+// switched together) that `up` does not do yet: refused, naming the node, before anything changes.
+void plan_tls_change(Builder& b) {
+  const std::string wanted = b.in.inv.tls.enabled ? "https" : "http";
+  for (const auto& n : b.in.nodes) {
+    if (n.leaving || !n.seen.valid || !n.seen.etcd_data || n.seen.etcd_scheme.empty() ||
+        n.seen.etcd_scheme == wanted)
+      continue;
+    b.plan.violations.push_back(
+        b.in.inv.tls.enabled
+            ? "TLS is set when a cluster is made: tls.enabled is true but the running cluster is plaintext "
+              "(etcd "
+              "on " +
+                  n.node.name +
+                  " serves http); converting a running cluster to TLS is not supported yet "
+                  "(keep tls.enabled: false, or make the cluster anew)"
+            : "TLS is never turned off by an inventory edit: the running cluster uses TLS (etcd on " +
+                  n.node.name + " serves https) but tls.enabled is false");
+    return;
+  }
+}
+
 // Debian's stock cluster is dropped when pgha takes a node over, but never one that holds databases:
 // that is an operator's PostgreSQL, and `up` refuses before it changes anything, naming the cluster
 // and the databases. --adopt-stock-cluster keeps it instead, stopped and disabled.
@@ -528,6 +551,7 @@ Plan compute_plan(const PlanInput& in) {
   plan_patroni(b);
   plan_backup_cipher(b);
   plan_stock_cluster(b);
+  plan_tls_change(b);
   // In execution order: etcd members leave after Patroni no longer runs on them.
   std::stable_partition(b.plan.changes.begin(), b.plan.changes.end(),
                         [](const Change& c) { return c.kind != ChangeKind::etcd_remove; });

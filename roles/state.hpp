@@ -3,13 +3,21 @@
 // file I/O only.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "core/error.hpp"
 #include "core/inventory.hpp"
 #include "core/render.hpp"
 
 namespace pgha {
+
+// Whether node certificates issued while resolving are kept (`up`, which then deploys them) or only
+// shown (`plan`, `status` and the checks: the nodes still hold the old ones). The CA and pgha's own
+// client certificate are local and always kept.
+enum class NodeCerts { preview, save };
 
 class StateDir {
  public:
@@ -28,7 +36,17 @@ class StateDir {
 
   // Every secret resolved: the inventory's value when given, else the one kept in secrets.json, else a
   // newly generated one, saved (0600) before it is returned.
-  Result<ResolvedSecrets> resolve_secrets(const Inventory& inv);
+  Result<ResolvedSecrets> resolve_secrets(const Inventory& inv, NodeCerts certs = NodeCerts::preview);
+
+  // With tls.enabled: the cluster CA (the inventory's tls.ca_cert/ca_key, else tls/ca.* here, made on
+  // first use), each node's certificate and key under tls/ (issued again when missing, not from this
+  // CA, expiring within 30 days of `now_unix`, or naming other addresses), and pgha's client
+  // certificate. Keys are written 0600 and never leave this directory but to their node.
+  Result<TlsMaterial> resolve_tls(const Inventory& inv, std::int64_t now_unix, NodeCerts certs);
+  std::string tls_dir() const { return path_ + "/tls"; }
+  // The inventory's node whose certificate here expires first, and when (Unix time); nullopt without
+  // TLS or certificates.
+  std::optional<std::pair<std::string, std::int64_t>> first_node_cert_expiry(const Inventory& inv) const;
 
   // Forgets machine identities (known hosts) — after `down`, new machines bring new host keys.
   Status forget_hosts();

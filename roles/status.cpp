@@ -15,23 +15,21 @@ namespace {
 // page listens on the node's own address and needs the admin password: curl reads it as a config
 // (`user = "admin:..."`) from the command's stdin, kept on fd 3 so that nothing else consumes it.
 std::string probe_command(const Inventory& inv, const Node& node) {
+  const Reach ep(inv);
   std::string cmd = "exec 3<&0 </dev/null\n";
   if (has_role(node, Role::patroni)) {
-    cmd += "echo @@patroni; curl -s --max-time 3 http://" + node.address + ":" +
-           std::to_string(inv.ports.patroni_api) + "/cluster; echo\n";
+    cmd += "echo @@patroni; curl -s --max-time 3 " + ep.patroni_curl(node.address, "/cluster") + "; echo\n";
     cmd +=
         "echo @@replication; PGCONNECT_TIMEOUT=3 timeout 5 runuser -u postgres -- psql -X -q -tA -c "
         "\"SELECT application_name, COALESCE(EXTRACT(epoch FROM replay_lag)::text, 'null') FROM "
         "pg_stat_replication\" 2>/dev/null\n";
   }
   if (has_role(node, Role::etcd)) {
-    cmd += "echo @@etcd; ETCDCTL_API=3 etcdctl --endpoints=http://127.0.0.1:" +
-           std::to_string(inv.ports.etcd_client) +
+    cmd += "echo @@etcd; " + ep.etcdctl(ep.etcd_client_url("127.0.0.1")) +
            " --command-timeout=3s endpoint health --cluster -w json 2>/dev/null; echo\n";
   }
   if (has_role(node, Role::haproxy)) {
-    cmd += "echo @@haproxy; curl -s --max-time 3 -K - 'http://" + node.address + ":" +
-           std::to_string(inv.ports.haproxy_stats) + "/;csv' <&3\n";
+    cmd += "echo @@haproxy; curl -s --max-time 3 -K - " + ep.haproxy_stats_curl(node.address) + " <&3\n";
   }
   if (has_role(node, Role::keepalived) && !inv.network.vip.empty()) {
     cmd += "echo @@vip; ip -o -4 addr show | grep -qF ' " + inv.network.vip + "/' && echo holds\n";

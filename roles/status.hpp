@@ -105,6 +105,12 @@ struct ClusterStatus {
   // replay_lag in seconds, nullopt where the column is NULL.
   std::map<std::string, std::optional<double>> replay_lag;
   BackupStatus backup;
+  // With TLS: the node certificate that expires first (as `up` last issued them), and when.
+  struct {
+    std::string node;  // "" without TLS
+    std::int64_t not_after = 0;
+    std::int64_t now = 0;
+  } cert_expiry;
 };
 
 // Keeps one shell per node across snapshots (`--watch`): a node whose machine was stopped or whose

@@ -36,10 +36,9 @@ std::string backup_probe_part(const Inventory& inv, const Node& node) {
   std::string cmd =
       "echo @@backup-units; systemctl show -p Id,Result,ExecMainExitTimestamp" + units + " 2>/dev/null\n";
   if (has_role(node, Role::patroni)) {
-    cmd += "if [ \"$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 http://" + node.address + ":" +
-           std::to_string(inv.ports.patroni_api) +
-           "/leader)\" = 200 ]; then echo @@backup; date +%s; timeout 15 " +
-           pgbackrest_command(inv.cluster_name) +
+    cmd += "if [ \"$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 " +
+           Reach(inv).patroni_curl(node.address, "/leader") +
+           ")\" = 200 ]; then echo @@backup; date +%s; timeout 15 " + pgbackrest_command(inv.cluster_name) +
            "--log-level-console=warn info --output=json 2>&1; echo; fi\n";
   }
   return cmd;

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "roles/backup.hpp"
 #include "roles/status.hpp"
 
 namespace pgha {
@@ -177,6 +178,11 @@ std::string format_status(const ClusterStatus& s) {
     out << "\n";
   }
   out << format_backup_status(s.backup);
+  if (!s.cert_expiry.node.empty()) {
+    const std::int64_t days = (s.cert_expiry.not_after - s.cert_expiry.now) / 86400;
+    out << "\ncertificates: the first to expire is " << s.cert_expiry.node << "'s, on "
+        << format_utc(s.cert_expiry.not_after) << " (in " << days << " days; `up` renews it within 30)\n";
+  }
   return out.str();
 }
 
@@ -239,6 +245,11 @@ nlohmann::json status_json(const ClusterStatus& s) {
               {"holder", s.vip_holders.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.vip_holders[0])},
               {"holders", s.vip_holders}};
   if (s.backup.expected) j["backup"] = backup_status_json(s.backup);
+  if (!s.cert_expiry.node.empty()) {
+    j["tls"] = {{"first_expiry", format_utc(s.cert_expiry.not_after)},
+                {"first_expiry_node", s.cert_expiry.node},
+                {"days_left", (s.cert_expiry.not_after - s.cert_expiry.now) / 86400}};
+  }
   return j;
 }
 

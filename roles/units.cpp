@@ -148,8 +148,8 @@ Status for_each_node(std::vector<NodeHandle*>& nodes, const std::function<Status
   return for_each_parallel<NodeHandle*>(nodes, [&](NodeHandle*& n) { return task(*n); });
 }
 
-std::string patroni_url(const Inventory& inv, const Node& node, const std::string& path) {
-  return "http://" + node.address + ":" + std::to_string(inv.ports.patroni_api) + path;
+std::string patroni_curl_target(const Inventory& inv, const Node& node, const std::string& path) {
+  return Reach(inv).patroni_curl(node.address, path);
 }
 
 std::string patroni_admin_curl_config(const ResolvedSecrets& secrets) {
@@ -163,7 +163,7 @@ std::string patroni_admin_curl_config(const ResolvedSecrets& secrets) {
 
 std::optional<PatroniCluster> read_patroni_cluster(EngineContext& ctx) {
   for (NodeHandle* n : nodes_with_role(ctx, Role::patroni)) {
-    auto r = n->shell->run("curl -s --max-time 3 " + patroni_url(ctx.inv, *n->node, "/cluster"));
+    auto r = n->shell->run("curl -s --max-time 3 " + patroni_curl_target(ctx.inv, *n->node, "/cluster"));
     if (!r || r->exit_code != 0) continue;
     auto c = parse_patroni_cluster(r->out);
     if (c) return std::move(c.value());

@@ -35,20 +35,11 @@ struct Probes {
   }
 };
 
-PgParams superuser_at(const std::string& host, int port, const std::string& password) {
-  PgParams p;
-  p.host = host;
-  p.port = port;
-  p.password = password;
-  p.application_name = "pgha-probe";
-  return p;
-}
-
 // The write probes of one cycle: through HAProxy on a node that is not the primary (the fault must
 // not take the probe's own load balancer down), through the VIP when there is one, and optionally
 // straight to whichever node Patroni says leads.
 Probes make_probes(const Inventory& inv, const std::string& primary, const std::string& run_id,
-                   const std::string& password, const CheckOptions& o) {
+                   const SuperuserLogin& login, const TlsClient& tls, const CheckOptions& o) {
   Probes probes;
   const Node* lb = nullptr;
   for (const Node* n : inv.nodes_with(Role::haproxy))
@@ -57,24 +48,24 @@ Probes make_probes(const Inventory& inv, const std::string& primary, const std::
     probes.all.push_back(std::make_unique<WriteProbe>(via, target, run_id, std::move(resolve), o.probe));
   };
   if (lb) {
-    PgParams p = superuser_at(lb->address, inv.ports.haproxy_write, password);
+    PgParams p = superuser_at(lb->address, inv.ports.haproxy_write, login);
     add("haproxy", lb->address + ":" + std::to_string(inv.ports.haproxy_write),
         [p] { return std::optional<PgParams>(p); });
   }
   if (!inv.network.vip.empty() && !inv.nodes_with(Role::keepalived).empty()) {
-    PgParams p = superuser_at(inv.network.vip, inv.ports.haproxy_write, password);
+    PgParams p = superuser_at(inv.network.vip, inv.ports.haproxy_write, login);
     add("vip", inv.network.vip + ":" + std::to_string(inv.ports.haproxy_write),
         [p] { return std::optional<PgParams>(p); });
   }
   if (o.direct) {
-    std::shared_ptr<PatroniRest> rest = make_patroni_rest(inv, o.monitor.timeout_ms);
+    std::shared_ptr<PatroniRest> rest = make_patroni_rest(inv, tls, o.monitor.timeout_ms);
     add("direct", "leader:" + std::to_string(inv.ports.postgres),
-        [&inv, rest, password]() -> std::optional<PgParams> {
+        [&inv, rest, login]() -> std::optional<PgParams> {
           auto c = rest->cluster();
           const PatroniMember* l = c ? c->leader() : nullptr;
           const Node* n = l ? inv.find_node(l->name) : nullptr;
           if (!n) return std::nullopt;
-          return superuser_at(n->address, inv.ports.postgres, password);
+          return superuser_at(n->address, inv.ports.postgres, login);
         });
   }
   return probes;
@@ -96,7 +87,7 @@ std::optional<double> promoted_at(PatroniRest& rest, const RunResult& r,
 class Cycle {
  public:
   Cycle(const CheckDeps& d, const CheckOptions& o, int run)
-      : d_(d), o_(o), rest_(make_patroni_rest(d.inv, 2000)) {
+      : d_(d), o_(o), rest_(make_patroni_rest(d.inv, d.secrets.tls.client, 2000)) {
     r_.run = run;
     r_.fault = o.fault ? to_string(*o.fault) : "switchover";
   }
@@ -104,8 +95,9 @@ class Cycle {
   // Runs the cycle. false when the cluster was left unhealthy (no further runs make sense).
   bool run() {
     if (!start()) return false;
-    ClusterMonitor monitor(d_.inv, d_.secrets.superuser_password, o_.monitor);
-    Probes probes = make_probes(d_.inv, r_.old_primary, run_id_, d_.secrets.superuser_password, o_);
+    ClusterMonitor monitor(d_.inv, d_.secrets.superuser_password, d_.secrets.tls.client, o_.monitor);
+    Probes probes =
+        make_probes(d_.inv, r_.old_primary, run_id_, superuser_login(d_.secrets), d_.secrets.tls.client, o_);
     monitor.start();
     probes.start();
     if (d_.guard) d_.guard->start();
@@ -128,7 +120,7 @@ class Cycle {
     if (!c || !c->leader()) return fail("no leader before the fault");
     r_.old_primary = c->leader()->name;
     r_.timeline_before = c->leader()->timeline;
-    auto conn = connect_node(d_.inv, r_.old_primary, d_.secrets.superuser_password);
+    auto conn = connect_node(d_.inv, r_.old_primary, superuser_login(d_.secrets));
     if (!conn) return fail(conn.error().describe());
     if (auto x = conn->exec(kProbeTableDdl, {}, milliseconds(10000)); !x) return fail(x.error().describe());
     run_id_ = std::to_string(static_cast<long long>(epoch_now() * 1000)) + "-" + std::to_string(r_.run);
@@ -161,8 +153,7 @@ class Cycle {
       if (auto s = d_.faults->lift(r_.old_primary); !s)
         return fail("lifting the fault: " + s.error().describe());
     }
-    auto rejoined =
-        wait_rejoin(*rest_, d_.inv, d_.secrets.superuser_password, r_.old_primary, o_.heal_timeout);
+    auto rejoined = wait_rejoin(*rest_, d_.inv, superuser_login(d_.secrets), r_.old_primary, o_.heal_timeout);
     if (!rejoined) {
       r_.rejoin_detail = rejoined.error().describe();
       return false;
@@ -200,7 +191,7 @@ class Cycle {
       fail("after the cycle: " + s.error().describe());
       healthy = false;
     } else if (auto a = rejoined ? retry_transient([&] {
-                 return wait_replicas_apply(*rest_, d_.inv, d_.secrets.superuser_password, seconds(60));
+                 return wait_replicas_apply(*rest_, d_.inv, superuser_login(d_.secrets), seconds(60));
                })
                                  : Status{};
                !a) {
@@ -216,7 +207,7 @@ class Cycle {
       if (!c || !c->leader()) return Error(ErrorKind::remote_failure, "no leader after the cycle");
       r_.new_primary = c->leader()->name;
       r_.timeline_after = c->leader()->timeline;
-      auto conn = connect_node(d_.inv, r_.new_primary, d_.secrets.superuser_password);
+      auto conn = connect_node(d_.inv, r_.new_primary, superuser_login(d_.secrets));
       if (!conn) return conn.error();
       auto got = probe_rows(*conn, run_id_);
       if (!got) return got.error();

@@ -6,14 +6,25 @@
 
 namespace pgha {
 
-Result<PgConn> connect_node(const Inventory& inv, const std::string& node, const std::string& password,
+SuperuserLogin superuser_login(const ResolvedSecrets& secrets) {
+  return {secrets.superuser_password, secrets.tls.client.ca_file};
+}
+
+PgParams superuser_at(const std::string& host, int port, const SuperuserLogin& login) {
+  PgParams p;
+  p.host = host;
+  p.port = port;
+  p.password = login.password;
+  p.sslrootcert = login.sslrootcert;
+  p.application_name = "pgha-probe";
+  return p;
+}
+
+Result<PgConn> connect_node(const Inventory& inv, const std::string& node, const SuperuserLogin& login,
                             std::chrono::milliseconds timeout) {
   const Node* n = inv.find_node(node);
   if (!n) return Error(ErrorKind::not_found, "no node " + node + " in the inventory");
-  PgParams p;
-  p.host = n->address;
-  p.port = inv.ports.postgres;
-  p.password = password;
+  PgParams p = superuser_at(n->address, inv.ports.postgres, login);
   p.application_name = "pgha-check";
   auto c = PgConn::connect(p, timeout);
   if (!c) return std::move(c.error()).with("host " + node);
@@ -40,7 +51,7 @@ Status wait_healthy(PatroniRest& rest, const Inventory& inv, std::chrono::second
   });
 }
 
-Result<double> wait_rejoin(PatroniRest& rest, const Inventory& inv, const std::string& password,
+Result<double> wait_rejoin(PatroniRest& rest, const Inventory& inv, const SuperuserLogin& login,
                            const std::string& old_primary, std::chrono::seconds timeout) {
   double at = 0;
   Status s =
@@ -52,7 +63,7 @@ Result<double> wait_rejoin(PatroniRest& rest, const Inventory& inv, const std::s
         }
         std::set<std::string> streaming;
         if (const PatroniMember* l = c->leader(); l && l->name != old_primary) {
-          auto conn = connect_node(inv, l->name, password);
+          auto conn = connect_node(inv, l->name, login);
           if (!conn) {
             why = conn.error().describe();
             return false;
@@ -73,13 +84,13 @@ Result<double> wait_rejoin(PatroniRest& rest, const Inventory& inv, const std::s
   return at;
 }
 
-Status wait_replicas_apply(PatroniRest& rest, const Inventory& inv, const std::string& password,
+Status wait_replicas_apply(PatroniRest& rest, const Inventory& inv, const SuperuserLogin& login,
                            std::chrono::seconds timeout) {
   auto c = rest.cluster();
   if (!c) return c.error();
   const PatroniMember* leader = c->leader();
   if (!leader) return Error(ErrorKind::remote_failure, "no leader");
-  auto conn = connect_node(inv, leader->name, password);
+  auto conn = connect_node(inv, leader->name, login);
   if (!conn) return conn.error();
   const std::chrono::milliseconds t(10000);
   auto lsn = conn->exec(

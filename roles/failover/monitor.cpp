@@ -7,8 +7,9 @@
 
 namespace pgha {
 
-ClusterMonitor::ClusterMonitor(const Inventory& inv, std::string superuser_password, MonitorSettings settings)
-    : inv_(inv), password_(std::move(superuser_password)), settings_(settings) {}
+ClusterMonitor::ClusterMonitor(const Inventory& inv, std::string superuser_password, TlsClient tls,
+                               MonitorSettings settings)
+    : inv_(inv), password_(std::move(superuser_password)), tls_(std::move(tls)), settings_(settings) {}
 
 ClusterMonitor::~ClusterMonitor() {
   stop();
@@ -41,12 +42,13 @@ double ClusterMonitor::staleness_s() const {
 }
 
 void ClusterMonitor::watch(const Node* node) {
-  auto rest = make_patroni_rest(inv_, settings_.timeout_ms);
+  auto rest = make_patroni_rest(inv_, tls_, settings_.timeout_ms);
   const std::chrono::milliseconds timeout(settings_.timeout_ms);
   PgParams params;
   params.host = node->address;
   params.port = inv_.ports.postgres;
   params.password = password_;
+  params.sslrootcert = tls_.ca_file;
   params.application_name = "pgha-monitor";
   std::optional<PgConn> pg;
   while (!stop_) {

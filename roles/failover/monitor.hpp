@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/endpoints.hpp"
 #include "core/inventory.hpp"
 #include "net/pg_conn.hpp"
 #include "roles/failover/rto.hpp"
@@ -24,7 +25,8 @@ struct MonitorSettings {
 
 class ClusterMonitor {
  public:
-  ClusterMonitor(const Inventory& inv, std::string superuser_password, MonitorSettings settings);
+  ClusterMonitor(const Inventory& inv, std::string superuser_password, TlsClient tls,
+                 MonitorSettings settings);
   ~ClusterMonitor();
   ClusterMonitor(const ClusterMonitor&) = delete;
   ClusterMonitor& operator=(const ClusterMonitor&) = delete;
@@ -41,6 +43,7 @@ class ClusterMonitor {
 
   const Inventory& inv_;
   std::string password_;
+  TlsClient tls_;
   MonitorSettings settings_;
   mutable std::mutex mu_;
   std::vector<PrimarySample> primary_;

@@ -29,7 +29,7 @@ PatroniRest::PatroniRest(const Inventory& inv, std::unique_ptr<HttpTransport> ht
     : inv_(inv), http_(std::move(http)), timeout_ms_(timeout_ms) {}
 
 std::string PatroniRest::url(const Node& node, const std::string& path) const {
-  return "http://" + node.address + ":" + std::to_string(inv_.ports.patroni_api) + path;
+  return Reach(inv_).patroni_url(node.address, path);
 }
 
 Result<HttpResponse> PatroniRest::get(const Node& node, const std::string& path) {
@@ -99,9 +99,12 @@ Status PatroniRest::switchover(const std::string& leader, const std::string& can
   return {};
 }
 
-std::unique_ptr<PatroniRest> make_patroni_rest(const Inventory& inv, long timeout_ms) {
+std::unique_ptr<PatroniRest> make_patroni_rest(const Inventory& inv, const TlsClient& tls, long timeout_ms) {
   CurlHttpOptions o;
   o.connect_timeout_ms = timeout_ms;
+  o.ca_file = tls.ca_file;
+  o.client_cert_file = tls.cert_file;
+  o.client_key_file = tls.key_file;
   return std::make_unique<PatroniRest>(inv, std::make_unique<CurlHttp>(o), timeout_ms);
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/endpoints.hpp"
 #include "core/http.hpp"
 #include "core/inventory.hpp"
 #include "roles/failover/rto.hpp"
@@ -42,8 +43,9 @@ class PatroniRest {
   long timeout_ms_;
 };
 
-// A PatroniRest over libcurl with short connect and request timeouts.
-std::unique_ptr<PatroniRest> make_patroni_rest(const Inventory& inv, long timeout_ms);
+// A PatroniRest over libcurl with short connect and request timeouts; with TLS it verifies each node
+// against the cluster CA and presents pgha's client certificate.
+std::unique_ptr<PatroniRest> make_patroni_rest(const Inventory& inv, const TlsClient& tls, long timeout_ms);
 
 // "Basic <base64(user:password)>".
 std::string basic_auth(const std::string& user, const std::string& password);

@@ -160,6 +160,28 @@ TEST(Plan, TheRepositoryCipherNeverChanges) {
             std::string::npos);
 }
 
+// TLS is chosen when the cluster is made: flipping tls.enabled on a running cluster is refused.
+TEST(Plan, TlsIsNotFlippedOnARunningCluster) {
+  Scenario same({1, 2, 3}, {1, 2, 3});
+  for (auto& n : same.in.nodes) n.seen.etcd_scheme = "http";
+  EXPECT_TRUE(same.plan().violations.empty());
+
+  Scenario on({1, 2, 3}, {1, 2, 3});
+  on.inv.tls.enabled = true;
+  for (auto& n : on.in.nodes) n.seen.etcd_scheme = "http";
+  Plan p = on.plan();
+  ASSERT_EQ(p.violations.size(), 1u);
+  EXPECT_NE(p.violations[0].find(
+                "tls.enabled is true but the running cluster is plaintext (etcd on pg1 serves http)"),
+            std::string::npos)
+      << p.violations[0];
+
+  Scenario off({1, 2, 3}, {1, 2, 3});
+  for (auto& n : off.in.nodes) n.seen.etcd_scheme = "https";
+  ASSERT_EQ(off.plan().violations.size(), 1u);
+  EXPECT_NE(off.plan().violations[0].find("TLS is never turned off"), std::string::npos);
+}
+
 TEST(Plan, ANewClusterBootstrapsEtcdAndPatroniTogether) {
   Scenario s({}, {1, 2, 3});
   Plan p = s.plan();

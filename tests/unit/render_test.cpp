@@ -236,8 +236,63 @@ TEST(Render, OnlyTheNodesRoles) {
   auto src = embedded_template_source();
   auto files = render_node(inv, inv.nodes[0], test_secrets(), *src);
   ASSERT_TRUE(files.ok());
-  ASSERT_EQ(files->size(), role_files(Role::etcd).size());
+  size_t plain = 0;
+  for (const auto& f : role_files(Role::etcd)) plain += f.tls_only ? 0 : 1;
+  ASSERT_EQ(files->size(), plain);
   for (const auto& f : *files) EXPECT_EQ(f.role, Role::etcd);
+}
+
+// tls.enabled: every role gets its certificate files (keys secret, owned by the daemon's user), etcd
+// and Patroni speak https with client certificates, pg_hba admits network connections only over TLS.
+TEST(Render, TlsOnEveryHop) {
+  Inventory inv = docker_inventory();
+  inv.tls.enabled = true;
+  ResolvedSecrets secrets = test_secrets();
+  secrets.tls.ca_cert_pem = "CA PEM\n";
+  for (const Node& n : inv.nodes)
+    secrets.tls.nodes[n.name] = {"CERT " + n.name + "\n", "KEY " + n.name + "\n"};
+  auto src = embedded_template_source();
+  auto files = render_node(inv, inv.nodes[0], secrets, *src);
+  ASSERT_TRUE(files.ok()) << files.error().describe();
+  std::map<std::string, const RenderedFile*> by_path;
+  for (const auto& f : *files) by_path[f.path] = &f;
+  ASSERT_TRUE(by_path.count("/etc/etcd/tls/node.key"));
+  const RenderedFile& key = *by_path["/etc/etcd/tls/node.key"];
+  EXPECT_TRUE(key.secret);
+  EXPECT_EQ(key.attrs.owner, "etcd");
+  EXPECT_EQ(key.attrs.mode, 0600);
+  EXPECT_EQ(key.content, "KEY pg1\n");
+  EXPECT_EQ(by_path["/etc/patroni/tls/node.key"]->attrs.owner, "postgres");
+  EXPECT_EQ(by_path["/etc/haproxy/tls/node.pem"]->content, "CERT pg1\nKEY pg1\n");
+  EXPECT_EQ(by_path["/etc/pgbouncer/tls/ca.crt"]->content, "CA PEM\n");
+
+  const std::string& etcd = by_path["/etc/default/etcd"]->content;
+  EXPECT_NE(etcd.find("ETCD_LISTEN_CLIENT_URLS=\"https://10.42.0.11:2379"), std::string::npos);
+  EXPECT_NE(etcd.find("ETCD_CLIENT_CERT_AUTH=\"true\""), std::string::npos);
+  EXPECT_NE(etcd.find("ETCD_PEER_CLIENT_CERT_AUTH=\"true\""), std::string::npos);
+  const std::string& patroni = by_path["/etc/patroni/config.yml"]->content;
+  EXPECT_NE(patroni.find("verify_client: optional"), std::string::npos);
+  EXPECT_NE(patroni.find("protocol: https"), std::string::npos);
+  EXPECT_NE(patroni.find("sslmode: verify-full"), std::string::npos);
+  EXPECT_EQ(patroni.find("\"host    "), std::string::npos) << "a plaintext pg_hba line";
+  EXPECT_NE(patroni.find("\"hostnossl all             all             0.0.0.0/0               reject\""),
+            std::string::npos);
+  EXPECT_NE(by_path["/etc/haproxy/haproxy.cfg"]->content.find("check-ssl verify required"),
+            std::string::npos);
+  EXPECT_NE(by_path["/etc/pgbouncer/pgbouncer.ini"]->content.find("server_tls_sslmode = verify-full"),
+            std::string::npos);
+
+  // A node without a resolved certificate is refused, before anything is written.
+  secrets.tls.nodes.erase("pg1");
+  EXPECT_FALSE(render_node(inv, inv.nodes[0], secrets, *src).ok());
+}
+
+TEST(Render, NoCertificatesWithoutTls) {
+  Inventory inv = docker_inventory();
+  auto src = embedded_template_source();
+  auto files = render_node(inv, inv.nodes[0], test_secrets(), *src);
+  ASSERT_TRUE(files.ok());
+  for (const auto& f : *files) EXPECT_EQ(f.path.find("/tls/"), std::string::npos) << f.path;
 }
 
 TEST(Render, ArchivingOnlyWithPgbackrest) {

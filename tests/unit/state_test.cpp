@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "core/tls_ca.hpp"
 #include "roles/state.hpp"
 
 namespace pgha {
@@ -73,6 +74,100 @@ TEST_F(StateDirTest, AFileInTheWayIsAnError) {
   auto s = StateDir::open(dir_.string(), "c1");
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().kind, ErrorKind::io);
+}
+
+}  // namespace
+}  // namespace pgha
+
+// resolve_tls: the CA and the node certificates are made once and kept; a certificate is issued again
+// when it is about to expire or its node's address changed; the CA key stays private.
+namespace pgha {
+namespace {
+
+Inventory tls_inventory() {
+  Inventory inv;
+  inv.cluster_name = "c1";
+  inv.tls.enabled = true;
+  inv.network.vip = "10.9.0.100";
+  for (int i = 1; i <= 2; ++i) {
+    Node n;
+    n.name = "pg" + std::to_string(i);
+    n.address = "10.9.0.1" + std::to_string(i);
+    n.roles = all_roles();
+    inv.nodes.push_back(n);
+  }
+  return inv;
+}
+
+class StateTlsTest : public StateDirTest {};
+
+TEST_F(StateTlsTest, MadeOnceThenKept) {
+  auto s = StateDir::open(dir_.string(), "c1");
+  ASSERT_TRUE(s.ok());
+  const Inventory inv = tls_inventory();
+  const std::int64_t now = 1800000000;
+  auto first = s->resolve_tls(inv, now, NodeCerts::save);
+  ASSERT_TRUE(first.ok()) << first.error().describe();
+  EXPECT_TRUE(first->enabled());
+  ASSERT_EQ(first->nodes.size(), 2u);
+  EXPECT_EQ(first->issued.size(), 3u);  // the CA and two nodes
+  EXPECT_EQ(mode_of(dir_ / "c1" / "tls" / "ca.key"), 0600u);
+  EXPECT_EQ(mode_of(dir_ / "c1" / "tls" / "pg1.key"), 0600u);
+  EXPECT_TRUE(cert_signed_by(first->nodes["pg1"].cert_pem, first->ca_cert_pem));
+  auto facts = read_cert(first->nodes["pg1"].cert_pem);
+  ASSERT_TRUE(facts.ok());
+  // Its own address, loopback, the other HAProxy node (PostgreSQL answers through it) and the VIP.
+  EXPECT_EQ(facts->ip_addresses,
+            (std::vector<std::string>{"10.9.0.11", "127.0.0.1", "10.9.0.12", "10.9.0.100"}));
+  EXPECT_FALSE(first->client.cert_file.empty());
+
+  auto again = s->resolve_tls(inv, now + 86400, NodeCerts::save);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->issued.empty());
+  EXPECT_EQ(again->nodes["pg2"].cert_pem, first->nodes["pg2"].cert_pem);
+}
+
+TEST_F(StateTlsTest, IssuedAgainWhenExpiringOrMoved) {
+  auto s = StateDir::open(dir_.string(), "c1");
+  ASSERT_TRUE(s.ok());
+  Inventory inv = tls_inventory();
+  const std::int64_t now = 1800000000;
+  auto first = s->resolve_tls(inv, now, NodeCerts::save);
+  ASSERT_TRUE(first.ok());
+  auto later = s->resolve_tls(inv, now + 340LL * 86400, NodeCerts::save);  // node certificates live 365 days
+  ASSERT_TRUE(later.ok());
+  ASSERT_EQ(later->issued.size(), 2u);
+  EXPECT_NE(later->issued[0].find("pg1: issued again, expires"), std::string::npos) << later->issued[0];
+  EXPECT_NE(later->nodes["pg1"].cert_pem, first->nodes["pg1"].cert_pem);
+
+  inv.nodes[1].address = "10.9.0.22";
+  auto moved = s->resolve_tls(inv, now + 340LL * 86400, NodeCerts::save);
+  ASSERT_TRUE(moved.ok());
+  // pg2 moved; pg1 names pg2's address too, as a HAProxy node in front of it.
+  EXPECT_EQ(moved->issued.size(), 2u);
+}
+
+TEST_F(StateTlsTest, APreviewKeepsNoNodeCertificate) {
+  auto s = StateDir::open(dir_.string(), "c1");
+  ASSERT_TRUE(s.ok());
+  auto r = s->resolve_tls(tls_inventory(), 1800000000, NodeCerts::preview);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->nodes.size(), 2u);
+  EXPECT_NE(r->issued[1].find("pg1: to be issued"), std::string::npos) << r->issued[1];
+  EXPECT_FALSE(fs::exists(dir_ / "c1" / "tls" / "pg1.crt"));
+  EXPECT_TRUE(fs::exists(dir_ / "c1" / "tls" / "ca.crt"));      // local: kept
+  EXPECT_TRUE(fs::exists(dir_ / "c1" / "tls" / "client.crt"));  // local: kept
+}
+
+TEST_F(StateTlsTest, NothingWithoutTls) {
+  auto s = StateDir::open(dir_.string(), "c1");
+  ASSERT_TRUE(s.ok());
+  Inventory inv = tls_inventory();
+  inv.tls.enabled = false;
+  auto r = s->resolve_tls(inv, 1800000000, NodeCerts::save);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->enabled());
+  EXPECT_FALSE(fs::exists(dir_ / "c1" / "tls"));
 }
 
 }  // namespace
