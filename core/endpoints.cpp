@@ -16,7 +16,8 @@ CertRequest node_cert_request(const Inventory& inv, const Node& node) {
       r.ip_addresses.push_back(h->address);
     }
   }
-  const bool fronts = has_role(node, Role::patroni) || has_role(node, Role::keepalived) || has_role(node, Role::haproxy);
+  const bool fronts =
+      has_role(node, Role::patroni) || has_role(node, Role::keepalived) || has_role(node, Role::haproxy);
   if (!inv.network.vip.empty() && fronts) r.ip_addresses.push_back(inv.network.vip);
   return r;
 }
@@ -43,12 +44,14 @@ std::string Reach::etcdctl(const std::string& endpoints) const {
 
 std::string Reach::patroni_curl_tls() const {
   if (!tls()) return "";
-  return "--cacert " + kPatroniTls.ca() + " --cert " + kPatroniTls.cert() + " --key " + kPatroniTls.key() + " ";
+  return "--cacert " + kPatroniTls.ca() + " --cert " + kPatroniTls.cert() + " --key " + kPatroniTls.key() +
+         " ";
 }
 
 std::string Reach::haproxy_stats_curl(const std::string& address) const {
   const std::string options = tls() ? "--cacert " + kHaproxyTls.ca() + " " : "";
-  return options + "'" + scheme() + "://" + address + ":" + std::to_string(inv_.ports.haproxy_stats) + "/;csv'";
+  return options + "'" + scheme() + "://" + address + ":" + std::to_string(inv_.ports.haproxy_stats) +
+         "/;csv'";
 }
 
 std::string Reach::patroni_curl(const std::string& address, const std::string& path) const {

@@ -13,7 +13,8 @@ void check_tls(RuleContext& c) {
                                       " is not: a CA of your own needs its certificate and its key");
   }
   if (!t.enabled && !t.ca_cert.empty()) {
-    c.warning(c.at({"tls.ca_cert", "tls"}), "tls.ca_cert is set but tls.enabled is false: the CA is not used");
+    c.warning(c.at({"tls.ca_cert", "tls"}),
+              "tls.ca_cert is set but tls.enabled is false: the CA is not used");
   }
 }
 
