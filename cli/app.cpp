@@ -72,6 +72,9 @@ int run_cli(int argc, char** argv) {
          s->add_flag("-v,--verbose", g.verbose, "list every file written and unit touched");
          s->add_flag("--force", plan.force, "allow a removal that leaves sync mode without a candidate");
          s->add_flag("--keep-data", keep_removed, "keep the volumes of nodes removed from the inventory");
+         s->add_option(
+             "--ca-out", plan.ca_out,
+             "with tls.enabled: also write the cluster CA certificate (what clients verify with) here");
          add_primary_restart(s);
          add_adopt(s);
        },

@@ -14,6 +14,11 @@ int cmd_up(const GlobalOptions& g, const PlanOptions& o) {
   if (!c) return rc;
   const Inventory* inv = &c->inv;
   StateDir* state = &c->state;
+  if (!o.ca_out.empty() && !inv->tls.enabled) {
+    std::cerr
+        << "pgha: --ca-out needs tls.enabled: true in the inventory (there is no cluster CA without it)\n";
+    return 2;
+  }
   auto templates = templates_for(g);
   auto progress = progress_for(g);
   std::vector<std::string> names;
@@ -29,6 +34,10 @@ int cmd_up(const GlobalOptions& g, const PlanOptions& o) {
   }
   for (const auto& n : names) progress->node_done(n, true);
   progress->finish();
+  if (!o.ca_out.empty()) {
+    if (auto s = state->copy_cluster_ca(o.ca_out); !s) return report_error(s.error());
+    std::cerr << "pgha: the cluster CA certificate is in " << o.ca_out << "\n";
+  }
   if (g.output == "json") {
     nlohmann::ordered_json j;  // phases stay in bring-up order
     j["cluster"] = inv->cluster_name;

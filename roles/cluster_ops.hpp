@@ -55,6 +55,7 @@ struct PlanOptions {
   PrimaryRestart primary = PrimaryRestart::switchover;  // --primary-restart (roles/rolling.hpp)
   StockCluster stock = StockCluster::refuse;            // --adopt-stock-cluster
   NodeCerts certs = NodeCerts::preview;                 // `up` keeps the certificates it issues
+  std::string ca_out;  // up --ca-out: where to copy the cluster CA certificate for applications
 };
 
 // Everything `plan` observed and decided; `up` executes it. Handles point into this value, so it

@@ -158,6 +158,12 @@ Result<TlsPair> keep_or_issue(const std::string& base, const TlsPair& ca, const 
 
 }  // namespace
 
+Status StateDir::copy_cluster_ca(const std::string& path) const {
+  auto ca = read_text(tls_dir() + "/cluster-ca.crt");
+  if (!ca) return ca.error();
+  return write_file_atomic(path, *ca, 0644);
+}
+
 std::optional<std::pair<std::string, std::int64_t>> StateDir::first_node_cert_expiry(
     const Inventory& inv) const {
   std::optional<std::pair<std::string, std::int64_t>> first;

@@ -44,6 +44,8 @@ class StateDir {
   // certificate. Keys are written 0600 and never leave this directory but to their node.
   Result<TlsMaterial> resolve_tls(const Inventory& inv, std::int64_t now_unix, NodeCerts certs);
   std::string tls_dir() const { return path_ + "/tls"; }
+  // Copies the cluster CA certificate (what clients verify the nodes with) to `path`, mode 0644.
+  Status copy_cluster_ca(const std::string& path) const;
   // The inventory's node whose certificate here expires first, and when (Unix time); nullopt without
   // TLS or certificates.
   std::optional<std::pair<std::string, std::int64_t>> first_node_cert_expiry(const Inventory& inv) const;

@@ -153,9 +153,10 @@ openssl req -new -key "$STATE/tls/$victim.key" -subj "/CN=$victim" -out "$WORK/v
 openssl x509 -req -in "$WORK/v.csr" -CA "$STATE/tls/ca.crt" -CAkey "$STATE/tls/ca.key" -CAcreateserial -days 10 \
   -extfile "$WORK/ext2" -out "$STATE/tls/$victim.crt" 2>/dev/null
 before=$(leader)
-"$PGHA" up -i "$INV" --state-dir "$STATE_ROOT" >"$WORK/renew.log" 2>&1 || { tail -30 "$WORK/renew.log" >&2; fail "renewing up failed"; }
+"$PGHA" up -i "$INV" --state-dir "$STATE_ROOT" --ca-out "$WORK/app-ca.pem" >"$WORK/renew.log" 2>&1 || { tail -30 "$WORK/renew.log" >&2; fail "renewing up failed"; }
 grep -q "$victim: issued again, expires" "$WORK/renew.log" || { tail -30 "$WORK/renew.log" >&2; fail "up does not say it renews $victim's certificate"; }
 [ "$(leader)" = "$before" ] || fail "the renewal changed the leader"
+cmp -s "$WORK/app-ca.pem" "$CA" || fail "up --ca-out did not write the cluster CA"
 end=$(openssl x509 -in "$STATE/tls/$victim.crt" -noout -checkend $((30 * 86400)) >/dev/null && echo far || echo near)
 [ "$end" = far ] || fail "the renewed certificate of $victim still expires within 30 days"
 # served_far PORT STARTTLS: the certificate served there is the renewed one. Patroni takes a renewed

@@ -159,6 +159,35 @@ TEST_F(StateTlsTest, APreviewKeepsNoNodeCertificate) {
   EXPECT_TRUE(fs::exists(dir_ / "c1" / "tls" / "client.crt"));  // local: kept
 }
 
+// tls.ca_cert/ca_key: the user's CA signs the node certificates; pgha makes none of its own and never
+// copies the user's key. A pair that is not a CA is refused as bad input.
+TEST_F(StateTlsTest, AUserCaSignsTheNodes) {
+  auto ca = make_ca("theirs", 1800000000);
+  ASSERT_TRUE(ca.ok());
+  const fs::path cert = dir_ / "their-ca.crt";
+  const fs::path key = dir_ / "their-ca.key";
+  ASSERT_TRUE(write_file_atomic(cert.string(), ca->cert_pem, 0644).ok());
+  ASSERT_TRUE(write_file_atomic(key.string(), ca->key_pem, 0600).ok());
+  auto s = StateDir::open((dir_ / "state").string(), "c1");
+  ASSERT_TRUE(s.ok());
+  Inventory inv = tls_inventory();
+  inv.tls.ca_cert = cert.string();
+  inv.tls.ca_key = key.string();
+  auto r = s->resolve_tls(inv, 1800000000, NodeCerts::save);
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  EXPECT_EQ(r->ca_cert_pem, ca->cert_pem);
+  EXPECT_TRUE(cert_signed_by(r->nodes["pg1"].cert_pem, ca->cert_pem));
+  EXPECT_FALSE(fs::exists(dir_ / "state" / "c1" / "tls" / "ca.key"));
+
+  auto leaf = issue_cert(*ca, CertRequest{"leaf", {"leaf"}, {}, 30}, 1800000000);
+  ASSERT_TRUE(leaf.ok());
+  ASSERT_TRUE(write_file_atomic(cert.string(), leaf->cert_pem, 0644).ok());
+  ASSERT_TRUE(write_file_atomic(key.string(), leaf->key_pem, 0600).ok());
+  auto refused = s->resolve_tls(inv, 1800000000, NodeCerts::save);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().kind, ErrorKind::bad_input);
+}
+
 TEST_F(StateTlsTest, NothingWithoutTls) {
   auto s = StateDir::open(dir_.string(), "c1");
   ASSERT_TRUE(s.ok());
