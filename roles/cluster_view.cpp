@@ -89,7 +89,7 @@ ClusterView observe_cluster(const Inventory& inv, const std::vector<NodeHandle*>
     if (!n->shell || !has_role(*n->node, Role::etcd)) continue;
     auto questions = etcd_questions(inv, *n->node);
     if (has_role(*n->node, Role::patroni))
-      questions.push_back("curl -s -f --max-time 3 " + patroni_curl_target(inv, *n->node, "/cluster"));
+      questions.push_back("curl -s -f --max-time 3 " + Reach(inv).patroni_curl(n->node->address, "/cluster"));
     auto r = n->shell->run(side_by_side(questions));
     if (!r || r->exit_code != 0) continue;
     auto parts = sections(r->out);
@@ -102,7 +102,8 @@ ClusterView observe_cluster(const Inventory& inv, const std::vector<NodeHandle*>
   if (!view.patroni) {
     for (NodeHandle* n : nodes) {
       if (!n->shell || !has_role(*n->node, Role::patroni)) continue;
-      auto r = n->shell->run("curl -s -f --max-time 3 " + patroni_curl_target(inv, *n->node, "/cluster"));
+      auto r =
+          n->shell->run("curl -s -f --max-time 3 " + Reach(inv).patroni_curl(n->node->address, "/cluster"));
       if (!r || r->exit_code != 0) continue;
       auto c = parse_patroni_cluster(r->out);
       if (!c) continue;
@@ -124,7 +125,7 @@ ClusterView observe_cluster(const Inventory& inv, const std::vector<NodeHandle*>
       "SELECT 's' || chr(9) || application_name FROM pg_stat_replication WHERE state = 'streaming';";
   std::vector<std::string> parts_run = {
       "runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -tA -d postgres -f -",
-      "curl -s -f --max-time 3 " + patroni_curl_target(inv, *leader->node, "/config") + " </dev/null"};
+      "curl -s -f --max-time 3 " + Reach(inv).patroni_curl(leader->node->address, "/config") + " </dev/null"};
   // Each inventory database's extensions, one psql each (a database that does not exist yet prints
   // nothing); the name reaches psql as one shell-quoted conninfo, the SQL is constant.
   if (!inv.databases.empty()) {

@@ -253,7 +253,7 @@ Status converge_patroni(EngineContext& ctx) {
   // bootstrap.dcs is read only once; later inventory changes to timing or replication mode reach
   // the running cluster through PATCH /config, and only when they differ.
   auto cfg = must(*leader->shell, "patroni:config",
-                  "curl -s -f --max-time 5 " + patroni_curl_target(ctx.inv, *leader->node, "/config"));
+                  "curl -s -f --max-time 5 " + Reach(ctx.inv).patroni_curl(leader->node->address, "/config"));
   if (!cfg) return cfg.error();
   const auto have = nlohmann::json::parse(cfg->out, nullptr, false);
   nlohmann::json patch = dcs_config_patch(ctx.inv, have);
@@ -261,11 +261,11 @@ Status converge_patroni(EngineContext& ctx) {
     ctx.cluster_actions.push_back(Change{ChangeKind::pg_parameter, ctx.inv.cluster_name, p.name,
                                          p.summary() + (p.restart ? " (restart)" : " (reload)")});
   if (!patch.empty()) {
-    auto r =
-        must(*leader->shell, "patroni:config",
-             "curl -s -f --max-time 10 -K - -X PATCH -H 'Content-Type: application/json' --data-binary " +
-                 shell_quote(patch.dump()) + " " + patroni_curl_target(ctx.inv, *leader->node, "/config"),
-             patroni_admin_curl_config(ctx.secrets));
+    auto r = must(
+        *leader->shell, "patroni:config",
+        "curl -s -f --max-time 10 -K - -X PATCH -H 'Content-Type: application/json' --data-binary " +
+            shell_quote(patch.dump()) + " " + Reach(ctx.inv).patroni_curl(leader->node->address, "/config"),
+        patroni_admin_curl_config(ctx.secrets));
     if (!r) return r.error();
     ctx.cluster_actions.push_back(Change{ChangeKind::dcs_patch, ctx.inv.cluster_name, patch.dump(),
                                          "patched Patroni dynamic config: " + patch.dump()});

@@ -216,8 +216,6 @@ std::vector<NodeHandle*> nodes_with_role(EngineContext& ctx, Role role);
 // Runs task on each node on its own thread; every failure is kept (see for_each_parallel).
 Status for_each_node(std::vector<NodeHandle*>& nodes, const std::function<Status(NodeHandle&)>& task);
 
-// The one place Patroni's REST endpoint of a node is built (scheme, address, port, path).
-std::string patroni_curl_target(const Inventory& inv, const Node& node, const std::string& path);
 // A curl config (`curl -K -`, on stdin) with Patroni's admin credentials: never on a command line.
 std::string patroni_admin_curl_config(const ResolvedSecrets& secrets);
 

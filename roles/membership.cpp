@@ -228,10 +228,11 @@ Status switch_over_from(EngineContext& ctx, NodeHandle& from) {
   ctx.progress.info("switching over from " + from.node->name + " to " + candidate + " before removing " +
                     from.node->name);
   nlohmann::json body = {{"leader", from.node->name}, {"candidate", candidate}};
-  auto r = must(*to->shell, "switchover",
-                "curl -s -f --max-time 90 -K - -X POST -H 'Content-Type: application/json' --data-binary " +
-                    shell_quote(body.dump()) + " " + patroni_curl_target(ctx.inv, *to->node, "/switchover"),
-                patroni_admin_curl_config(ctx.secrets));
+  auto r =
+      must(*to->shell, "switchover",
+           "curl -s -f --max-time 90 -K - -X POST -H 'Content-Type: application/json' --data-binary " +
+               shell_quote(body.dump()) + " " + Reach(ctx.inv).patroni_curl(to->node->address, "/switchover"),
+           patroni_admin_curl_config(ctx.secrets));
   if (!r) return std::move(r.error()).with("host " + to->node->name);
   Status s = poll_until("switchover to " + candidate, std::chrono::seconds(ctx.timeouts.patroni_s), kPoll,
                         [&](std::string& why) {

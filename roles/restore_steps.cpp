@@ -23,7 +23,7 @@ class NodeRestoreSteps : public RestoreSteps {
       auto paused = leader->shell->run(
           "curl -s -f --max-time 10 -K - -X PATCH -H 'Content-Type: application/json' --data-binary "
           "'{\"pause\":true}' " +
-              patroni_curl_target(ctx_.inv, *leader->node, "/config"),
+              Reach(ctx_.inv).patroni_curl(leader->node->address, "/config"),
           patroni_admin_curl_config(ctx_.secrets));
       if (paused && paused->exit_code == 0) ctx_.progress.node(leader->node->name, "Patroni paused");
     }

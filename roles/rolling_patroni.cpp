@@ -109,7 +109,7 @@ class PatroniRollCluster : public RollCluster {
     auto r =
         must(*(*n)->shell, step,
              "curl -s -S -f --max-time 180 -K - -X POST -H 'Content-Type: application/json' --data-binary " +
-                 shell_quote(body) + " " + patroni_curl_target(ctx_.inv, *(*n)->node, path),
+                 shell_quote(body) + " " + Reach(ctx_.inv).patroni_curl((*n)->node->address, path),
              patroni_admin_curl_config(ctx_.secrets));
     if (!r) return r.error();
     return {};

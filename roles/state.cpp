@@ -211,8 +211,13 @@ Result<TlsMaterial> StateDir::resolve_tls(const Inventory& inv, std::int64_t now
     }
   }
   out.ca_cert_pem = ca.cert_pem;
-  // The CA the clients verify with: the one that signed this cluster's certificates.
-  if (auto s = write_file_atomic(dir + "/cluster-ca.crt", ca.cert_pem, 0644); !s) return s.error();
+  // The CA the clients verify with: the one that signed this cluster's certificates (written when it
+  // changes, not on every status).
+  auto clients_ca = read_optional(dir + "/cluster-ca.crt");
+  if (!clients_ca) return clients_ca.error();
+  if (*clients_ca != ca.cert_pem) {
+    if (auto s = write_file_atomic(dir + "/cluster-ca.crt", ca.cert_pem, 0644); !s) return s.error();
+  }
 
   for (const Node& node : inv.nodes) {
     std::string why;

@@ -148,10 +148,6 @@ Status for_each_node(std::vector<NodeHandle*>& nodes, const std::function<Status
   return for_each_parallel<NodeHandle*>(nodes, [&](NodeHandle*& n) { return task(*n); });
 }
 
-std::string patroni_curl_target(const Inventory& inv, const Node& node, const std::string& path) {
-  return Reach(inv).patroni_curl(node.address, path);
-}
-
 std::string patroni_admin_curl_config(const ResolvedSecrets& secrets) {
   std::string quoted;  // a double-quoted curl config string
   for (char c : secrets.admin_password) {
@@ -163,7 +159,8 @@ std::string patroni_admin_curl_config(const ResolvedSecrets& secrets) {
 
 std::optional<PatroniCluster> read_patroni_cluster(EngineContext& ctx) {
   for (NodeHandle* n : nodes_with_role(ctx, Role::patroni)) {
-    auto r = n->shell->run("curl -s --max-time 3 " + patroni_curl_target(ctx.inv, *n->node, "/cluster"));
+    auto r =
+        n->shell->run("curl -s --max-time 3 " + Reach(ctx.inv).patroni_curl(n->node->address, "/cluster"));
     if (!r || r->exit_code != 0) continue;
     auto c = parse_patroni_cluster(r->out);
     if (c) return std::move(c.value());
