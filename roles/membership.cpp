@@ -78,23 +78,38 @@ Result<bool> delete_key_cas(const Inventory& inv, NodeHandle& via, const std::st
   return r->out.find("SUCCESS") != std::string::npos;
 }
 
-// A membership change through etcdctl. etcd refuses one ("unhealthy cluster") until every voting
-// member has been connected for 5 s (its strict reconfiguration check), e.g. right after a promote:
-// that refusal is waited out, any other failure is reported.
+// A membership change through etcdctl. etcd refuses one ("unhealthy cluster") unless the member that
+// takes the request has been connected to every voting member for 5 s (its strict reconfiguration
+// check), e.g. right after a promote or a member's restart. That view is the receiving member's own,
+// so a refusal is waited out and the request goes to the next started voting member in turn: one
+// member slow to see a restarted peer as connected again does not hold the change up. Any other
+// failure is reported.
 Result<CommandResult> etcd_reconfigure(EngineContext& ctx, NodeHandle& via, const std::string& step,
                                        const std::string& args) {
+  const Reach ep(ctx.inv);
+  std::vector<std::string> targets{etcdctl(ctx.inv, *via.node)};
+  ClusterView view;
+  if (read_etcd_view(ctx.inv, via, view)) {
+    for (const auto& m : view.etcd) {
+      if (m.learner || !m.healthy || m.client_url.empty() || m.name == via.node->name) continue;
+      targets.push_back(ep.etcdctl(shell_quote(m.client_url)) + " --command-timeout=3s");
+    }
+  }
   Result<CommandResult> last = Error(ErrorKind::internal, "not run");
+  size_t attempt = 0;
   Status s = poll_until(step, std::chrono::seconds(ctx.timeouts.etcd_s), kPoll, [&](std::string& why) {
-    last = must(*via.shell, step, etcdctl(ctx.inv, *via.node) + " " + args);
+    last = must(*via.shell, step, targets[attempt++ % targets.size()] + " " + args);
     if (last) return true;
     why = last.error().message;
     return why.find("unhealthy cluster") == std::string::npos;
   });
   if (!last) {
-    // Still "unhealthy cluster" at the end: say which member etcd does not count as connected.
+    // Still "unhealthy cluster" at the end: say which peers etcd saw as inactive, and the health.
     if (last.error().message.find("unhealthy cluster") != std::string::npos) {
-      auto h = via.shell->run(etcdctl(ctx.inv, *via.node) + " endpoint health --cluster");
-      if (h) return std::move(last.error()).with("endpoint health: " + tail_lines(h->out + h->err, 6));
+      auto h = via.shell->run(etcdctl(ctx.inv, *via.node) +
+                              " endpoint health --cluster; journalctl -q -o cat --no-pager -u etcd "
+                              "--since '-10min' | grep -E 'peer became|lost TCP|failed to' | tail -n 8");
+      if (h) return std::move(last.error()).with("etcd's view: " + tail_lines(h->out + h->err, 14));
     }
     return last.error();
   }

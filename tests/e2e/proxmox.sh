@@ -195,7 +195,12 @@ PY
   grep -q "create the machine of pg4: clone from pve4's own template 9004$" "$WORK/plan-4.out" ||
     { cat "$WORK/plan-4.out" >&2; fail "plan does not show pg4's clone from pve4's own template"; }
   "$PGHA" up -i "$INV" --state-dir "$STATE_ROOT" >"$WORK/up-4.log" 2>&1 ||
-    { tail -40 "$WORK/up-4.log" >&2; tail -20 "$WORK/sim.log" >&2; fail "up with pg4 failed"; }
+    { tail -40 "$WORK/up-4.log" >&2; tail -20 "$WORK/sim.log" >&2
+      for a in 51 52 53; do
+        log "etcd on 10.88.0.$a, last 3 minutes:"
+        node_ssh "$STATE_ROOT/pgha-prod" "10.88.0.$a" "journalctl -o short-precise --no-pager -u etcd --since '-180s' | tail -60" >&2 || true
+      done
+      fail "up with pg4 failed"; }
   cluster_vms >"$WORK/vms-4.txt"
   python3 - "$WORK/vms-3.txt" "$WORK/vms-4.txt" <<'PY' || fail "scale out: wrong VMs or placement"
 import sys
